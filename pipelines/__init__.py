@@ -1,0 +1,3 @@
+"""The personalization-dataset pipeline: raw exports in, a private, validated, versioned dataset out."""
+
+from pipelines import settings  # noqa: F401  (first: switches telemetry and downloads off)

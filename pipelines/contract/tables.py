@@ -1,0 +1,348 @@
+"""Where each raw export lands: file name, model, DuckDB table, its columns and its key.
+
+The raw schema `raw` holds the records exactly as validated (personal data included; it is never
+published). The privacy stage writes the same tables, same columns, into the schema `scrubbed`.
+Every row carries its lineage: `_drop_id`, `_file`, `_line`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel
+
+from pipelines.contract import models as m
+
+LINEAGE_COLUMNS = {"_drop_id": "VARCHAR NOT NULL", "_file": "VARCHAR NOT NULL", "_line": "BIGINT"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One DuckDB table of the raw and scrubbed schemas."""
+
+    name: str
+    columns: dict[str, str]
+    key: tuple[str, ...]
+    text_columns: tuple[str, ...] = ()
+    """Free text that the privacy stage scrubs."""
+    identifier_columns: tuple[str, ...] = ()
+    """Keys that identify a person; the privacy stage turns them into keyed hashes."""
+
+    def ddl(self, schema: str) -> str:
+        columns = {**self.columns, **LINEAGE_COLUMNS}
+        body = ",\n    ".join(f"{name} {kind}" for name, kind in columns.items())
+        return (
+            f"create table if not exists {schema}.{self.name} (\n    {body},\n"
+            f"    primary key ({', '.join(self.key)})\n)"
+        )
+
+    @property
+    def all_columns(self) -> list[str]:
+        return [*self.columns, *LINEAGE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One export file of a drop: its model and how a record becomes rows of which tables."""
+
+    stem: str
+    model: type[BaseModel]
+    to_rows: Callable[[Any], Iterator[tuple[str, dict[str, Any]]]]
+    required: bool = False
+    tables: tuple[str, ...] = field(default=())
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Timestamps without a zone are read as UTC, so every stored timestamp compares."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "conversations",
+            {
+                "conversation_id": "VARCHAR NOT NULL",
+                "user_id": "VARCHAR NOT NULL",
+                "hashed_ip": "VARCHAR",
+                "source": "VARCHAR NOT NULL",
+                "source_kind": "VARCHAR NOT NULL",
+                "header": "JSON",
+                "country": "VARCHAR",
+                "state": "VARCHAR",
+                "timestamp": "TIMESTAMPTZ NOT NULL",
+                "model": "VARCHAR NOT NULL",
+                "language": "VARCHAR NOT NULL",
+                "toxic": "BOOLEAN NOT NULL",
+                "redacted": "BOOLEAN NOT NULL",
+                "n_turns": "INTEGER NOT NULL",
+            },
+            key=("conversation_id",),
+            identifier_columns=("user_id", "hashed_ip", "header"),
+        ),
+        Table(
+            "turns",
+            {
+                "conversation_id": "VARCHAR NOT NULL",
+                "turn_index": "INTEGER NOT NULL",
+                "role": "VARCHAR NOT NULL",
+                "content": "VARCHAR NOT NULL",
+                "language": "VARCHAR",
+                "timestamp": "TIMESTAMPTZ",
+            },
+            key=("conversation_id", "turn_index"),
+            text_columns=("content",),
+        ),
+        Table(
+            "attributes",
+            {
+                "attribute_id": "VARCHAR NOT NULL",
+                "user_id": "VARCHAR NOT NULL",
+                "attribute": "VARCHAR NOT NULL",
+                "extractor_model": "VARCHAR NOT NULL",
+                "reason": "VARCHAR",
+                "confidence": "DOUBLE",
+                "evidence": "JSON",
+                "merged_from": "VARCHAR[]",
+            },
+            key=("attribute_id",),
+            text_columns=("attribute", "reason", "merged_from"),
+            identifier_columns=("user_id",),
+        ),
+        Table(
+            "prompts",
+            {
+                "prompt_id": "VARCHAR NOT NULL",
+                "prompt_text": "VARCHAR NOT NULL",
+                "source": "VARCHAR NOT NULL",
+                "source_id": "VARCHAR",
+            },
+            key=("prompt_id",),
+            text_columns=("prompt_text",),
+        ),
+        Table(
+            "annotators",
+            {
+                "annotator_id": "VARCHAR NOT NULL",
+                "kind": "VARCHAR NOT NULL",
+                "platform": "VARCHAR",
+                "display_name": "VARCHAR",
+                "model_name": "VARCHAR",
+            },
+            key=("annotator_id",),
+            identifier_columns=("annotator_id", "display_name"),
+        ),
+        Table(
+            "stage1_judgments",
+            {
+                "annotator_id": "VARCHAR NOT NULL",
+                "attribute_id": "VARCHAR NOT NULL",
+                "label": "VARCHAR NOT NULL",
+                "failure_category": "VARCHAR",
+                "note": "VARCHAR",
+                "flagged": "BOOLEAN NOT NULL",
+                "timestamp": "TIMESTAMPTZ",
+            },
+            key=("annotator_id", "attribute_id"),
+            text_columns=("note",),
+            identifier_columns=("annotator_id",),
+        ),
+        Table(
+            "stage1_reviews",
+            {
+                "annotator_id": "VARCHAR NOT NULL",
+                "user_id": "VARCHAR NOT NULL",
+                "missing_attributes": "VARCHAR",
+                "overall_note": "VARCHAR",
+                "flagged": "BOOLEAN NOT NULL",
+                "timestamp": "TIMESTAMPTZ",
+            },
+            key=("annotator_id", "user_id"),
+            text_columns=("missing_attributes", "overall_note"),
+            identifier_columns=("annotator_id", "user_id"),
+        ),
+        Table(
+            "stage2_judgments",
+            {
+                "annotator_id": "VARCHAR NOT NULL",
+                "user_id": "VARCHAR NOT NULL",
+                "attribute_id": "VARCHAR NOT NULL",
+                "prompt_id": "VARCHAR NOT NULL",
+                "relevant": "BOOLEAN NOT NULL",
+                "rating": "VARCHAR",
+                "model_suggested_relevant": "BOOLEAN",
+                "relevance_score": "DOUBLE",
+                "raw_answer": "VARCHAR",
+                "note": "VARCHAR",
+                "flagged": "BOOLEAN NOT NULL",
+                "timestamp": "TIMESTAMPTZ",
+            },
+            key=("annotator_id", "attribute_id", "prompt_id"),
+            text_columns=("raw_answer", "note"),
+            identifier_columns=("annotator_id", "user_id"),
+        ),
+        Table(
+            "expected_behaviors",
+            {
+                "user_id": "VARCHAR NOT NULL",
+                "attribute_id": "VARCHAR NOT NULL",
+                "prompt_id": "VARCHAR NOT NULL",
+                "generator_model": "VARCHAR NOT NULL",
+                "explicit_behavior": "VARCHAR",
+                "implicit_behavior": "VARCHAR",
+            },
+            key=("attribute_id", "prompt_id", "generator_model"),
+            text_columns=("explicit_behavior", "implicit_behavior"),
+            identifier_columns=("user_id",),
+        ),
+        Table(
+            "stage3_items",
+            {
+                "item_id": "VARCHAR NOT NULL",
+                "user_id": "VARCHAR NOT NULL",
+                "prompt_id": "VARCHAR NOT NULL",
+                "generator_model": "VARCHAR NOT NULL",
+                "generic_response": "VARCHAR NOT NULL",
+                "personalized_response": "VARCHAR NOT NULL",
+                "presentation_order": "VARCHAR NOT NULL",
+                "mentions_attribute_explicitly": "BOOLEAN NOT NULL",
+                "attribute_ids": "VARCHAR[]",
+            },
+            key=("item_id",),
+            text_columns=("generic_response", "personalized_response"),
+            identifier_columns=("user_id",),
+        ),
+        Table(
+            "stage3_ratings",
+            {
+                "annotator_id": "VARCHAR NOT NULL",
+                "item_id": "VARCHAR NOT NULL",
+                "rating": "INTEGER NOT NULL",
+                "note": "VARCHAR",
+                "timestamp": "TIMESTAMPTZ",
+            },
+            key=("annotator_id", "item_id"),
+            text_columns=("note",),
+            identifier_columns=("annotator_id",),
+        ),
+    ]
+}
+
+# Ingest bookkeeping, in the raw schema only.
+QUARANTINE_DDL = """
+create table if not exists raw.quarantine (
+    _drop_id VARCHAR NOT NULL,
+    _file VARCHAR NOT NULL,
+    _line BIGINT,
+    table_name VARCHAR,
+    field VARCHAR,
+    reason VARCHAR NOT NULL,
+    record_sha256 VARCHAR,
+    raw_record VARCHAR
+)"""
+INGESTED_FILES_DDL = """
+create table if not exists raw.ingested_files (
+    _drop_id VARCHAR NOT NULL,
+    _file VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_landed BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    ingested_at TIMESTAMPTZ NOT NULL,
+    primary key (_drop_id, _file)
+)"""
+
+
+def _conversation_rows(c: m.Conversation) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield (
+        "conversations",
+        {
+            "conversation_id": c.conversation_id,
+            "user_id": c.user_key,
+            "hashed_ip": c.hashed_ip,
+            "source": c.source,
+            "source_kind": c.source_kind,
+            "header": c.header,
+            "country": c.country,
+            "state": c.state,
+            "timestamp": _utc(c.timestamp),
+            "model": c.model,
+            "language": c.language,
+            "toxic": c.toxic,
+            "redacted": c.redacted,
+            "n_turns": len(c.turns),
+        },
+    )
+    for index, turn in enumerate(c.turns):
+        yield (
+            "turns",
+            {
+                "conversation_id": c.conversation_id,
+                "turn_index": index,
+                "role": turn.role,
+                "content": turn.content,
+                "language": turn.language,
+                "timestamp": _utc(turn.timestamp),
+            },
+        )
+
+
+def _one_row(table: str) -> Callable[[BaseModel], Iterator[tuple[str, dict[str, Any]]]]:
+    def to_rows(record: BaseModel) -> Iterator[tuple[str, dict[str, Any]]]:
+        row = record.model_dump(mode="python")
+        for name, value in row.items():
+            if isinstance(value, datetime):
+                row[name] = _utc(value)
+        yield table, row
+
+    return to_rows
+
+
+def _attribute_rows(a: m.Attribute) -> Iterator[tuple[str, dict[str, Any]]]:
+    row = a.model_dump(mode="python")
+    row["evidence"] = row["evidence"] or None
+    yield "attributes", row
+
+
+RAW_FILES: dict[str, RawFile] = {
+    f.stem: f
+    for f in [
+        RawFile("conversations", m.Conversation, _conversation_rows, True, ("conversations", "turns")),
+        RawFile("attributes", m.Attribute, _attribute_rows, True, ("attributes",)),
+        RawFile("prompts", m.Prompt, _one_row("prompts"), True, ("prompts",)),
+        RawFile("annotators", m.Annotator, _one_row("annotators"), True, ("annotators",)),
+        RawFile("stage1_judgments", m.Stage1Judgment, _one_row("stage1_judgments"), False,
+                ("stage1_judgments",)),
+        RawFile("stage1_reviews", m.Stage1Review, _one_row("stage1_reviews"), False,
+                ("stage1_reviews",)),
+        RawFile("stage2_judgments", m.Stage2Judgment, _one_row("stage2_judgments"), False,
+                ("stage2_judgments",)),
+        RawFile("expected_behaviors", m.ExpectedBehavior, _one_row("expected_behaviors"), False,
+                ("expected_behaviors",)),
+        RawFile("stage3_items", m.Stage3Item, _one_row("stage3_items"), False, ("stage3_items",)),
+        RawFile("stage3_ratings", m.Stage3Rating, _one_row("stage3_ratings"), False,
+                ("stage3_ratings",)),
+    ]
+}
+
+# Foreign keys checked after a drop lands: (table, column) -> (referenced table, column).
+REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
+    ("turns", "conversation_id"): ("conversations", "conversation_id"),
+    ("stage1_judgments", "annotator_id"): ("annotators", "annotator_id"),
+    ("stage1_judgments", "attribute_id"): ("attributes", "attribute_id"),
+    ("stage1_reviews", "annotator_id"): ("annotators", "annotator_id"),
+    ("stage2_judgments", "annotator_id"): ("annotators", "annotator_id"),
+    ("stage2_judgments", "attribute_id"): ("attributes", "attribute_id"),
+    ("stage2_judgments", "prompt_id"): ("prompts", "prompt_id"),
+    ("expected_behaviors", "attribute_id"): ("attributes", "attribute_id"),
+    ("expected_behaviors", "prompt_id"): ("prompts", "prompt_id"),
+    ("stage3_items", "prompt_id"): ("prompts", "prompt_id"),
+    ("stage3_ratings", "annotator_id"): ("annotators", "annotator_id"),
+    ("stage3_ratings", "item_id"): ("stage3_items", "item_id"),
+}

@@ -1,0 +1,11 @@
+"""The one Dagster `Definitions` of the project, assembled from one module per stage."""
+
+import dagster as dg
+
+from pipelines.defs import ingest
+from pipelines.resources import warehouse
+
+defs = dg.Definitions.merge(
+    ingest.defs,
+    dg.Definitions(resources={"warehouse": warehouse()}),
+)

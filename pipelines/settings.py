@@ -1,0 +1,74 @@
+"""Every setting the pipeline reads from the environment, in one place.
+
+Importing this module (the package does it first) also switches off what would call out: telemetry
+of dbt, Great Expectations and Dagster, Hugging Face downloads, and tldextract's public suffix list
+fetch. Nothing here downloads anything.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_OFFLINE_DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
+}
+for _name, _value in _OFFLINE_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+DATA_DIR = _path("PIPELINES_DATA_DIR", PROJECT_ROOT / "data")
+os.environ.setdefault("TLDEXTRACT_CACHE", str(DATA_DIR / "cache" / "tldextract"))
+
+SAMPLES_DIR = PROJECT_ROOT / "samples"
+SAMPLE_DROP = SAMPLES_DIR / "drops" / "study-sample"
+SAMPLE_PII_MANIFEST = SAMPLES_DIR / "study-sample.pii-manifest.json"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DATACARD_DIR = PROJECT_ROOT / "datacard"
+
+# Development key for the bundled sample only: real drops must set PIPELINES_HASH_KEY.
+_DEVELOPMENT_HASH_KEY = "development-key-for-the-bundled-sample-only"
+MIN_HASH_KEY_BYTES = 16
+
+
+def duckdb_path() -> Path:
+    """The one DuckDB file: read by the Dagster resource and by dbt's profiles.yml alike."""
+    return _path("DUCKDB_PATH", DATA_DIR / "warehouse.duckdb")
+
+
+def drops_dir() -> Path:
+    """Where raw drops land as folders; the sensor watches it."""
+    return _path("PIPELINES_DROPS_DIR", SAMPLES_DIR / "drops")
+
+
+def hash_key() -> bytes:
+    """The HMAC key for pseudonymous keys; a fixed development key (with a warning) if unset."""
+    value = os.environ.get("PIPELINES_HASH_KEY", "")
+    if not value:
+        warnings.warn(
+            "PIPELINES_HASH_KEY is not set: using the development key, fit only for the bundled "
+            "sample. Set a secret key of at least 16 bytes for real data.",
+            stacklevel=2,
+        )
+        return _DEVELOPMENT_HASH_KEY.encode()
+    key = value.encode()
+    if len(key) < MIN_HASH_KEY_BYTES:
+        raise ValueError(
+            f"PIPELINES_HASH_KEY must be at least {MIN_HASH_KEY_BYTES} bytes, got {len(key)}"
+        )
+    return key
