@@ -3,9 +3,10 @@
 import dagster as dg
 
 from pipelines.defs import ingest
+from pipelines.defs.jobs import build_job, drop_job
 from pipelines.resources import warehouse
 
 defs = dg.Definitions.merge(
     ingest.defs,
-    dg.Definitions(resources={"warehouse": warehouse()}),
+    dg.Definitions(jobs=[drop_job, build_job], resources={"warehouse": warehouse()}),
 )

@@ -18,7 +18,6 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
-    field_validator,
     model_validator,
 )
 
@@ -220,4 +219,3 @@ class DropManifest(ContractModel):
     created_at: datetime
     description: StrictStr = ""
     producer: StrictStr = ""
-

@@ -8,8 +8,8 @@ Every row carries its lineage: `_drop_id`, `_file`, `_line`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -51,14 +51,13 @@ class RawFile:
     stem: str
     model: type[BaseModel]
     to_rows: Callable[[Any], Iterator[tuple[str, dict[str, Any]]]]
-    required: bool = False
-    tables: tuple[str, ...] = field(default=())
+    tables: tuple[str, ...]
 
 
 def _utc(value: datetime | None) -> datetime | None:
     """Timestamps without a zone are read as UTC, so every stored timestamp compares."""
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -313,21 +312,21 @@ def _attribute_rows(a: m.Attribute) -> Iterator[tuple[str, dict[str, Any]]]:
 RAW_FILES: dict[str, RawFile] = {
     f.stem: f
     for f in [
-        RawFile("conversations", m.Conversation, _conversation_rows, True, ("conversations", "turns")),
-        RawFile("attributes", m.Attribute, _attribute_rows, True, ("attributes",)),
-        RawFile("prompts", m.Prompt, _one_row("prompts"), True, ("prompts",)),
-        RawFile("annotators", m.Annotator, _one_row("annotators"), True, ("annotators",)),
-        RawFile("stage1_judgments", m.Stage1Judgment, _one_row("stage1_judgments"), False,
-                ("stage1_judgments",)),
-        RawFile("stage1_reviews", m.Stage1Review, _one_row("stage1_reviews"), False,
-                ("stage1_reviews",)),
-        RawFile("stage2_judgments", m.Stage2Judgment, _one_row("stage2_judgments"), False,
-                ("stage2_judgments",)),
-        RawFile("expected_behaviors", m.ExpectedBehavior, _one_row("expected_behaviors"), False,
-                ("expected_behaviors",)),
-        RawFile("stage3_items", m.Stage3Item, _one_row("stage3_items"), False, ("stage3_items",)),
-        RawFile("stage3_ratings", m.Stage3Rating, _one_row("stage3_ratings"), False,
-                ("stage3_ratings",)),
+        RawFile("conversations", m.Conversation, _conversation_rows, ("conversations", "turns")),
+        RawFile("attributes", m.Attribute, _attribute_rows, ("attributes",)),
+        *(
+            RawFile(stem, model, _one_row(stem), (stem,))
+            for stem, model in [
+                ("prompts", m.Prompt),
+                ("annotators", m.Annotator),
+                ("stage1_judgments", m.Stage1Judgment),
+                ("stage1_reviews", m.Stage1Review),
+                ("stage2_judgments", m.Stage2Judgment),
+                ("expected_behaviors", m.ExpectedBehavior),
+                ("stage3_items", m.Stage3Item),
+                ("stage3_ratings", m.Stage3Rating),
+            ]
+        ),
     ]
 }
 

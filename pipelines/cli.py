@@ -1,0 +1,128 @@
+"""`pipelines`: run the pipeline from a terminal, on the same definitions and instance as the UI."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pipelines import settings
+
+
+_QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def _instance():
+    import dagster as dg
+
+    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT))
+    return dg.DagsterInstance.get()
+
+
+def run(drops: list[Path]) -> int:
+    """Process each drop (ingest, scrub), then rebuild models, checks and the release."""
+    import duckdb
+
+    from pipelines.defs.jobs import build_job, drop_job
+    from pipelines.defs.partitions import drop_partitions
+    from pipelines.definitions import defs
+
+    instance = _instance()
+    for folder in drops:
+        drop_id = folder.name
+        instance.add_dynamic_partitions(drop_partitions.name, [drop_id])
+        print(f"== drop {drop_id} ({folder})", flush=True)
+        result = defs.resolve_job_def(drop_job.name).execute_in_process(
+            instance=instance,
+            partition_key=drop_id,
+            run_config={
+                **_QUIET,
+                "ops": {"raw_tables": {"config": {"drops_dir": str(folder.parent)}}},
+            },
+            raise_on_error=False,
+        )
+        if not result.success:
+            print(f"drop {drop_id} failed: see run {result.run_id} in the Dagster UI", flush=True)
+            return 1
+    build = defs.resolve_job_def(build_job.name)
+    if build.asset_layer.executable_asset_keys:
+        result = build.execute_in_process(
+            instance=instance, run_config=_QUIET, raise_on_error=False
+        )
+        if not result.success:
+            print(f"build failed: see run {result.run_id} in the Dagster UI", flush=True)
+            return 1
+    with duckdb.connect(str(settings.duckdb_path()), read_only=True) as conn:
+        print(summary(conn))
+    return 0
+
+
+def summary(conn) -> str:
+    """Rows per raw table and rows quarantined per file: what a maintainer checks first."""
+    from pipelines.contract.tables import TABLES
+
+    lines = ["", "Raw tables (rows):"]
+    for name in TABLES:
+        count = conn.execute(f"select count(*) from raw.{name}").fetchone()[0]
+        lines.append(f"  raw.{name:<20} {count:>8}")
+    lines.append("Ingested files (read / landed / quarantined):")
+    for drop_id, file, read, landed, quarantined in conn.execute(
+        "select _drop_id, _file, rows_read, rows_landed, rows_quarantined "
+        "from raw.ingested_files order by 1, 2"
+    ).fetchall():
+        lines.append(f"  {drop_id}/{file:<28} {read:>8} {landed:>8} {quarantined:>8}")
+    total = conn.execute("select count(*) from raw.quarantine").fetchone()[0]
+    lines.append(f"Rows quarantined in all: {total}")
+    return "\n".join(lines)
+
+
+def write_contract_schemas(folder: Path) -> list[Path]:
+    """One JSON Schema per export file of the contract, for producers outside Python."""
+    import json
+
+    from pipelines.contract.models import DropManifest
+    from pipelines.contract.tables import RAW_FILES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    models = {stem: raw_file.model for stem, raw_file in RAW_FILES.items()}
+    models["manifest"] = DropManifest
+    written = []
+    for stem, model in models.items():
+        path = folder / f"{stem}.schema.json"
+        path.write_text(json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pipelines", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="process drops and cut a release")
+    run_parser.add_argument(
+        "drops",
+        nargs="*",
+        type=Path,
+        help="drop folders (default: every folder in PIPELINES_DROPS_DIR, the bundled sample)",
+    )
+    schemas_parser = commands.add_parser(
+        "contract-schemas", help="write the contract's JSON Schemas to a folder"
+    )
+    schemas_parser.add_argument("folder", type=Path, nargs="?", default=Path("docs/contract"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "run":
+        drops = [d.resolve() for d in args.drops] or sorted(
+            p for p in settings.drops_dir().iterdir() if p.is_dir()
+        )
+        return run(drops)
+    if args.command == "contract-schemas":
+        for path in write_contract_schemas(args.folder):
+            print(path)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

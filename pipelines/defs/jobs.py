@@ -1,0 +1,20 @@
+"""Jobs: one per drop (ingest and scrub a partition), one that rebuilds everything downstream."""
+
+import dagster as dg
+
+from pipelines.defs.partitions import drop_partitions
+
+per_drop_selection = dg.AssetSelection.groups("ingest", "privacy")
+
+drop_job = dg.define_asset_job(
+    "process_drop",
+    selection=per_drop_selection,
+    partitions_def=drop_partitions,
+    description="Ingest and scrub one raw drop (a partition).",
+)
+
+build_job = dg.define_asset_job(
+    "build_release",
+    selection=dg.AssetSelection.all() - per_drop_selection,
+    description="Model every scrubbed drop, validate, and cut a release.",
+)

@@ -1,0 +1,380 @@
+"""Land one raw drop folder in the DuckDB schema `raw`: every good record lands, every bad one is
+quarantined with its file, line, field and reason, and nothing is half-written if a step fails.
+
+A drop is a folder of `<stem>.jsonl` (or `.jsonl.gz`) files, one per export of the contract
+(`pipelines.contract.tables.RAW_FILES`), and an optional `manifest.json`. Its id is the folder name.
+Records are validated line by line and written to DuckDB in batches, so memory stays flat however
+large the drop. Re-ingesting a drop replaces that drop's rows: nothing is added twice.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import pyarrow as pa
+from pydantic import ValidationError
+
+from pipelines.contract.models import DropManifest
+from pipelines.contract.tables import (
+    INGESTED_FILES_DDL,
+    QUARANTINE_DDL,
+    RAW_FILES,
+    REFERENCES,
+    TABLES,
+    RawFile,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH_RECORDS = 5_000
+RAW_SCHEMA = "raw"
+_QUARANTINE_COLUMNS = [
+    "_drop_id",
+    "_file",
+    "_line",
+    "table_name",
+    "field",
+    "reason",
+    "record_sha256",
+    "raw_record",
+]
+
+
+class DropError(Exception):
+    """A drop (or one of its files) cannot be read at all; the message names the file."""
+
+
+@dataclass
+class FileReport:
+    file: str
+    rows_read: int = 0
+    rows_landed: int = 0
+    rows_quarantined: int = 0
+
+
+@dataclass
+class DropReport:
+    drop_id: str
+    files: dict[str, FileReport] = field(default_factory=dict)
+    rows_per_table: dict[str, int] = field(default_factory=dict)
+    quarantine_reasons: Counter[str] = field(default_factory=Counter)
+    ignored_files: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files.values())
+
+    @property
+    def rows_landed(self) -> int:
+        return sum(f.rows_landed for f in self.files.values())
+
+
+def create_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for table in TABLES.values():
+        conn.execute(table.ddl(RAW_SCHEMA))
+    conn.execute(QUARANTINE_DDL)
+    conn.execute(INGESTED_FILES_DDL)
+
+
+def find_export_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """The contract's export files in a drop folder, and the names of any other files."""
+    exports: dict[str, Path] = {}
+    ignored: list[str] = []
+    for path in sorted(folder.iterdir()):
+        stem = path.name.removesuffix(".gz").removesuffix(".jsonl")
+        if path.name == "manifest.json":
+            continue
+        if path.is_file() and path.name.endswith((".jsonl", ".jsonl.gz")) and stem in RAW_FILES:
+            if stem in exports:
+                raise DropError(f"{path}: the drop has both {exports[stem].name} and {path.name}")
+            exports[stem] = path
+        else:
+            ignored.append(path.name)
+    return exports, ignored
+
+
+def read_manifest(folder: Path) -> DropManifest | None:
+    path = folder / "manifest.json"
+    if not path.exists():
+        return None
+    try:
+        manifest = DropManifest.model_validate_json(path.read_bytes())
+    except ValidationError as error:
+        raise DropError(f"{path}: not a valid drop manifest: {_describe(error)[1]}") from None
+    if manifest.drop_id != folder.name:
+        raise DropError(
+            f"{path}: drop_id {manifest.drop_id!r} differs from the folder name {folder.name!r}"
+        )
+    return manifest
+
+
+def _open(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of each non-blank line; an unreadable file raises DropError."""
+    try:
+        with _open(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DropError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    """(field, reason) of a validation error, without echoing the input (it may be personal)."""
+    first = error.errors(include_url=False, include_input=False)[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(record)"
+    reason = first["msg"]
+    if first["type"] == "json_invalid":
+        location, reason = "(record)", f"invalid JSON: {first['ctx'].get('error', reason)}"
+    more = error.error_count() - 1
+    return location, reason + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
+
+
+class _Landing:
+    """Temp tables that collect a drop's rows before they replace the drop's rows in `raw`."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection):
+        self.conn = conn
+        self.buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+        self.quarantine: list[dict[str, Any]] = []
+        self.arrow_schemas: dict[str, pa.Schema] = {}
+        for name, table in TABLES.items():
+            columns = ", ".join(
+                f"{c} {t.replace(' NOT NULL', '')}" for c, t in table.columns.items()
+            )
+            conn.execute(
+                f"create or replace temp table landing_{name} "
+                f"({columns}, _drop_id VARCHAR, _file VARCHAR, _line BIGINT)"
+            )
+            self.arrow_schemas[name] = (
+                conn.execute(f"select * from landing_{name} limit 0").arrow().schema
+            )
+        conn.execute(
+            "create or replace temp table landing_quarantine as "
+            f"select * from {RAW_SCHEMA}.quarantine limit 0"
+        )
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        self.buffers[table].append(row)
+
+    def flush(self) -> None:
+        for name, rows in self.buffers.items():
+            if rows:
+                schema = self.arrow_schemas[name]
+                batch = pa.Table.from_pylist([_jsonify(row, schema) for row in rows], schema=schema)
+                self.conn.register("landing_batch", batch)
+                self.conn.execute(f"insert into landing_{name} select * from landing_batch")
+                self.conn.unregister("landing_batch")
+                rows.clear()
+        if self.quarantine:
+            batch = pa.Table.from_pylist(self.quarantine)
+            self.conn.register("landing_batch", batch)
+            self.conn.execute(
+                f"insert into landing_quarantine ({', '.join(_QUARANTINE_COLUMNS)}) "
+                f"select {', '.join(_QUARANTINE_COLUMNS)} from landing_batch"
+            )
+            self.conn.unregister("landing_batch")
+            self.quarantine.clear()
+
+
+def _jsonify(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
+    """JSON columns travel as text; DuckDB's JSON type is text underneath."""
+    out = dict(row)
+    for name in out:
+        if schema.field(name).type == pa.string() and isinstance(out[name], dict | list):
+            out[name] = json.dumps(out[name], ensure_ascii=False, sort_keys=True)
+    return out
+
+
+def _land_file(landing: _Landing, drop_id: str, path: Path, raw_file: RawFile) -> FileReport:
+    report = FileReport(file=path.name)
+    pending = 0
+    for number, line in _lines(path):
+        report.rows_read += 1
+        digest = hashlib.sha256(line).hexdigest()
+        problem: tuple[str, str] | None = None
+        try:
+            text = line.rstrip(b"\r\n").decode("utf-8")
+        except UnicodeDecodeError as error:
+            problem = ("(record)", f"not valid UTF-8 (byte {error.start} of the line)")
+        else:
+            try:
+                record = raw_file.model.model_validate_json(text)
+            except ValidationError as error:
+                problem = _describe(error)
+        if problem:
+            landing.quarantine.append(
+                {
+                    "_drop_id": drop_id,
+                    "_file": path.name,
+                    "_line": number,
+                    "table_name": raw_file.tables[0],
+                    "field": problem[0],
+                    "reason": problem[1],
+                    "record_sha256": digest,
+                    "raw_record": line.decode("utf-8", "replace"),
+                }
+            )
+            log.warning("%s line %d, field %s: %s", path.name, number, *problem)
+        else:
+            for table, row in raw_file.to_rows(record):
+                landing.add(
+                    table, {**row, "_drop_id": drop_id, "_file": path.name, "_line": number}
+                )
+        pending += 1
+        if pending >= BATCH_RECORDS:
+            landing.flush()
+            pending = 0
+    landing.flush()
+    return report
+
+
+def _quarantine_where(
+    conn: duckdb.DuckDBPyConnection, table: str, field_name: str, reason_sql: str, source_sql: str
+) -> None:
+    """Quarantine the records of `source_sql` (rows of landing_`table`), with all their rows."""
+    conn.execute(
+        f"""
+        insert into landing_quarantine ({", ".join(_QUARANTINE_COLUMNS)})
+        select distinct _drop_id, _file, _line, '{table}', '{field_name}', {reason_sql}, null, null
+        from ({source_sql})
+        """
+    )
+    for other in TABLES:
+        conn.execute(
+            f"delete from landing_{other} where (_file, _line) in "
+            f"(select _file, _line from landing_quarantine)"
+        )
+
+
+def _check_keys_and_references(conn: duckdb.DuckDBPyConnection, drop_id: str) -> None:
+    """Within-drop duplicate keys, then references to rows that exist neither here nor in `raw`."""
+    for raw_file in RAW_FILES.values():
+        table = TABLES[raw_file.tables[0]]
+        key = ", ".join(table.key)
+        _quarantine_where(
+            conn,
+            table.name,
+            key,
+            f"'duplicate key ({key}), first seen at line ' || first_line",
+            f"select *, min(_line) over (partition by {key}) as first_line "
+            f"from landing_{table.name} qualify _line > first_line",
+        )
+    for (table, column), (target, target_column) in REFERENCES.items():
+        _quarantine_where(
+            conn,
+            table,
+            column,
+            f"'references unknown {target}.{target_column}'",
+            f"select * from landing_{table} "
+            f"where {column} not in (select {target_column} from landing_{target}) "
+            f"and {column} not in (select {target_column} from {RAW_SCHEMA}.{target} "
+            f"where _drop_id <> '{drop_id}')",
+        )
+
+
+def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
+    """Validate and land one drop folder, atomically replacing any earlier landing of it."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DropError(f"{folder}: not a drop folder")
+    read_manifest(folder)
+    exports, ignored = find_export_files(folder)
+    if not exports:
+        raise DropError(
+            f"{folder}: no export files found (expected any of "
+            f"{', '.join(s + '.jsonl' for s in RAW_FILES)})"
+        )
+    drop_id = folder.name
+    report = DropReport(drop_id=drop_id, ignored_files=ignored)
+    create_raw_schema(conn)
+    conn.execute("begin transaction")
+    try:
+        landing = _Landing(conn)
+        hashes = {}
+        for stem, path in exports.items():
+            log.info("ingesting %s", path)
+            report.files[path.name] = _land_file(landing, drop_id, path, RAW_FILES[stem])
+            hashes[path.name] = _sha256(path)
+        _check_keys_and_references(conn, drop_id)
+        _replace_drop(conn, drop_id)
+        _fill_report(conn, report)
+        now = datetime.now(UTC)
+        for name, file_report in report.files.items():
+            conn.execute(
+                f"insert into {RAW_SCHEMA}.ingested_files values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    drop_id,
+                    name,
+                    hashes[name],
+                    file_report.rows_read,
+                    file_report.rows_landed,
+                    file_report.rows_quarantined,
+                    now,
+                ],
+            )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return report
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _replace_drop(conn: duckdb.DuckDBPyConnection, drop_id: str) -> None:
+    for name, table in TABLES.items():
+        conn.execute(f"delete from {RAW_SCHEMA}.{name} where _drop_id = ?", [drop_id])
+        columns = ", ".join(table.all_columns)
+        conn.execute(
+            f"insert or replace into {RAW_SCHEMA}.{name} ({columns}) "
+            f"select {columns} from landing_{name}"
+        )
+    conn.execute(f"delete from {RAW_SCHEMA}.quarantine where _drop_id = ?", [drop_id])
+    conn.execute(f"delete from {RAW_SCHEMA}.ingested_files where _drop_id = ?", [drop_id])
+    conn.execute(f"insert into {RAW_SCHEMA}.quarantine select * from landing_quarantine")
+
+
+def _fill_report(conn: duckdb.DuckDBPyConnection, report: DropReport) -> None:
+    quarantined = dict(
+        conn.execute(
+            "select _file, count(distinct _line) from landing_quarantine group by 1"
+        ).fetchall()
+    )
+    for name, file_report in report.files.items():
+        file_report.rows_quarantined = quarantined.get(name, 0)
+        file_report.rows_landed = file_report.rows_read - file_report.rows_quarantined
+    for name in TABLES:
+        report.rows_per_table[name] = conn.execute(
+            f"select count(*) from landing_{name}"
+        ).fetchone()[0]
+    report.quarantine_reasons = Counter(
+        dict(
+            conn.execute(
+                "select table_name || '.' || field || ': ' || "
+                "regexp_replace(reason, ', first seen at line [0-9]+', ''), count(*) "
+                "from landing_quarantine group by 1"
+            ).fetchall()
+        )
+    )
