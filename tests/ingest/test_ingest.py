@@ -1,0 +1,182 @@
+"""The ingest stage lands every good record, quarantines every bad one, and never half-writes."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines import settings
+from pipelines.contract.tables import RAW_FILES, TABLES
+from pipelines.defs.ingest.assets import raw_tables
+from pipelines.defs.partitions import drop_partitions
+from pipelines.ingest import DropError, land_drop
+from pipelines.ingest import drop as drop_module
+
+BAD_DROPS = settings.SAMPLES_DIR / "bad_drops"
+
+# (bad drop, file, line, field, words the reason must contain)
+EXPECTED_BAD_RECORDS = [
+    ("truncated-json", "invalid JSON"),
+    ("wrong-types", "Input should be a valid"),
+    ("unknown-label", "Input should be"),
+    ("missing-reference", "references unknown"),
+    ("duplicate-rows", "duplicate key"),
+    ("non-utf8", "not valid UTF-8"),
+]
+
+
+def ingest(instance: dg.DagsterInstance, warehouse, folder: Path) -> dg.ExecuteInProcessResult:
+    """Materialize the real ingest asset for one drop folder, as the pipeline does."""
+    instance.add_dynamic_partitions(drop_partitions.name, [folder.name])
+    return dg.materialize(
+        [raw_tables],
+        instance=instance,
+        partition_key=folder.name,
+        resources={"warehouse": warehouse},
+        run_config={"ops": {"raw_tables": {"config": {"drops_dir": str(folder.parent)}}}},
+        raise_on_error=False,
+    )
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return {
+            name: conn.execute(f"select count(*) from raw.{name}").fetchone()[0]
+            for name in [*TABLES, "quarantine"]
+        }
+
+
+def lines_in(path: Path) -> int:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def test_sample_lands_whole_with_nothing_quarantined(instance, warehouse, warehouse_path,
+                                                     sample_drop):
+    result = ingest(instance, warehouse, sample_drop)
+    assert result.success
+    counts = table_counts(warehouse_path)
+    assert counts["quarantine"] == 0
+    for stem in RAW_FILES:
+        path = sample_drop / f"{stem}.jsonl"
+        assert counts[stem] == lines_in(path), stem
+    assert counts["conversations"] >= 500
+    assert counts["turns"] > counts["conversations"]
+    metadata = result.asset_materializations_for_node("raw_tables")
+    quarantine = next(m for m in metadata if m.asset_key == dg.AssetKey(["raw", "quarantine"]))
+    assert quarantine.metadata["rows_quarantined"].value == 0
+
+
+def test_reingesting_the_same_drop_adds_nothing_twice(instance, warehouse, warehouse_path,
+                                                      sample_drop):
+    assert ingest(instance, warehouse, sample_drop).success
+    first = table_counts(warehouse_path)
+    assert ingest(instance, warehouse, sample_drop).success
+    assert table_counts(warehouse_path) == first
+
+
+@pytest.mark.parametrize(("kind", "reason_words"), EXPECTED_BAD_RECORDS)
+def test_bad_records_are_quarantined_naming_file_line_and_field(
+    kind, reason_words, instance, warehouse, warehouse_path
+):
+    folder = BAD_DROPS / kind
+    result = ingest(instance, warehouse, folder)
+    assert result.success, "a bad record must not fail the run"
+    with duckdb.connect(str(warehouse_path), read_only=True) as conn:
+        rows = conn.execute(
+            "select _file, _line, field, reason from raw.quarantine where _drop_id = ?", [kind]
+        ).fetchall()
+        landed = conn.execute(
+            "select sum(rows_landed), sum(rows_read), sum(rows_quarantined) "
+            "from raw.ingested_files where _drop_id = ?",
+            [kind],
+        ).fetchone()
+    assert rows, f"{kind}: nothing quarantined"
+    assert any(reason_words in reason for _, _, _, reason in rows), rows
+    for file, line, field, reason in rows:
+        assert (folder / file).exists() and line >= 1 and field and reason
+    assert landed[0] > 0, "the good records of a bad drop still land"
+    assert landed[1] == landed[0] + landed[2], "rows in = rows landed + rows quarantined"
+
+
+def test_wrong_types_are_not_coerced(tmp_path, warehouse_path):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "prompts.jsonl").write_text(
+        '{"prompt_id": "p1", "prompt_text": "Hi", "source": "lima"}\n'
+        '{"prompt_id": 7, "prompt_text": "Hi", "source": "lima"}\n'
+    )
+    (folder / "stage3_ratings.jsonl").write_text(
+        '{"annotator_id": "a", "item_id": "i", "rating": "5"}\n'
+    )
+    with duckdb.connect(str(warehouse_path)) as conn:
+        report = land_drop(conn, folder)
+        reasons = conn.execute("select _file, _line, field from raw.quarantine order by 1").fetchall()
+    assert report.files["prompts.jsonl"].rows_landed == 1
+    assert ("prompts.jsonl", 2, "prompt_id") in reasons
+    assert ("stage3_ratings.jsonl", 1, "rating") in reasons
+
+
+def test_quarantine_reasons_never_repeat_the_value(tmp_path, warehouse_path):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    secret = "jane.doe@example.org"
+    (folder / "annotators.jsonl").write_text(
+        f'{{"annotator_id": "x", "kind": "{secret}"}}\n'
+    )
+    with duckdb.connect(str(warehouse_path)) as conn:
+        land_drop(conn, folder)
+        (reason,) = conn.execute("select reason from raw.quarantine").fetchone()
+    assert secret not in reason
+
+
+def test_an_unreadable_file_fails_the_run_naming_it(tmp_path, instance, warehouse):
+    folder = tmp_path / "corrupt"
+    folder.mkdir()
+    (folder / "prompts.jsonl.gz").write_bytes(gzip.compress(b'{"prompt_id": "p"}\n')[:-12])
+    result = ingest(instance, warehouse, folder)
+    assert not result.success
+    failure = result.failure_data_for_node("raw_tables")
+    assert "prompts.jsonl.gz" in failure.user_failure_data.description
+
+
+def test_a_failed_ingest_leaves_the_previous_tables_intact(
+    tmp_path, warehouse_path, sample_drop, monkeypatch
+):
+    folder = tmp_path / sample_drop.name
+    shutil.copytree(sample_drop, folder)
+    with duckdb.connect(str(warehouse_path)) as conn:
+        land_drop(conn, folder)
+    before = table_counts(warehouse_path)
+
+    (folder / "prompts.jsonl").unlink()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed halfway")
+
+    monkeypatch.setattr(drop_module, "_replace_drop", crash)
+    with duckdb.connect(str(warehouse_path)) as conn, pytest.raises(RuntimeError):
+        land_drop(conn, folder)
+    assert table_counts(warehouse_path) == before
+
+
+def test_a_folder_without_exports_is_an_error(tmp_path, warehouse_path):
+    (tmp_path / "empty").mkdir()
+    with duckdb.connect(str(warehouse_path)) as conn, pytest.raises(DropError, match="empty"):
+        land_drop(conn, tmp_path / "empty")
+
+
+def test_contract_schemas_in_docs_are_current(tmp_path):
+    from pipelines.cli import write_contract_schemas
+
+    for path in write_contract_schemas(tmp_path):
+        committed = settings.PROJECT_ROOT / "docs" / "contract" / path.name
+        assert committed.read_text() == path.read_text(), (
+            f"{committed} is stale: run `python -m pipelines contract-schemas`"
+        )
