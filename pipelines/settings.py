@@ -21,6 +21,9 @@ _OFFLINE_DEFAULTS = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_DATASETS_OFFLINE": "1",
     "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
+    # Release uploads use the Hub's plain LFS HTTP protocol, the same against the real Hub and the
+    # emulated one the tests run; Xet would need its own storage service.
+    "HF_HUB_DISABLE_XET": "1",
 }
 for _name, _value in _OFFLINE_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
@@ -72,3 +75,56 @@ def hash_key() -> bytes:
             f"PIPELINES_HASH_KEY must be at least {MIN_HASH_KEY_BYTES} bytes, got {len(key)}"
         )
     return key
+
+
+# Release: splits, the local dataset repo and the Hub target.
+DEFAULT_SPLIT_RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
+
+
+def release_dir() -> Path:
+    """The local dataset repository (a git repo, one commit and tag per release)."""
+    return _path("PIPELINES_RELEASE_DIR", DATA_DIR / "dataset_repo")
+
+
+def split_seed() -> str:
+    """Key of the hash that orders new users before they are dealt to splits."""
+    return os.environ.get("PIPELINES_SPLIT_SEED", "personalization-splits-v1")
+
+
+def split_ratios() -> dict[str, float]:
+    """Target share of users per split, from e.g. "train=0.8,validation=0.1,test=0.1"."""
+    value = os.environ.get("PIPELINES_SPLIT_RATIOS", "")
+    if not value:
+        return dict(DEFAULT_SPLIT_RATIOS)
+    ratios = {}
+    for part in value.split(","):
+        name, _, share = part.partition("=")
+        try:
+            ratios[name.strip()] = float(share)
+        except ValueError:
+            raise ValueError(
+                f"PIPELINES_SPLIT_RATIOS: {part!r} is not split=share (e.g. train=0.8)"
+            ) from None
+    if abs(sum(ratios.values()) - 1) > 1e-9 or min(ratios.values()) < 0:
+        raise ValueError(f"PIPELINES_SPLIT_RATIOS must be non-negative and sum to 1, got {ratios}")
+    return ratios
+
+
+def hub_repo_id() -> str | None:
+    """Publish to this Hub dataset repo instead of the local dataset repo, when set."""
+    return os.environ.get("PIPELINES_HUB_REPO_ID") or None
+
+
+def hub_private() -> bool:
+    return os.environ.get("PIPELINES_HUB_PRIVATE", "true").lower() in {"1", "true", "yes"}
+
+
+def hub_endpoint() -> str:
+    """The Hub's address; HF_ENDPOINT points it elsewhere (a mirror, or the tests' emulated Hub)."""
+    return os.environ.get("HF_ENDPOINT", DEFAULT_HUB_ENDPOINT).rstrip("/")
+
+
+def hub_token() -> str | None:
+    """The Hub token, for the command line; Dagster reads it through dg.EnvVar("HF_TOKEN")."""
+    return os.environ.get("HF_TOKEN") or None

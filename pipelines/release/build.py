@@ -1,0 +1,366 @@
+"""Stage a release: split, export, compare with the previous release, version, card.
+
+`plan_release` writes the complete release tree into a staging folder and decides its version;
+a target then publishes that folder as one commit plus a tag. When nothing changed since the
+previous release the plan has no version and publishing it is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from huggingface_hub import DatasetCard
+
+from pipelines import settings
+from pipelines.release import versioning
+from pipelines.release.card import (
+    CardConfig,
+    Table,
+    field_descriptions,
+    load_metadata,
+    render_card,
+    render_croissant,
+    undocumented_fields,
+)
+from pipelines.release.configs import CONFIGS, USER_COLUMN, ReleaseConfig
+from pipelines.release.export import (
+    SPLIT_RELATION,
+    content_sha256,
+    export_config,
+    rows_added_removed,
+)
+from pipelines.release.splits import SplitAssignment, assign_splits
+
+MANIFEST = "release.json"
+SPLITS_FILE = "splits.json"
+CARD = "README.md"
+CROISSANT = "croissant.json"
+# What the privacy stage found and replaced, if the warehouse has it (any columns; shown as is).
+AUDIT_RELATION = "main.privacy_audit"
+
+
+@dataclass
+class ReleaseOptions:
+    repo_id: str
+    repo_url: str
+    date: str
+    seed: str = field(default_factory=settings.split_seed)
+    ratios: dict[str, float] = field(default_factory=settings.split_ratios)
+    configs: tuple[ReleaseConfig, ...] = CONFIGS
+    marts_dir: Path = settings.DBT_PROJECT_DIR / "models" / "marts"
+    datacard_dir: Path = settings.DATACARD_DIR
+
+
+@dataclass
+class ReleasePlan:
+    """A staged release and what publishing it would change."""
+
+    staging: Path
+    previous_version: str | None
+    change: str | None
+    version: str | None
+    manifest: dict[str, Any]
+    changes: dict[str, versioning.ConfigChange]
+    assignment: SplitAssignment
+    undocumented: list[str]
+
+    @property
+    def is_noop(self) -> bool:
+        return self.version is None
+
+    def rows(self) -> dict[str, dict[str, int]]:
+        return {
+            name: {split: info["rows"] for split, info in config["splits"].items()}
+            for name, config in self.manifest["configs"].items()
+        }
+
+    def describe(self) -> str:
+        """What publishing this plan changes, for the dry run and the run log."""
+        if self.is_noop:
+            return f"No change since v{self.previous_version}: nothing to publish."
+        entry = self.manifest["changelog"][0]
+        lines = [
+            f"Release v{self.version} ({self.change}; previous: "
+            f"{'v' + self.previous_version if self.previous_version else 'none'})",
+            entry["summary"],
+        ]
+        for name, change in entry["configs"].items():
+            lines.append(
+                f"  {name:<20} +{change.get('added', 0)} -{change.get('removed', 0)} rows"
+                + (f"  {change['schema']}" if change.get("schema") else "")
+            )
+        lines.append(
+            "Splits (users): "
+            + ", ".join(
+                f"{s} {n} ({self.manifest['splits']['realized'][s]:.1%})"
+                for s, n in self.manifest["splits"]["counts"].items()
+            )
+        )
+        return "\n".join(lines)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _check_marts(conn: duckdb.DuckDBPyConnection, configs: tuple[ReleaseConfig, ...]) -> None:
+    present = {
+        name
+        for (name,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
+    }
+    missing = sorted({c.table for c in configs} - present)
+    if missing:
+        raise LookupError(
+            f"the release needs the marts {missing} in schema main of the warehouse; "
+            "build the dbt models first"
+        )
+
+
+def _user_ids(conn: duckdb.DuckDBPyConnection, configs: tuple[ReleaseConfig, ...]) -> list[str]:
+    union = " union ".join(
+        f'select "{USER_COLUMN}" from main."{c.table}"' for c in configs if c.per_user
+    )
+    return [user for (user,) in conn.execute(union).fetchall() if user is not None]
+
+
+def _table(conn: duckdb.DuckDBPyConnection, query: str) -> Table:
+    result = conn.execute(query)
+    return Table([d[0] for d in result.description], [list(row) for row in result.fetchall()])
+
+
+def _audit(conn: duckdb.DuckDBPyConnection) -> Table:
+    schema, name = AUDIT_RELATION.split(".")
+    (exists,) = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return _table(conn, f"select * from {AUDIT_RELATION} order by all") if exists else Table()
+
+
+def _config_changes(
+    new: dict[str, Any], old: dict[str, Any] | None, staging: Path, previous: Path | None
+) -> dict[str, versioning.ConfigChange]:
+    """Per config: rows added and removed (by row content) and columns added, removed, retyped."""
+    old_configs = (old or {}).get("configs", {})
+    changes = {}
+    for name, config in new.items():
+        before = old_configs.get(name)
+        if before is None:
+            change = versioning.ConfigChange(config_added=bool(old))
+            old_files: list[Path] = []
+        else:
+            change = versioning.schema_change(before["columns"], config["columns"])
+            old_files = [previous / f for s in before["splits"].values() for f in s["files"]]
+        new_files = [staging / f for s in config["splits"].values() for f in s["files"]]
+        unchanged = (
+            before is not None
+            and all(
+                before["splits"].get(split, {}).get("sha256") == info["sha256"]
+                for split, info in config["splits"].items()
+            )
+            and set(before["splits"]) == set(config["splits"])
+        )
+        if not unchanged:
+            change.added, change.removed = rows_added_removed(new_files, old_files)
+        changes[name] = change
+    for name, before in old_configs.items():
+        if name not in new:
+            changes[name] = versioning.ConfigChange(
+                config_removed=True,
+                removed=sum(s["rows"] for s in before["splits"].values()),
+            )
+    return changes
+
+
+def _changelog_entry(
+    version: str, date: str, change: str, changes: dict[str, versioning.ConfigChange]
+) -> dict[str, Any]:
+    summary = {
+        "initial": "First release.",
+        "major": "Breaking change: a config or column was removed or changed type.",
+        "minor": "Data changed: rows, columns or configs were added or updated.",
+        "patch": "Dataset card only: no rows added or removed.",
+    }[change]
+    configs = {}
+    for name, c in sorted(changes.items()):
+        notes = []
+        if c.config_added:
+            notes.append("new config")
+        if c.config_removed:
+            notes.append("config removed")
+        for label, columns in (
+            ("added", c.columns_added),
+            ("removed", c.columns_removed),
+            ("retyped", c.columns_retyped),
+        ):
+            if columns:
+                notes.append(f"columns {label}: {', '.join(columns)}")
+        configs[name] = {"added": c.added, "removed": c.removed, "schema": "; ".join(notes)}
+    return {
+        "version": version,
+        "date": date,
+        "change": change,
+        "summary": summary,
+        "configs": configs,
+    }
+
+
+def plan_release(
+    conn: duckdb.DuckDBPyConnection,
+    staging: Path,
+    previous: Path | None,
+    options: ReleaseOptions,
+) -> ReleasePlan:
+    """Stage the release from the warehouse into `staging`, compared with `previous`'s tree."""
+    _check_marts(conn, options.configs)
+    old = _read_json(previous / MANIFEST) if previous else None
+    old_splits = (_read_json(previous / SPLITS_FILE) or {}).get("users") if previous else None
+    previous_version = old["version"] if old else None
+
+    assignment = assign_splits(
+        _user_ids(conn, options.configs), options.ratios, options.seed, old_splits
+    )
+    conn.register(
+        SPLIT_RELATION,
+        pa.table(
+            {"user_id": list(assignment.users), "split": list(assignment.users.values())},
+            schema=pa.schema([("user_id", pa.string()), ("split", pa.string())]),
+        ),
+    )
+    splits = [s for s, share in options.ratios.items() if share > 0]
+    configs: dict[str, dict[str, Any]] = {}
+    card_configs = []
+    try:
+        for config in options.configs:
+            schema, written = export_config(conn, config, splits, staging)
+            configs[config.name] = {
+                "table": config.table,
+                "per_user": config.per_user,
+                "columns": {f.name: str(f.type) for f in schema},
+                "splits": {
+                    split: {
+                        "rows": files.rows,
+                        "num_bytes": files.num_bytes,
+                        "download_size": sum((staging / f).stat().st_size for f in files.files),
+                        "files": files.files,
+                        "sha256": content_sha256([staging / f for f in files.files], schema),
+                    }
+                    for split, files in written.items()
+                },
+            }
+            card_configs.append(
+                CardConfig(config.name, config.summary, schema, configs[config.name]["splits"])
+            )
+        audit = _audit(conn)
+    finally:
+        conn.unregister(SPLIT_RELATION)
+
+    changes = _config_changes(configs, old, staging, previous)
+    change = versioning.change_kind(previous_version, changes)
+    metadata = load_metadata(options.datacard_dir)
+    descriptions = field_descriptions(options.marts_dir)
+    metrics_files = (
+        [staging / f for s in configs["metrics"]["splits"].values() for f in s["files"]]
+        if "metrics" in configs
+        else []
+    )
+    with duckdb.connect() as local:
+        metrics = (
+            _table(
+                local,
+                f"select * from read_parquet({[p.as_posix() for p in metrics_files]}) order by all",
+            )
+            if metrics_files
+            else Table()
+        )
+    split_summary = {
+        "ratios": assignment.ratios,
+        "counts": assignment.counts(),
+        "realized": assignment.realized(),
+        "users_total": len(assignment.users),
+    }
+    previous_card = (
+        DatasetCard.load(previous / CARD).data if previous and (previous / CARD).is_file() else None
+    )
+
+    def render(version: str, date: str, changelog: list[dict[str, Any]]) -> tuple[str, str]:
+        card = render_card(
+            metadata=metadata,
+            configs=card_configs,
+            descriptions=descriptions,
+            version=version,
+            date=date,
+            repo_id=options.repo_id,
+            splits=split_summary,
+            metrics=metrics,
+            audit=audit,
+            changelog=changelog,
+            previous=previous_card,
+            datacard_dir=options.datacard_dir,
+        )
+        croissant = render_croissant(
+            metadata=metadata,
+            configs=card_configs,
+            descriptions=descriptions,
+            version=version,
+            date=date,
+            repo_url=options.repo_url,
+        )
+        return card, croissant
+
+    if change is None:
+        card, croissant = render(old["version"], old["date"], old["changelog"])
+        if card == (previous / CARD).read_text(encoding="utf-8") and croissant == (
+            previous / CROISSANT
+        ).read_text(encoding="utf-8"):
+            return ReleasePlan(
+                staging,
+                previous_version,
+                None,
+                None,
+                old,
+                changes,
+                assignment,
+                undocumented_fields(card_configs, descriptions),
+            )
+        change = "patch"
+
+    version = versioning.bump(previous_version, change)
+    changelog = [
+        _changelog_entry(version, options.date, change, changes),
+        *(old or {}).get("changelog", []),
+    ]
+    card, croissant = render(version, options.date, changelog)
+    (staging / CARD).write_text(card, encoding="utf-8")
+    (staging / CROISSANT).write_text(croissant, encoding="utf-8")
+    _write_json(staging / SPLITS_FILE, {"users": assignment.users})
+    manifest = {
+        "version": version,
+        "date": options.date,
+        "content_sha256": versioning.content_sha256(configs),
+        "configs": configs,
+        "splits": split_summary,
+        "changelog": changelog,
+    }
+    _write_json(staging / MANIFEST, manifest)
+    return ReleasePlan(
+        staging,
+        previous_version,
+        change,
+        version,
+        manifest,
+        changes,
+        assignment,
+        undocumented_fields(card_configs, descriptions),
+    )

@@ -1,0 +1,76 @@
+"""User-grouped, stable splits: no user in two splits, and a user keeps their split forever.
+
+Users of the previous release keep the split they had. New users are ordered by a keyed hash
+(HMAC-SHA256 of the seed and the user id) and dealt, in that order, to the split furthest below
+its target count, so the realized ratios track the configured ones without moving anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SplitAssignment:
+    """Which split each user is in, and how far the realized shares are from the targets."""
+
+    users: dict[str, str]
+    ratios: dict[str, float]
+    kept: int
+    new: int
+
+    def realized(self) -> dict[str, float]:
+        counts = Counter(self.users.values())
+        total = len(self.users) or 1
+        return {split: round(counts[split] / total, 4) for split in self.ratios}
+
+    def counts(self) -> dict[str, int]:
+        counts = Counter(self.users.values())
+        return {split: counts[split] for split in self.ratios}
+
+
+def keyed_rank(seed: str, user_id: str) -> bytes:
+    return hmac.new(seed.encode(), user_id.encode(), hashlib.sha256).digest()
+
+
+def target_counts(total: int, ratios: Mapping[str, float]) -> dict[str, int]:
+    """Whole user counts per split closest to the ratios (largest remainder)."""
+    exact = {split: total * share for split, share in ratios.items()}
+    counts = {split: int(value) for split, value in exact.items()}
+    by_remainder = sorted(ratios, key=lambda s: (-(exact[s] - counts[s]), list(ratios).index(s)))
+    for split in by_remainder[: total - sum(counts.values())]:
+        counts[split] += 1
+    return counts
+
+
+def assign_splits(
+    user_ids: Iterable[str],
+    ratios: Mapping[str, float],
+    seed: str,
+    previous: Mapping[str, str] | None = None,
+) -> SplitAssignment:
+    """Keep previous assignments of users still present; deal new users by keyed hash."""
+    users = sorted(set(user_ids))
+    previous = previous or {}
+    unknown = {split for split in previous.values() if split not in ratios}
+    if unknown:
+        raise ValueError(
+            f"the previous release has splits {sorted(unknown)} that the configured ratios "
+            f"{sorted(ratios)} lack: a user may not change split, so keep those splits"
+        )
+    assigned = {user: previous[user] for user in users if user in previous}
+    kept = len(assigned)
+    targets = target_counts(len(users), ratios)
+    counts = Counter(assigned.values())
+    order = [split for split, share in ratios.items() if share > 0]
+    for user in sorted((u for u in users if u not in assigned), key=lambda u: keyed_rank(seed, u)):
+        split = max(order, key=lambda s: (targets[s] - counts[s], ratios[s], -order.index(s)))
+        assigned[user] = split
+        counts[split] += 1
+    return SplitAssignment(
+        users=dict(sorted(assigned.items())), ratios=dict(ratios), kept=kept, new=len(users) - kept
+    )
