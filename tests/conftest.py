@@ -27,8 +27,9 @@ def warehouse(warehouse_path: Path) -> DuckDBResource:
 
 @pytest.fixture
 def instance() -> dg.DagsterInstance:
-    with dg.DagsterInstance.ephemeral() as ephemeral:
-        yield ephemeral
+    """A real (temporary, on-disk) instance, so schedules and sensors can read it too."""
+    with dg.instance_for_test() as temporary:
+        yield temporary
 
 
 @pytest.fixture(scope="session")

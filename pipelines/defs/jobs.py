@@ -2,14 +2,11 @@
 
 import dagster as dg
 
-from pipelines.defs.partitions import drop_partitions
-
 per_drop_selection = dg.AssetSelection.groups("ingest", "privacy")
 
 drop_job = dg.define_asset_job(
     "process_drop",
     selection=per_drop_selection,
-    partitions_def=drop_partitions,
     description="Ingest and scrub one raw drop (a partition).",
 )
 
