@@ -12,9 +12,9 @@ _INPUT_KEYS = [dg.AssetKey(["scrubbed", name]) for name in TABLES]
 def input_fingerprint(instance: dg.DagsterInstance) -> str:
     """The newest materialization among the per-drop tables the build reads."""
     latest = [
-        event.storage_id
+        record.storage_id
         for key in _INPUT_KEYS
-        if (event := instance.get_latest_materialization_event(key)) is not None
+        for record in instance.fetch_materializations(key, limit=1).records
     ]
     return str(max(latest, default=0))
 
