@@ -67,9 +67,9 @@ class Conversation(ContractModel):
     header: dict[str, StrictStr] | None = None
     country: StrictStr | None = None
     state: StrictStr | None = None
-    timestamp: datetime
-    model: StrictStr
-    language: StrictStr
+    timestamp: datetime | None = None
+    model: StrictStr | None = None
+    language: StrictStr | None = None
     toxic: StrictBool = False
     redacted: StrictBool = False
     turns: list[Turn] = Field(min_length=1)
@@ -97,7 +97,7 @@ class Attribute(ContractModel):
     attribute_id: StrictStr = Identifier
     user_id: StrictStr = Identifier
     attribute: StrictStr = Field(min_length=1)
-    extractor_model: StrictStr
+    extractor_model: StrictStr | None = None
     reason: StrictStr | None = None
     confidence: StrictFloat | None = Field(default=None, ge=0.0, le=1.0)
     evidence: list[Evidence] = []
@@ -197,8 +197,8 @@ class Stage3Item(ContractModel):
     generator_model: StrictStr
     generic_response: StrictStr = Field(min_length=1)
     personalized_response: StrictStr = Field(min_length=1)
-    presentation_order: PresentationOrder
-    mentions_attribute_explicitly: StrictBool
+    presentation_order: PresentationOrder | None = None
+    mentions_attribute_explicitly: StrictBool | None = None
     attribute_ids: list[StrictStr] = []
 
 

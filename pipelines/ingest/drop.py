@@ -24,6 +24,8 @@ import duckdb
 import pyarrow as pa
 from pydantic import ValidationError
 
+from pipelines.adapters import adapter_quarantine_rows
+from pipelines.adapters.writer import QUARANTINE_FILE, REPORT_FILE
 from pipelines.contract.models import DropManifest
 from pipelines.contract.tables import (
     INGESTED_FILES_DDL,
@@ -69,6 +71,8 @@ class DropReport:
     rows_per_table: dict[str, int] = field(default_factory=dict)
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     ignored_files: list[str] = field(default_factory=list)
+    adapter_quarantined: int = 0
+    """Source records an adapter could not turn into the contract (`adapter_quarantine.jsonl`)."""
 
     @property
     def rows_quarantined(self) -> int:
@@ -93,7 +97,7 @@ def find_export_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
     ignored: list[str] = []
     for path in sorted(folder.iterdir()):
         stem = path.name.removesuffix(".gz").removesuffix(".jsonl")
-        if path.name == "manifest.json":
+        if path.name in {"manifest.json", QUARANTINE_FILE, REPORT_FILE}:
             continue
         if path.is_file() and path.name.endswith((".jsonl", ".jsonl.gz")) and stem in RAW_FILES:
             if stem in exports:
@@ -311,6 +315,8 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
             log.info("ingesting %s", path)
             report.files[path.name] = _land_file(landing, drop_id, path, RAW_FILES[stem])
             hashes[path.name] = _sha256(path)
+        landing.quarantine.extend(adapter_quarantine_rows(folder))
+        landing.flush()
         _check_keys_and_references(conn, drop_id)
         _replace_drop(conn, drop_id)
         _fill_report(conn, report)

@@ -1,0 +1,109 @@
+"""Adapters: turn real exports into raw-data contract drop folders.
+
+`adapt([SRC...], OUT)` writes OUT as a drop folder (one JSONL per contract export, manifest.json)
+from the study's annotation-tool export folder and from chat logs in the WildChat, ShareGPT or
+OpenAI-messages format, streaming record by record. What cannot be linked or is not valid for the
+contract goes to `adapter_quarantine.jsonl` in OUT with its source file, line and reason; ingest
+loads it into `raw.quarantine` through `adapter_quarantine_rows`. See docs/adapters.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pipelines.adapters.chat import adapt_chat, load_user_index, read_units
+from pipelines.adapters.study_tool import StudyToolAdapter, is_study_tool, load_lima
+from pipelines.adapters.writer import QUARANTINE_FILE, AdapterError, DropWriter
+
+FORMATS = ("study-tool", "wildchat", "sharegpt", "openai-messages")
+
+__all__ = ["FORMATS", "AdapterError", "adapt", "adapter_quarantine_rows", "detect_format"]
+
+
+def detect_format(path: Path) -> str:
+    """The format of a source, from the study tool's file names or the first conversation's keys."""
+    if is_study_tool(path):
+        return "study-tool"
+    for _, _, value in read_units(path):
+        if not isinstance(value, dict):
+            continue
+        if "conversation_hash" in value:
+            return "wildchat"
+        if "conversations" in value:
+            return "sharegpt"
+        if "messages" in value:
+            return "openai-messages"
+    raise AdapterError(f"{path}: cannot tell its format (give --format: {', '.join(FORMATS)})")
+
+
+def adapt(
+    sources: list[Path],
+    out: Path,
+    fmt: str = "auto",
+    *,
+    lima: Path | None = None,
+    convs_index: Path | None = None,
+    defaults: dict[str, dict[str, Any]] | None = None,
+    source: str = "openai",
+    source_kind: str = "real",
+) -> dict[str, Any]:
+    """Write one drop folder from the sources; returns the per-file report.
+
+    Study-tool sources go first, so that their user index (convs_index.db, or `convs_index`)
+    gives WildChat conversations without a hashed IP their user.
+    """
+    formats = [(Path(s), detect_format(Path(s)) if fmt == "auto" else fmt) for s in sources]
+    formats.sort(key=lambda pair: pair[1] != "study-tool")
+    writer = DropWriter(out, defaults)
+    index_db = convs_index or next(
+        (db for path, f in formats if f == "study-tool" for db in path.rglob("convs_index.db")),
+        None,
+    )
+    user_index = load_user_index(index_db) if index_db else {}
+    if index_db:
+        writer.lookups["convs_index.db"] = f"{len(user_index)} conversation hashes -> users"
+    lima_texts = load_lima(lima) if lima else {}
+    for path, kind in formats:
+        if kind == "study-tool":
+            StudyToolAdapter(writer, path, lima_texts).run()
+        elif kind in FORMATS:
+            adapt_chat(
+                writer, path, kind.removesuffix("-messages"), user_index, source, source_kind
+            )
+        else:
+            raise AdapterError(f"{path}: unknown format {kind!r} (one of {', '.join(FORMATS)})")
+    description = "Adapted by pipelines.adapters from " + ", ".join(
+        f"{kind} export {path.name}" for path, kind in formats
+    )
+    if defaults:
+        description += "; maintainer defaults: " + json.dumps(defaults, sort_keys=True)
+    return writer.close(description)
+
+
+def adapter_quarantine_rows(folder: Path) -> Iterator[dict[str, Any]]:
+    """The adapter's quarantine of a drop folder as `raw.quarantine` rows, for ingest to insert.
+
+    `_file` is `adapter:<source file>` (annotator names already pseudonymized), `_line` the source
+    line, `table_name` the contract table the unit would have become; `raw_record` stays empty:
+    the source keeps the record, the row says where.
+    """
+    path = Path(folder) / QUARANTINE_FILE
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for text in handle:
+            row = json.loads(text)
+            yield {
+                "_drop_id": Path(folder).name,
+                "_file": f"adapter:{row['source']}",
+                "_line": row["line"],
+                "table_name": row["stem"],
+                "field": row["field"],
+                "reason": f"{row['item']}: {row['reason']}",
+                "record_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                "raw_record": None,
+            }

@@ -1,0 +1,259 @@
+"""Conversations in the usual public chat formats, turned into contract conversations.
+
+- WildChat rows (`conversation_hash`, `conversation` or `messages`, metadata at the top level or
+  under `metadata`). A row without `hashed_ip` gets it from the study's user index
+  (convs_index.db: conversation_hash -> hashed_ip); one found in no index becomes its own user,
+  `wildchat-conv:<conversation_hash>`, so it stays countable and is filtered out by the models'
+  minimum-history rule rather than dropped here.
+- ShareGPT (`id`, `conversations: [{from: human|gpt|system, value}]`). ShareGPT split long shares
+  into parts `<share>_<n>`; the parts of one share are one user, `sharegpt:<share>`. The model is
+  ChatGPT (`chatgpt`). The text was never redacted: the privacy stage scrubs it like any text.
+- OpenAI-style messages (`messages: [{role, content}]`, optional `id`, `user`, `model`,
+  `created`). Without `id` the conversation id is a hash of the messages.
+
+A field the source does not have (most often `timestamp`) is left out, so the record is
+quarantined by the contract's own rule unless the maintainer supplies a default (`--default`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from pipelines.adapters.writer import AdapterError, DropWriter
+
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "chatgpt": "assistant",
+    "assistant": "assistant",
+    "bing": "assistant",
+    "bard": "assistant",
+    "system": "system",
+}
+
+
+def read_units(path: Path) -> Iterator[tuple[int, str, Any]]:
+    """(line or position, item label, parsed JSON or the JSONDecodeError) of each unit of a source.
+
+    A `.jsonl`/`.jsonl.gz` file yields its lines, a `.json` file its list items (or itself), a
+    folder its `.json`/`.jsonl` files in name order.
+    """
+    if path.is_dir():
+        for position, child in enumerate(sorted(path.iterdir()), start=1):
+            if child.suffix in {".json", ".jsonl"} or child.name.endswith(".jsonl.gz"):
+                for line, item, value in read_units(child):
+                    yield (
+                        position if child.suffix == ".json" else line,
+                        f"{child.name}:{item}",
+                        value,
+                    )
+        return
+    try:
+        if path.name.endswith((".jsonl", ".jsonl.gz")):
+            opener = gzip.open if path.name.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8") as handle:
+                for number, text in enumerate(handle, start=1):
+                    if text.strip():
+                        yield number, f"line {number}", _parse(text)
+        elif path.suffix == ".json":
+            value = _parse(path.read_text(encoding="utf-8"))
+            if isinstance(value, list):
+                for position, element in enumerate(value, start=1):
+                    yield position, f"[{position - 1}]", element
+            else:
+                yield 1, "(file)", value
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise AdapterError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
+
+
+def _parse(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        return error
+
+
+def load_user_index(db: Path) -> dict[str, str]:
+    """conversation_hash -> hashed_ip from the study's convs_index.db (read only).
+
+    A hash listed under two users is ambiguous and left out.
+    """
+    index: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        for hashed_ip, hashes in conn.execute(
+            "select hashed_ip, conversation_hash from convs_index"
+        ):
+            for conversation_hash in json.loads(hashes or "[]"):
+                if index.setdefault(conversation_hash, hashed_ip) != hashed_ip:
+                    ambiguous.add(conversation_hash)
+    for conversation_hash in ambiguous:
+        del index[conversation_hash]
+    return index
+
+
+def language_name(code: str | None) -> str | None:
+    """`en` -> `English` (WildChat's language names), via CLDR; None if unknown."""
+    if not code or code == "unknown":
+        return None
+    try:
+        return Locale.parse(code.replace("-", "_")).english_name
+    except (ValueError, UnknownLocaleError):
+        return None
+
+
+def _timestamp(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    return value if isinstance(value, str) and value else None
+
+
+def _compact(record: dict[str, Any]) -> dict[str, Any]:
+    """Leave out what the source does not have, so the contract decides whether it may be absent."""
+    return {k: v for k, v in record.items() if v is not None}
+
+
+def wildchat_conversation(row: dict[str, Any], user_index: Mapping[str, str]) -> dict[str, Any]:
+    meta = {**row.get("metadata", {}), **{k: v for k, v in row.items() if k != "metadata"}}
+    conversation_hash = meta.get("conversation_hash") or str(meta.get("id", "")).removeprefix(
+        "wildchat_"
+    )
+    hashed_ip = meta.get("hashed_ip") or user_index.get(conversation_hash)
+    turns = [
+        _compact(
+            {
+                "role": turn.get("role"),
+                "content": turn.get("content"),
+                "language": turn.get("language"),
+                "timestamp": _timestamp(turn.get("timestamp")),
+            }
+        )
+        for turn in meta.get("conversation") or meta.get("messages") or []
+    ]
+    return _compact(
+        {
+            "conversation_id": conversation_hash or None,
+            "source": "wildchat",
+            "source_kind": "real",
+            "hashed_ip": hashed_ip,
+            "user_id": None if hashed_ip else f"wildchat-conv:{conversation_hash}",
+            "header": meta.get("header"),
+            "country": meta.get("country"),
+            "state": meta.get("state"),
+            "timestamp": _timestamp(meta.get("timestamp")),
+            "model": meta.get("model"),
+            "language": meta.get("language"),
+            "toxic": meta.get("toxic"),
+            "redacted": meta.get("redacted"),
+            "turns": turns,
+        }
+    )
+
+
+def sharegpt_conversation(row: dict[str, Any]) -> dict[str, Any]:
+    conversation_id = str(row.get("id", ""))
+    share = conversation_id.rsplit("_", 1)[0] if "_" in conversation_id else conversation_id
+    turns = [
+        _compact(
+            {
+                "role": SHAREGPT_ROLES.get(str(turn.get("from")).lower(), turn.get("from")),
+                "content": turn.get("value"),
+                "language": language_name(turn.get("language")),
+            }
+        )
+        for turn in row.get("conversations") or []
+    ]
+    user_languages = Counter(t.get("language") for t in turns if t.get("role") == "user")
+    language = user_languages.most_common(1)[0][0] if user_languages else None
+    return _compact(
+        {
+            "conversation_id": f"sharegpt:{conversation_id}" if conversation_id else None,
+            "source": "sharegpt",
+            "source_kind": "real",
+            "user_id": f"sharegpt:{share}" if share else None,
+            "model": "chatgpt",
+            "language": language,
+            "turns": turns,
+        }
+    )
+
+
+def openai_conversation(row: dict[str, Any], source: str, source_kind: str) -> dict[str, Any]:
+    messages = row.get("messages") or []
+    conversation_id = (
+        row.get("id")
+        or "msg-"
+        + hashlib.sha256(
+            json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()[:24]
+    )
+    content = [
+        _compact({"role": m.get("role"), "content": _text(m.get("content"))}) for m in messages
+    ]
+    return _compact(
+        {
+            "conversation_id": str(conversation_id),
+            "source": source,
+            "source_kind": source_kind,
+            "user_id": row.get("user") or f"{source}-conv:{conversation_id}",
+            "timestamp": _timestamp(row.get("created")),
+            "model": row.get("model"),
+            "language": row.get("language"),
+            "turns": content,
+        }
+    )
+
+
+def _text(content: Any) -> Any:
+    """OpenAI content parts ([{type: text, text}]) joined into one string."""
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return content
+
+
+def adapt_chat(
+    writer: DropWriter,
+    path: Path,
+    fmt: str,
+    user_index: Mapping[str, str] | None = None,
+    source: str = "openai",
+    source_kind: str = "real",
+) -> None:
+    """Write the conversations of one chat-format source; a unit is one conversation."""
+    counts = writer.source(path.name + ("/" if path.is_dir() else ""), "conversation")
+    for line, item, value in read_units(path):
+        if isinstance(value, json.JSONDecodeError):
+            writer.reject(
+                counts, line, item, "conversations", "(record)", f"invalid JSON: {value.msg}"
+            )
+            continue
+        if not isinstance(value, dict) or not (
+            {"conversation", "messages", "conversations"} & value.keys()
+        ):
+            writer.reject(
+                counts,
+                line,
+                item,
+                "conversations",
+                "(record)",
+                f"not a {fmt} conversation (no turns)",
+            )
+            continue
+        if fmt == "wildchat":
+            record = wildchat_conversation(value, user_index or {})
+        elif fmt == "sharegpt":
+            record = sharegpt_conversation(value)
+        else:
+            record = openai_conversation(value, source, source_kind)
+        writer.unit(counts, line, item, [("conversations", record)])
