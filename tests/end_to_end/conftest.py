@@ -1,0 +1,65 @@
+"""One real run of the whole pipeline on the bundled sample, shared by the end-to-end tests.
+
+It runs the README's command (`python -m pipelines run`) in a subprocess, in a temporary working
+folder with its own data directory, so the tests see exactly what a maintainer's run produces:
+the warehouse, the Dagster instance, the published release and the run's output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipelines import settings
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    workdir: Path
+    env: dict[str, str]
+    output: str
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["PIPELINES_DATA_DIR"])
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["DUCKDB_PATH"])
+
+    @property
+    def release_dir(self) -> Path:
+        return Path(self.env["PIPELINES_RELEASE_DIR"])
+
+
+def pipeline_env(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPELINES_", "DUCKDB_"))}
+    env.update(
+        PIPELINES_DATA_DIR=str(workdir / "data"),
+        DUCKDB_PATH=str(workdir / "data" / "warehouse.duckdb"),
+        PIPELINES_RELEASE_DIR=str(workdir / "data" / "dataset_repo"),
+        DAGSTER_HOME=str(settings.PROJECT_ROOT),
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    workdir = tmp_path_factory.mktemp("pipeline")
+    env = pipeline_env(workdir)
+    completed = subprocess.run(
+        [sys.executable, "-m", "pipelines", "run", str(settings.SAMPLE_DROP)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-5000:]
+    return PipelineRun(workdir=workdir, env=env, output=output)

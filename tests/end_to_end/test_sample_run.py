@@ -1,0 +1,73 @@
+"""The README's run command on the bundled sample: a private, published release."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from pipelines import settings
+
+
+def manifest_values() -> list[dict]:
+    return json.loads(settings.SAMPLE_PII_MANIFEST.read_text())["entities"]
+
+
+def published_texts(release_dir: Path) -> str:
+    """Every string cell of every published Parquet file, the card and Croissant, as one text."""
+    parts = []
+    for path in sorted(release_dir.rglob("*.parquet")):
+        table = pq.read_table(path)
+        parts.append(json.dumps(table.to_pylist(), ensure_ascii=False, default=str))
+    for path in [*release_dir.glob("*.md"), *release_dir.glob("*.json")]:
+        parts.append(path.read_text())
+    return "\n".join(parts)
+
+
+def warehouse_texts(warehouse: Path, schemas: tuple[str, ...]) -> str:
+    parts = []
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema in ({', '.join('?' for _ in schemas)})",
+            list(schemas),
+        ).fetchall()
+        for schema, table in tables:
+            rows = conn.execute(f'select * from "{schema}"."{table}"').fetchall()
+            parts.append(json.dumps(rows, ensure_ascii=False, default=str))
+    return "\n".join(parts)
+
+
+def test_the_run_ends_with_a_published_local_release(pipeline_run):
+    assert "load_dataset(" in pipeline_run.output
+    tags = subprocess.run(
+        ["git", "tag"], cwd=pipeline_run.release_dir, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tags and all(tag.startswith("v") for tag in tags)
+    assert tags[-1] in pipeline_run.output
+    assert str(pipeline_run.release_dir) in pipeline_run.output
+
+
+def test_no_planted_identifier_reaches_modeled_or_published_data(pipeline_run):
+    modeled = warehouse_texts(pipeline_run.warehouse, ("scrubbed", "main"))
+    published = published_texts(pipeline_run.release_dir)
+    leaks = [
+        (entity["entity_type"], entity["table"], where)
+        for entity in manifest_values()
+        for where, text in (("warehouse", modeled), ("release", published))
+        if entity["value"] in text
+    ]
+    assert not leaks, f"planted identifiers survived: {leaks[:10]}"
+
+
+def test_no_planted_identifier_reaches_the_run_output(pipeline_run):
+    leaked = [e["entity_type"] for e in manifest_values() if e["value"] in pipeline_run.output]
+    assert not leaked
+
+
+def test_the_run_prints_the_study_metrics(pipeline_run):
+    for figure in ("kappa", "relevant", "Spearman"):
+        assert figure.lower() in pipeline_run.output.lower()
