@@ -1,0 +1,127 @@
+"""The real study drop and real chat logs, end to end: nothing lost, nobody identifiable.
+
+The real files are read by path from ../shared/realdata (never copied into the repo).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines import settings
+from tests.end_to_end.conftest import PipelineRun, pipeline_env
+from tests.end_to_end.test_sample_run import published_texts, warehouse_texts
+
+REALDATA = settings.PROJECT_ROOT.parent / "shared" / "realdata"
+STUDY = REALDATA / "study-annotation-tool"
+SHAREGPT = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
+
+pytestmark = pytest.mark.skipif(not STUDY.exists(), reason=f"{REALDATA} is not on this machine")
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+US_PHONE = re.compile(r"\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b")
+HEX_ID = re.compile(r"\b[0-9a-f]{24}\b")
+
+
+def annotator_identifiers() -> set[str]:
+    """Annotator first names and crowd-platform IDs, from the export's file names and fields."""
+    found = set()
+    for path in (STUDY / "annotations_v0").glob("*_task*.jsonl"):
+        found.add(path.name.split("_task")[0])
+        found.update(re.findall(r'"annotator": "([^"]+)"', path.read_text()))
+    return {name for name in found if name != "admin"}  # the tool's admin account, not a person
+
+
+def sharegpt_contacts() -> set[str]:
+    """E-mail addresses and phone numbers in the raw, unredacted ShareGPT human turns."""
+    import json
+
+    found = set()
+    for path in SHAREGPT.glob("*.json"):
+        record = json.loads(path.read_text())
+        if not isinstance(record, dict):
+            continue
+        for turn in record.get("conversations", []):
+            if turn.get("from") == "human":
+                found.update(EMAIL.findall(turn["value"]))
+                found.update(US_PHONE.findall(turn["value"]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory) -> PipelineRun:
+    workdir = tmp_path_factory.mktemp("real")
+    env = pipeline_env(workdir)
+    env["PIPELINES_HASH_KEY"] = "test-key-for-the-real-data-run-0123456789"
+    drops = workdir / "drops"
+    commands = [
+        [sys.executable, "-m", "pipelines.adapters", str(STUDY),
+         str(REALDATA / "wildchat-589" / "wildchat589_salvaged.jsonl"), str(drops / "study-real"),
+         "--lima", str(REALDATA / "lima-prompts" / "lima.jsonl")],
+        [sys.executable, "-m", "pipelines.adapters", str(SHAREGPT), str(drops / "sharegpt-real")],
+        [sys.executable, "-m", "pipelines", "run", str(drops / "study-real"),
+         str(drops / "sharegpt-real")],
+    ]
+    output = []
+    for command in commands:
+        done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
+                              timeout=1800)
+        output.append(done.stdout + done.stderr)
+        assert done.returncode == 0, "\n".join(output)[-5000:]
+    return PipelineRun(workdir=workdir, env=env, output="\n".join(output))
+
+
+def dagster_logs(run: PipelineRun) -> str:
+    """The Dagster instance's stored event logs and compute logs of the run."""
+    parts = []
+    for path in (run.workdir / "data" / "dagster").rglob("*"):
+        if path.is_file():
+            parts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def test_every_real_file_is_accounted_for(real_run):
+    import duckdb
+
+    with duckdb.connect(str(real_run.warehouse), read_only=True) as conn:
+        rows = conn.execute(
+            "select _drop_id, _file, rows_read, rows_landed, rows_quarantined "
+            "from raw.ingested_files order by 1, 2"
+        ).fetchall()
+    assert {drop for drop, *_ in rows} == {"study-real", "sharegpt-real"}
+    for drop, file, read, landed, quarantined in rows:
+        print(f"{drop}/{file}: in {read} = landed {landed} + quarantined {quarantined}")
+        assert read == landed + quarantined
+
+
+def test_real_stage2_votes_give_a_consensus_and_a_kappa_matrix(real_run):
+    import duckdb
+
+    with duckdb.connect(str(real_run.warehouse), read_only=True) as conn:
+        consensus = conn.execute("select count(*) from main.stage2_relevance").fetchone()[0]
+        kappas = conn.execute(
+            "select count(*) from main.metrics where metric like '%kappa%'"
+        ).fetchone()[0]
+    assert consensus > 0 and kappas > 0
+
+
+def test_no_annotator_or_contact_from_the_real_files_reaches_outputs_or_logs(real_run):
+    identifiers = annotator_identifiers() | sharegpt_contacts()
+    assert any(HEX_ID.fullmatch(i) for i in identifiers), "the real files hold platform IDs"
+    places = {
+        "modeled tables": warehouse_texts(real_run.warehouse, ("scrubbed", "main")),
+        "published release": published_texts(real_run.release_dir),
+        "run output": real_run.output,
+        "dagster logs": dagster_logs(real_run),
+    }
+    leaks = [
+        (where, "a platform ID" if HEX_ID.fullmatch(value) else f"{len(value)}-char value")
+        for value in identifiers
+        for where, text in places.items()
+        if re.search(rf"(?<![\w.@-]){re.escape(value)}(?![\w@-])", text)
+    ]
+    assert not leaks, leaks
