@@ -26,6 +26,7 @@ def run(drops: list[Path]) -> int:
     import duckdb
 
     from pipelines.defs.jobs import build_job, drop_job
+    from pipelines.defs.models.metrics import print_metrics
     from pipelines.defs.partitions import drop_partitions
     from pipelines.definitions import defs
 
@@ -56,7 +57,25 @@ def run(drops: list[Path]) -> int:
             return 1
     with duckdb.connect(str(settings.duckdb_path()), read_only=True) as conn:
         print(summary(conn))
+        print_metrics(conn)
+    print(release_summary(instance))
     return 0
+
+
+def release_summary(instance) -> str:
+    """Where the release went, its version, and the line a researcher types to load it."""
+    import dagster as dg
+
+    event = instance.get_latest_materialization_event(dg.AssetKey("dataset_release"))
+    if event is None or event.asset_materialization is None:
+        return "No release was cut."
+    metadata = event.asset_materialization.metadata
+    return (
+        f"\nRelease {metadata['version'].value} "
+        f"({'published' if metadata['published'].value else 'unchanged, nothing published'})\n"
+        f"  path: {metadata['path'].value}\n"
+        f"  load it with: {metadata['load_command'].value}"
+    )
 
 
 def summary(conn) -> str:

@@ -1,0 +1,14 @@
+-- Per (attribute, prompt) item: the label of every LLM judge.
+with
+llm as ( select * from {{ ref('int_stage2_judgments') }} where annotator_kind = 'llm' )
+select
+    attribute_id,
+    prompt_id,
+    list(
+        {'judge': annotator_id, 'relevant': relevant, 'relevance_score': relevance_score}
+        order by annotator_id
+    ) as llm_labels,
+    count(*) as n_llm_labels,
+    count_if(relevant) as n_llm_relevant
+from llm
+group by attribute_id, prompt_id

@@ -1,0 +1,27 @@
+with
+users as ( select user_id from {{ ref('int_user_histories') }} where in_study ),
+conversations as ( select * from {{ ref('stg_conversations') }} ),
+turns as (
+    select
+        conversation_id,
+        list(
+            {'turn_index': turn_index, 'role': role, 'content': content} order by turn_index
+        ) as turns
+    from {{ ref('stg_turns') }}
+    group by conversation_id
+)
+select
+    conversations.conversation_id,
+    conversations.user_id,
+    conversations.source,
+    conversations.source_kind,
+    conversations.chat_model,
+    conversations.language,
+    conversations.started_at,
+    conversations.toxic,
+    conversations.redacted,
+    conversations.n_turns,
+    turns.turns
+from conversations
+join users using (user_id)
+join turns using (conversation_id)

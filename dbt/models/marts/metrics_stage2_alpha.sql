@@ -1,0 +1,41 @@
+-- Krippendorff's alpha (nominal) of relevance per group of judges: humans, LLM judges, all.
+-- Items with fewer than 2 labels in the group are not pairable and are left out. With values
+-- 0/1, alpha = 1 - (n - 1) * sum_u [2 n_u0 n_u1 / (m_u - 1)] / (2 n_0 n_1); it is undefined (null)
+-- when every pairable label is the same (n_0 * n_1 = 0).
+with
+judgments as ( select * from {{ ref('int_stage2_judgments') }} ),
+grouped as (
+    select annotator_kind as judge_group, attribute_id, prompt_id, relevant from judgments
+    union all
+    select 'all', attribute_id, prompt_id, relevant from judgments
+),
+units as (
+    select
+        judge_group,
+        count(*) as m,
+        count_if(relevant) as n_yes
+    from grouped
+    group by judge_group, attribute_id, prompt_id
+    having count(*) >= 2
+),
+totals as (
+    select
+        judge_group,
+        count(*) as n_units,
+        sum(m) as n_values,
+        sum(n_yes) as n_yes,
+        sum(m) - sum(n_yes) as n_no,
+        sum(2 * n_yes * (m - n_yes) / (m - 1)) as disagreement
+    from units
+    group by judge_group
+)
+select
+    judge_group,
+    n_units,
+    n_values,
+    n_yes,
+    n_no,
+    case
+        when n_yes * n_no > 0 then 1 - (n_values - 1) * disagreement / (2 * n_yes * n_no)
+    end as krippendorff_alpha
+from totals

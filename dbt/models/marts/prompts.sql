@@ -1,0 +1,2 @@
+select prompt_id, prompt_text, source, source_id
+from {{ ref('stg_prompts') }}

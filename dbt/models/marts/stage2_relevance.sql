@@ -1,0 +1,24 @@
+with
+items as (
+    select distinct user_id, attribute_id, prompt_id from {{ ref('int_stage2_judgments') }}
+),
+attributes as ( select attribute_id, attribute from {{ ref('stg_attributes') }} ),
+human as ( select * from {{ ref('int_stage2_human_votes') }} ),
+llm as ( select * from {{ ref('int_stage2_llm_labels') }} )
+select
+    items.user_id,
+    items.attribute_id,
+    items.prompt_id,
+    attributes.attribute,
+    coalesce(human.human_labels, []) as human_labels,
+    coalesce(human.n_human_votes, 0) as n_human_votes,
+    coalesce(human.n_relevant_votes, 0) as n_relevant_votes,
+    human.consensus_relevant,
+    coalesce(human.consensus_tied, false) as consensus_tied,
+    coalesce(llm.llm_labels, []) as llm_labels,
+    coalesce(llm.n_llm_labels, 0) as n_llm_labels,
+    coalesce(llm.n_llm_relevant, 0) as n_llm_relevant
+from items
+join attributes using (attribute_id)
+left join human using (attribute_id, prompt_id)
+left join llm using (attribute_id, prompt_id)

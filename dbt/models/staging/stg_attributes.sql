@@ -1,0 +1,16 @@
+with
+source as ( {{ latest_per_key(source('scrubbed', 'attributes'), ['attribute_id']) }} ),
+renamed as (
+    select
+        attribute_id,
+        user_id,
+        attribute,
+        extractor_model,
+        reason,
+        confidence,
+        cast(evidence as struct(conversation_id varchar, turn_indexes integer[])[]) as evidence,
+        coalesce(merged_from, []::varchar[]) as merged_from,
+        _drop_id as drop_id
+    from source
+)
+select * from renamed

@@ -1,0 +1,18 @@
+with
+source as (
+    {{ latest_per_key(
+        source('scrubbed', 'expected_behaviors'), ['attribute_id', 'prompt_id', 'generator_model']
+    ) }}
+),
+renamed as (
+    select
+        user_id,
+        attribute_id,
+        prompt_id,
+        generator_model,
+        explicit_behavior,
+        implicit_behavior,
+        _drop_id as drop_id
+    from source
+)
+select * from renamed

@@ -1,0 +1,17 @@
+with
+source as (
+    {{ latest_per_key(source('scrubbed', 'stage1_judgments'), ['annotator_id', 'attribute_id']) }}
+),
+renamed as (
+    select
+        annotator_id,
+        attribute_id,
+        label,
+        failure_category,
+        note,
+        flagged,
+        cast("timestamp" as timestamptz) as judged_at,
+        _drop_id as drop_id
+    from source
+)
+select * from renamed

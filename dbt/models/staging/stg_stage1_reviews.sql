@@ -1,0 +1,16 @@
+with
+source as (
+    {{ latest_per_key(source('scrubbed', 'stage1_reviews'), ['annotator_id', 'user_id']) }}
+),
+renamed as (
+    select
+        annotator_id,
+        user_id,
+        missing_attributes,
+        overall_note,
+        flagged,
+        cast("timestamp" as timestamptz) as reviewed_at,
+        _drop_id as drop_id
+    from source
+)
+select * from renamed

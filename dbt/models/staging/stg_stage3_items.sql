@@ -1,0 +1,17 @@
+with
+source as ( {{ latest_per_key(source('scrubbed', 'stage3_items'), ['item_id']) }} ),
+renamed as (
+    select
+        item_id,
+        user_id,
+        prompt_id,
+        generator_model,
+        generic_response,
+        personalized_response,
+        presentation_order,
+        mentions_attribute_explicitly,
+        coalesce(attribute_ids, []::varchar[]) as attribute_ids,
+        _drop_id as drop_id
+    from source
+)
+select * from renamed

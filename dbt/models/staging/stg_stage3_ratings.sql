@@ -1,0 +1,13 @@
+with
+source as ( {{ latest_per_key(source('scrubbed', 'stage3_ratings'), ['annotator_id', 'item_id']) }} ),
+renamed as (
+    select
+        annotator_id,
+        item_id,
+        rating,
+        note,
+        cast("timestamp" as timestamptz) as rated_at,
+        _drop_id as drop_id
+    from source
+)
+select * from renamed

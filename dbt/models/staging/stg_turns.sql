@@ -1,0 +1,16 @@
+with
+source as (
+    {{ latest_per_key(source('scrubbed', 'turns'), ['conversation_id', 'turn_index']) }}
+),
+renamed as (
+    select
+        conversation_id,
+        turn_index,
+        role,
+        content,
+        language,
+        cast("timestamp" as timestamptz) as sent_at,
+        _drop_id as drop_id
+    from source
+)
+select * from renamed

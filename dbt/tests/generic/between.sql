@@ -1,0 +1,6 @@
+{#- A figure lies in its range (nulls, i.e. undefined figures, pass). -#}
+{% test between(model, column_name, min_value, max_value) %}
+select *
+from {{ model }}
+where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
+{% endtest %}

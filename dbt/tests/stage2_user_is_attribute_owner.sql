@@ -1,0 +1,5 @@
+-- A stage-2 judgment's user_id is the user the attribute was extracted for.
+select judgments.annotator_id, judgments.attribute_id, judgments.prompt_id
+from {{ ref('stg_stage2_judgments') }} as judgments
+join {{ ref('stg_attributes') }} as attributes using (attribute_id)
+where judgments.user_id <> attributes.user_id

@@ -1,0 +1,114 @@
+"""A scrubbed-schema warehouse for the dbt project, filled through the raw-data contract.
+
+Until the ingest and privacy assets run in these tests, a drop folder (or hand-made records) is
+validated with the contract's models and written to `scrubbed.<table>` with the contract's DDL,
+exactly the shape the privacy stage writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import model_fixtures
+import pyarrow as pa
+import pytest
+
+from pipelines import settings
+from pipelines.contract.tables import RAW_FILES, TABLES
+from pipelines.sample.generator import SampleConfig, generate
+
+_JSON_COLUMNS = {
+    (name, column)
+    for name, table in TABLES.items()
+    for column, kind in table.columns.items()
+    if kind == "JSON"
+}
+
+
+def create_scrubbed_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("create schema if not exists scrubbed")
+    for table in TABLES.values():
+        conn.execute(table.ddl("scrubbed"))
+
+
+def load_records(
+    conn: duckdb.DuckDBPyConnection,
+    records: Mapping[str, Iterable[dict[str, Any] | str]],
+    drop_id: str = "fixture",
+) -> None:
+    """Validate records (dicts or JSON lines) per export stem and append them to `scrubbed`."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for stem, items in records.items():
+        raw_file = RAW_FILES[stem]
+        for line, item in enumerate(items, start=1):
+            text = item if isinstance(item, str) else json.dumps(item)
+            record = raw_file.model.model_validate_json(text)
+            for table, row in raw_file.to_rows(record):
+                for column in row:
+                    if (table, column) in _JSON_COLUMNS and row[column] is not None:
+                        row[column] = json.dumps(row[column], default=str)
+                rows[table].append(
+                    {**row, "_drop_id": drop_id, "_file": f"{stem}.jsonl", "_line": line}
+                )
+    for table, table_rows in rows.items():
+        columns = TABLES[table].all_columns
+        batch = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in table_rows])
+        conn.register("batch", batch)
+        conn.execute(
+            f"insert into scrubbed.{table} ({', '.join(columns)}) "
+            f"select {', '.join(columns)} from batch"
+        )
+        conn.unregister("batch")
+
+
+def build_scrubbed_warehouse(path: Path, records: Mapping[str, Iterable[Any]]) -> Path:
+    with duckdb.connect(str(path)) as conn:
+        create_scrubbed_schema(conn)
+        load_records(conn, records)
+    return path
+
+
+def drop_records(folder: Path) -> dict[str, list[str]]:
+    """The JSON lines of each export file of a drop folder."""
+    return {
+        stem: (folder / f"{stem}.jsonl").read_text().splitlines()
+        for stem in RAW_FILES
+        if (folder / f"{stem}.jsonl").exists()
+    }
+
+
+def materialize_models(path: Path, data_dir: Path) -> dg.ExecuteInProcessResult:
+    """Run the real dbt project through its Dagster definitions on the warehouse at `path`."""
+    from pipelines.defs.models import defs
+    from pipelines.defs.models.assets import dbt_models
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DUCKDB_PATH", str(path))
+        env.setenv("PIPELINES_DATA_DIR", str(data_dir))
+        return dg.materialize([dbt_models], resources=defs.resources, raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def edge_case_build(tmp_path_factory: pytest.TempPathFactory):
+    """The hand-made edge-case drop, scrubbed-shaped and modeled once for the session."""
+    folder = tmp_path_factory.mktemp("edge_cases")
+    path = build_scrubbed_warehouse(folder / "warehouse.duckdb", model_fixtures.records())
+    return path, materialize_models(path, folder / "data")
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory):
+    """The study-shaped sample drop (the bundled one, or generated alike), modeled once."""
+    folder = tmp_path_factory.mktemp("sample")
+    drop = settings.SAMPLE_DROP
+    if not (drop / "conversations.jsonl").exists():
+        drop = folder / "study-sample"
+        generate(SampleConfig(out=drop))
+    path = build_scrubbed_warehouse(folder / "warehouse.duckdb", drop_records(drop))
+    return path, materialize_models(path, folder / "data")

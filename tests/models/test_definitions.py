@@ -1,0 +1,65 @@
+"""The dbt project as Dagster sees it: asset keys, group, pool, checks, docs."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+
+from pipelines.contract.tables import TABLES
+from pipelines.defs.models import defs
+from pipelines.defs.models.assets import dbt_models
+from pipelines.defs.models.metrics import format_metrics
+from pipelines.defs.models.project import DBT_EXECUTABLE, dbt_project
+
+MARTS = [
+    "users",
+    "conversations",
+    "prompts",
+    "stage1_attributes",
+    "stage2_relevance",
+    "stage3_preferences",
+    "metrics",
+]
+
+
+def test_models_depend_on_the_privacy_assets_and_share_the_duckdb_pool():
+    specs = dbt_models.specs_by_key
+    assert {dg.AssetKey(name) for name in MARTS} <= specs.keys()
+    upstream = {dep.asset_key for spec in specs.values() for dep in spec.deps} - specs.keys()
+    assert upstream == {dg.AssetKey(["scrubbed", name]) for name in TABLES}
+    assert {spec.group_name for spec in specs.values()} == {"models"}
+    assert dbt_models.op.pool == "duckdb"
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_every_model_and_column_is_documented(edge_case_build, tmp_path, monkeypatch):
+    path, _ = edge_case_build
+    monkeypatch.setenv("DUCKDB_PATH", str(path))
+    target = tmp_path / "target"
+    dbt = DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
+    dbt.cli(["docs", "generate"], target_path=target).wait()
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    undocumented = []
+    for unique_id, node in catalog["nodes"].items():
+        described = manifest["nodes"][unique_id]
+        if not described["description"]:
+            undocumented.append(unique_id)
+        for column in node["columns"]:
+            if not described["columns"].get(column, {}).get("description"):
+                undocumented.append(f"{unique_id}.{column}")
+    assert len(catalog["nodes"]) >= 30
+    assert not undocumented
+
+
+def test_metrics_summary_names_every_figure(edge_case_build):
+    path, _ = edge_case_build
+    with duckdb.connect(str(path), read_only=True) as conn:
+        text = format_metrics(conn)
+        (n_figures,) = conn.execute("select count(*) from main.metrics").fetchone()
+    assert "stage2 cohen_kappa_mean" in text and "human-llm" in text
+    assert "undefined" in text  # the constant LLM judge's Spearman
+    assert len(text.splitlines()) > n_figures
