@@ -10,7 +10,6 @@ from pathlib import Path
 
 from pipelines import settings
 
-
 _QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
@@ -25,10 +24,10 @@ def run(drops: list[Path]) -> int:
     """Process each drop (ingest, scrub), then rebuild models, checks and the release."""
     import duckdb
 
+    from pipelines.definitions import defs
     from pipelines.defs.jobs import build_job, drop_job
     from pipelines.defs.models.metrics import print_metrics
     from pipelines.defs.partitions import drop_partitions
-    from pipelines.definitions import defs
 
     instance = _instance()
     for folder in drops:

@@ -2,14 +2,16 @@
 
 import dagster as dg
 
-from pipelines.defs import ingest, models, release
+from pipelines.defs import ingest, models, privacy, quality, release
 from pipelines.defs.jobs import build_job, drop_job
 from pipelines.defs.schedules import daily_release_schedule
 from pipelines.resources import warehouse
 
 defs = dg.Definitions.merge(
     ingest.defs,
+    privacy.defs,
     models.defs,
+    quality.defs,
     release.defs,
     dg.Definitions(
         jobs=[drop_job, build_job],

@@ -128,3 +128,9 @@ def hub_endpoint() -> str:
 def hub_token() -> str | None:
     """The Hub token, for the command line; Dagster reads it through dg.EnvVar("HF_TOKEN")."""
     return os.environ.get("HF_TOKEN") or None
+
+
+# Quality: where Great Expectations writes its Data Docs site and the (value-free) results it lists.
+def data_docs_dir() -> Path:
+    """Great Expectations' Data Docs site, rebuilt by every validation: open its index.html."""
+    return _path("PIPELINES_DATA_DIR", DATA_DIR) / "data_docs"

@@ -117,7 +117,9 @@ def test_wrong_types_are_not_coerced(tmp_path, warehouse_path):
     )
     with duckdb.connect(str(warehouse_path)) as conn:
         report = land_drop(conn, folder)
-        reasons = conn.execute("select _file, _line, field from raw.quarantine order by 1").fetchall()
+        reasons = conn.execute(
+            "select _file, _line, field from raw.quarantine order by 1"
+        ).fetchall()
     assert report.files["prompts.jsonl"].rows_landed == 1
     assert ("prompts.jsonl", 2, "prompt_id") in reasons
     assert ("stage3_ratings.jsonl", 1, "rating") in reasons

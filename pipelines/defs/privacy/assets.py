@@ -1,0 +1,162 @@
+"""Privacy: one run per drop scrubs its raw rows into the schema `scrubbed`, or writes nothing.
+
+The residual-leak scan runs inside the asset, on the rows just written and before they commit, and
+is reported as one blocking asset check per table: when it fails, the transaction is rolled back,
+the checks fail, the run fails, and nothing downstream (models, release) can use the drop.
+"""
+
+
+from collections import Counter
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines import settings
+from pipelines.contract.tables import TABLES
+from pipelines.defs.ingest.assets import RAW_TABLE_KEYS
+from pipelines.defs.partitions import drop_partitions
+from pipelines.privacy.audit import summarize
+from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.scrub import LeakFound, ScrubReport, scrub_drop
+
+SCRUBBED_TABLE_KEYS = {name: dg.AssetKey(["scrubbed", name]) for name in TABLES}
+LEAK_CHECK = "no_residual_personal_data"
+
+
+class ScrubConfig(dg.Config):
+    workers: int = 2
+    """Processes for NER and the recognizers; 1 runs them in the step's own process."""
+    config_path: str = ""
+    """A scrubber.yaml other than the bundled one (absolute, or relative to the project root)."""
+
+
+def _description(name: str) -> str:
+    table = TABLES[name]
+    parts = [f"`{name}` of every drop with personal data removed."]
+    if table.text_columns:
+        parts.append(f"Free text ({', '.join(table.text_columns)}) scrubbed with Presidio into "
+                     "numbered placeholders, consistent within a user's history.")
+    if table.identifier_columns:
+        parts.append(f"Identifiers ({', '.join(table.identifier_columns)}) keyed-hashed or "
+                     "dropped.")
+    return " ".join(parts)
+
+
+def _markdown_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|").replace("\n", " ") for cell in row)
+              + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _audit_markdown(report: ScrubReport, table: str) -> str:
+    rows = [
+        [field, source, language, entity, count]
+        for (name, field, source, language, entity), count in sorted(report.findings.items())
+        if name == table
+    ]
+    if not rows:
+        return "No personal data found."
+    return _markdown_table(["field", "source", "language", "entity type", "findings"], rows)
+
+
+def _preview(report: ScrubReport, table: str) -> str:
+    rows = report.previews.get(table) or []
+    if not rows:
+        return "No free text in this table."
+    header = list(rows[0])
+    return _markdown_table(header, [[str(r[c])[:160] for c in header] for r in rows])
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key,
+            deps=[RAW_TABLE_KEYS[name], RAW_TABLE_KEYS["conversations"],
+                  RAW_TABLE_KEYS["annotators"]],
+            description=_description(name),
+            group_name="privacy",
+            kinds={"presidio", "duckdb"},
+            owners=["team:data-maintainers"],
+        )
+        for name, key in SCRUBBED_TABLE_KEYS.items()
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            LEAK_CHECK,
+            asset=key,
+            blocking=True,
+            description="An independent regex detector (e-mail, phone, card, public IP, IBAN, "
+            "platform IDs, API keys) and the drop's planted values, if it has a manifest, find "
+            "nothing in the scrubbed text.",
+        )
+        for key in SCRUBBED_TABLE_KEYS.values()
+    ],
+    partitions_def=drop_partitions,
+    pool="duckdb",
+)
+def scrubbed_tables(
+    context: dg.AssetExecutionContext, config: ScrubConfig, warehouse: DuckDBResource
+):
+    """Scrub one drop's raw rows into `scrubbed`, atomically, and audit what was found."""
+    drop_id = context.partition_key
+    scrubber_config = ScrubberConfig.load(
+        settings.PROJECT_ROOT / config.config_path if config.config_path else None
+    )
+    manifest = settings.SAMPLES_DIR / f"{drop_id}.pii-manifest.json"
+    # DuckDBResource closes its connection only when the block exits normally: errors are
+    # caught inside it and raised after.
+    leaks = None
+    failure: Exception | None = None
+    with warehouse.get_connection() as conn:
+        try:
+            report = scrub_drop(conn, drop_id, scrubber_config, settings.hash_key(),
+                                workers=config.workers, manifest=manifest)
+        except LeakFound as leak:
+            leaks = leak.report.leaks
+        except Exception as error:  # noqa: BLE001 (re-raised below, once the connection is closed)
+            failure = error
+        else:
+            failure = None
+    if leaks is None and failure is not None:
+        raise failure
+    if leaks:
+        leaked = Counter(found.table for found in leaks)
+        for name, key in SCRUBBED_TABLE_KEYS.items():
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=LEAK_CHECK,
+                passed=name not in leaked,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"leaks": leaked.get(name, 0)},
+                description=summarize([f for f in leaks if f.table == name])
+                if name in leaked else None,
+            )
+        raise dg.Failure(
+            description=f"Residual-leak scan failed; drop {drop_id} was not written.\n"
+            + summarize(leaks)
+        )
+    context.log.info(
+        f"drop {drop_id}: {report.texts} texts, {report.texts_analyzed} analyzed, "
+        f"{report.cache_hits} from the cache, {report.new_pseudonyms} new pseudonyms"
+    )
+    for name, key in SCRUBBED_TABLE_KEYS.items():
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "rows": dg.MetadataValue.int(report.rows[name]),
+                "pii_by_entity_type": dg.MetadataValue.json(dict(report.by_entity(name))),
+                "pii_audit": dg.MetadataValue.md(_audit_markdown(report, name)),
+                "non_english_texts": dg.MetadataValue.int(report.non_english_texts[name]),
+                "preview": dg.MetadataValue.md(_preview(report, name)),
+                "texts_in_drop": report.texts,
+                "texts_analyzed": report.texts_analyzed,
+                "cache_hits": report.cache_hits,
+                "names_found_by_scope_propagation": report.propagated_names,
+                "scrubber_version": scrubber_config.version,
+            },
+        )
+        yield dg.AssetCheckResult(
+            asset_key=key, check_name=LEAK_CHECK, passed=True,
+            metadata={"leaks": 0},
+        )

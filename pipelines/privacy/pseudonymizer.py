@@ -1,0 +1,176 @@
+"""Keyed hashes for identifier columns, and consistent numbered placeholders for free text.
+
+Within one scope (a user's history, an annotator's notes, or the global prompts) the same person,
+e-mail or phone always becomes the same placeholder: `<PERSON_1>`, `<EMAIL_1>` ... The numbering
+lives in `private.pseudonyms`, keyed by HMAC(scope, entity type, normalized value) -> number, so it
+holds across drops and re-runs, yet the table never holds an original value and no placeholder can
+be turned back into one. Presidio's own hash operator salts randomly per entity (since 2.2.361):
+useless for joins, hence HMAC with the pipeline's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections import defaultdict
+
+import duckdb
+import phonenumbers
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+from pipelines.privacy.engine import Finding
+
+PSEUDONYMS_DDL = """
+create table if not exists private.pseudonyms (
+    scope_key VARCHAR NOT NULL,
+    entity_type VARCHAR NOT NULL,
+    value_key VARCHAR NOT NULL,
+    number INTEGER NOT NULL,
+    primary key (scope_key, entity_type, value_key)
+)"""
+
+PLACEHOLDER_NAMES = {
+    "PERSON": "PERSON",
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "STREET_ADDRESS": "ADDRESS",
+    "IP_ADDRESS": "IP",
+    "IBAN_CODE": "IBAN",
+}
+
+# Keyed-hash prefixes per identifier column, so every table agrees on a person's key.
+IDENTIFIER_PREFIXES = {"user_id": "user", "hashed_ip": "ip", "annotator_id": "annotator"}
+# Identifier columns that are dropped (set to null) rather than hashed.
+NULLED_IDENTIFIERS = {"header", "display_name"}
+
+DEFAULT_PHONE_REGION = "US"
+_TITLES = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|madam)\.?\s+", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def _phone_key(value: str) -> str:
+    """E.164 where the number parses (a US number without +1 is read as US), else its digits."""
+    try:
+        number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return re.sub(r"\D", "", value)
+
+
+def keyed_hash(key: bytes, *parts: str) -> str:
+    """HMAC-SHA256 of the parts (unit-separated), hex."""
+    message = "\x1f".join(parts).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def hash_identifier(key: bytes, column: str, value: str) -> str:
+    """`user_3fa4...`: the same person gets the same key in every table and every drop."""
+    prefix = IDENTIFIER_PREFIXES[column]
+    return f"{prefix}_{keyed_hash(key, 'identifier', prefix, value)[:16]}"
+
+
+def placeholder(entity_type: str, number: int) -> str:
+    return f"<{PLACEHOLDER_NAMES.get(entity_type, entity_type)}_{number}>"
+
+
+def normalize(entity_type: str, value: str) -> str:
+    """The form under which two mentions count as the same value."""
+    value = " ".join(value.split())
+    if entity_type == "PERSON":
+        return _TITLES.sub("", _POSSESSIVE.sub("", value)).casefold()
+    if entity_type == "PHONE_NUMBER":
+        return _phone_key(value)
+    if entity_type in {"CREDIT_CARD", "US_SSN"}:
+        return re.sub(r"\D", "", value)
+    if entity_type == "IBAN_CODE":
+        return value.replace(" ", "").upper()
+    return value.casefold()
+
+
+class Pseudonymizer:
+    """Numbers values per (scope, entity type); new numbers wait in `pending` until `save`."""
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self.numbers: dict[tuple[str, str, str], int] = {}
+        self.highest: dict[tuple[str, str], int] = defaultdict(int)
+        self.pending: list[tuple[str, str, str, int]] = []
+        self.loaded_scopes: set[str] = set()
+        self.anonymizer = AnonymizerEngine()
+
+    def scope_key(self, scope: str) -> str:
+        return keyed_hash(self.key, "scope", scope)
+
+    def load(self, conn: duckdb.DuckDBPyConnection, scopes: set[str]) -> None:
+        """Read the numbering already given in these scopes (earlier drops, earlier runs)."""
+        wanted = {self.scope_key(s) for s in scopes} - self.loaded_scopes
+        if not wanted:
+            return
+        rows = conn.execute(
+            "select scope_key, entity_type, value_key, number from private.pseudonyms "
+            "where scope_key in (select unnest(?::VARCHAR[]))",
+            [sorted(wanted)],
+        ).fetchall()
+        for scope_key, entity_type, value_key, number in rows:
+            self.numbers[(scope_key, entity_type, value_key)] = number
+            self.highest[(scope_key, entity_type)] = max(
+                self.highest[(scope_key, entity_type)], number
+            )
+        self.loaded_scopes |= wanted
+
+    def number(self, scope: str, entity_type: str, value: str) -> int:
+        """The value's number in its scope; a first name alone reuses the full name's number."""
+        scope_key = self.scope_key(scope)
+        normalized = normalize(entity_type, value)
+        value_key = keyed_hash(self.key, scope_key, entity_type, normalized)
+        known = self.numbers.get((scope_key, entity_type, value_key))
+        if known is not None:
+            return known
+        parts = normalized.split() if entity_type == "PERSON" else []
+        part_keys = [keyed_hash(self.key, scope_key, entity_type, p) for p in parts if len(p) > 1]
+        number = next(
+            (self.numbers[(scope_key, entity_type, k)] for k in part_keys
+             if (scope_key, entity_type, k) in self.numbers),
+            None,
+        )
+        if number is None:
+            self.highest[(scope_key, entity_type)] += 1
+            number = self.highest[(scope_key, entity_type)]
+        self._remember(scope_key, entity_type, value_key, number)
+        if len(parts) > 1:
+            for part_key in part_keys:
+                if (scope_key, entity_type, part_key) not in self.numbers:
+                    self._remember(scope_key, entity_type, part_key, number)
+        return number
+
+    def _remember(self, scope_key: str, entity_type: str, value_key: str, number: int) -> None:
+        self.numbers[(scope_key, entity_type, value_key)] = number
+        self.pending.append((scope_key, entity_type, value_key, number))
+
+    def save(self, conn: duckdb.DuckDBPyConnection) -> int:
+        """Write the new numbers (inside the caller's transaction); returns how many."""
+        if self.pending:
+            conn.executemany(
+                "insert into private.pseudonyms values (?, ?, ?, ?) on conflict do nothing",
+                self.pending,
+            )
+        saved = len(self.pending)
+        self.pending = []
+        return saved
+
+    def replace(self, text: str, scope: str, findings: list[Finding]) -> str:
+        """The text with each finding replaced by its placeholder, through Presidio's anonymizer."""
+        if not findings:
+            return text
+        operators = {
+            entity_type: OperatorConfig(
+                "custom",
+                {"lambda": lambda value, t=entity_type: placeholder(
+                    t, self.number(scope, t, value))},
+            )
+            for entity_type in {f.entity_type for f in findings}
+        }
+        results = [RecognizerResult(f.entity_type, f.start, f.end, f.score) for f in findings]
+        return self.anonymizer.anonymize(text, results, operators).text

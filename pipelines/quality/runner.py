@@ -1,0 +1,248 @@
+"""Run a suite with Great Expectations' ephemeral context against a DuckDB relation.
+
+The data stays in DuckDB: GE's SQL execution engine (through duckdb_engine) pushes every metric
+down as a query, so a table is never loaded into Python. Results are made value-free for private
+columns before anything is reported or written, then rendered as Data Docs into
+`settings.data_docs_dir()`, whose index lists every validation so far.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations as gx
+from duckdb_engine import ConnectionWrapper, CursorWrapper
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+
+from pipelines import settings
+from pipelines.quality.outcome import (
+    ExpectationOutcome,
+    SuiteOutcome,
+    exception_infos,
+    outcome_of,
+)
+from pipelines.quality.suites import Suite, expectation_columns
+
+SITE = "local_site"
+# Enough offending rows to name a few in a report; the full count is always given.
+KEPT_UNEXPECTED = 20
+_VALUE_FIELDS = ("partial_unexpected_list", "partial_unexpected_counts", "unexpected_list")
+_INDEX_FIELDS = ("partial_unexpected_index_list", "unexpected_index_list")
+
+
+class _SeparateCursors(ConnectionWrapper):
+    """duckdb_engine runs every cursor on the connection itself, so the rollback SQLAlchemy sends
+    when GE hands a connection back wipes the result GE is about to fetch. A DuckDB cursor is its
+    own connection to the same database: results survive, and validation only reads. Each cursor
+    is closed with the connection, so no handle on the file outlives the validation (DuckDB refuses
+    a read-write connection in the same process while a read-only one is open)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        super().__init__(connection)
+        self._connection = connection
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+
+    def cursor(self) -> CursorWrapper:
+        cursor = self._connection.cursor()
+        self._cursors.append(cursor)
+        return CursorWrapper(cursor, self)
+
+    def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors.clear()
+        super().close()
+
+
+@dataclass(frozen=True)
+class DuckDBSource:
+    """Where a suite's relation lives: a DuckDB file opened read-only, or an in-memory database
+    prepared by `setup` statements (views over Parquet files, for published splits)."""
+
+    database: str | None = None
+    setup: tuple[str, ...] = ()
+
+    def connect(self) -> _SeparateCursors:
+        if self.database:
+            connection = duckdb.connect(self.database, read_only=True)
+        else:
+            connection = duckdb.connect()
+        for statement in self.setup:
+            connection.execute(statement)
+        return _SeparateCursors(connection)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def batch_query(suite: Suite, partition: str | None) -> str:
+    query = f"select * from {suite.relation}"
+    if partition is not None and suite.partition_column:
+        query += f' where "{suite.partition_column}" = {_quote(partition)}'
+    return query
+
+
+def _context(docs_dir: Path | None) -> Any:
+    """An ephemeral context (in-memory stores, no analytics, no progress bars), with a Data Docs
+    site and a file-backed validation results store under `docs_dir` when one is given."""
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    if docs_dir is not None:
+        config.stores["validation_results_store"] = {
+            "class_name": "ValidationResultsStore",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir / "results"),
+            },
+        }
+        config.data_docs_sites = {
+            SITE: {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        }
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _strip_private(result: dict[str, Any], private: set[str], row_key: Sequence[str]) -> None:
+    """Keep counts and row keys; drop values of private columns and cap the lists."""
+    for field in _VALUE_FIELDS:
+        if field in result:
+            result[field] = [] if private else result[field][:KEPT_UNEXPECTED]
+    for field in _INDEX_FIELDS:
+        if field in result:
+            result[field] = [
+                {k: v for k, v in row.items() if k not in private} if isinstance(row, dict) else row
+                for row in result[field][:KEPT_UNEXPECTED]
+            ]
+    result.pop("unexpected_index_query", None)
+    if (
+        private
+        and "observed_value" in result
+        and not isinstance(result["observed_value"], (int, float))
+    ):
+        result["observed_value"] = "withheld: private column"
+    rows = (result.get("details") or {}).get("unexpected_rows")
+    if rows is not None:
+        kept = [dict(row) for row in list(rows)[:KEPT_UNEXPECTED]]
+        result["details"]["unexpected_rows"] = [
+            {k: v for k, v in row.items() if k not in private or k in row_key} for row in kept
+        ]
+
+
+def _sanitize(suite: Suite, validation: Any) -> None:
+    for expectation_result in validation.results:
+        kwargs = expectation_result.expectation_config.kwargs
+        if expectation_result.expectation_config.type == "unexpected_rows_expectation":
+            private = set(suite.private_columns)
+        else:
+            private = expectation_columns(kwargs) & suite.private_columns
+        _strip_private(expectation_result.result, private, suite.row_key)
+        for info in exception_infos(expectation_result.exception_info):
+            # Tracebacks can quote SQL and data; the message alone says what went wrong.
+            info["exception_traceback"] = ""
+
+
+def _write_docs(context: Any, suite: Suite, validation: Any, batch: str) -> tuple[Path, Path]:
+    run_time = datetime.now(UTC)
+    identifier = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+        run_id=RunIdentifier(run_name=run_time.strftime("%Y%m%dT%H%M%S.%fZ"), run_time=run_time),
+        batch_identifier=batch,
+    )
+    context.validation_results_store.set(identifier, validation)
+    context.build_data_docs(site_names=[SITE], resource_identifiers=[identifier])
+    site = Path(context.get_docs_sites_urls(site_name=SITE)[0]["site_url"].removeprefix("file://"))
+    (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE)
+    return Path(page["site_url"].removeprefix("file://")), site
+
+
+def validate(
+    suite: Suite,
+    source: DuckDBSource,
+    *,
+    partition: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    docs_dir: Path | None | Callable[[], Path] = settings.data_docs_dir,
+) -> SuiteOutcome:
+    """Run `suite` on its relation (one partition's rows, when given) and report value-free."""
+    started = time.perf_counter()
+    docs = docs_dir() if callable(docs_dir) else docs_dir
+    context = _context(None)
+    opened: list[_SeparateCursors] = []
+
+    def connect() -> _SeparateCursors:
+        opened.append(source.connect())
+        return opened[-1]
+
+    datasource = context.data_sources.add_sql(
+        name="warehouse", connection_string="duckdb:///", kwargs={"creator": connect}
+    )
+    try:
+        asset = datasource.add_query_asset(suite.name, query=batch_query(suite, partition))
+        batch = asset.add_batch_definition_whole_table("whole")
+        run_suite = context.suites.add(
+            gx.ExpectationSuite(
+                name=suite.name,
+                expectations=[e.configuration for e in suite.suite.expectations],
+                meta=suite.suite.meta,
+            )
+        )
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=f"{suite.name}-{uuid.uuid4().hex}", data=batch, suite=run_suite
+            )
+        )
+        validation = definition.run(
+            expectation_parameters=dict(parameters or {}),
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": list(suite.row_key),
+                "partial_unexpected_count": KEPT_UNEXPECTED,
+            },
+        )
+    finally:
+        datasource.get_execution_engine().close()
+        for connection in opened:
+            connection.close()
+    _sanitize(suite, validation)
+    page = index = None
+    if docs is not None:
+        page, index = _write_docs(
+            _context(docs), suite, validation, f"partition-{partition}" if partition else "all"
+        )
+    results: list[ExpectationOutcome] = [outcome_of(r, suite) for r in validation.results]
+    return SuiteOutcome(
+        suite=suite.name,
+        relation=suite.relation,
+        partition=partition,
+        results=results,
+        data_docs=page,
+        data_docs_index=index,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,55 @@
+"""Fixtures: a small generated drop with its ground-truth manifest, landed in a warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.defs.ingest.assets import raw_tables
+from pipelines.defs.partitions import drop_partitions
+from pipelines.privacy.config import ScrubberConfig
+from pipelines.sample.generator import SampleConfig, generate
+
+DROP_ID = "privacy-test-drop"
+TEST_KEY = "test-key-of-the-privacy-tests-0123456789"
+
+
+@pytest.fixture(scope="session")
+def generated_drop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A seeded drop shaped like the study (small), and the manifest of what was planted in it."""
+    root = tmp_path_factory.mktemp("privacy-drops")
+    folder = root / "drops" / DROP_ID
+    manifest = root / f"{DROP_ID}.pii-manifest.json"
+    generate(SampleConfig(out=folder, seed=7, conversations=60, users=8, pii_manifest=manifest))
+    return folder, manifest
+
+
+@pytest.fixture(scope="session")
+def scrubber_config() -> ScrubberConfig:
+    return ScrubberConfig.load()
+
+
+@pytest.fixture(autouse=True)
+def _hash_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINES_HASH_KEY", TEST_KEY)
+
+
+@pytest.fixture
+def landed(instance, warehouse, warehouse_path, generated_drop, monkeypatch):
+    """The generated drop ingested by the real ingest asset; SAMPLES_DIR holds its manifest."""
+    folder, manifest = generated_drop
+    from pipelines import settings
+
+    monkeypatch.setattr(settings, "SAMPLES_DIR", manifest.parent)
+    instance.add_dynamic_partitions(drop_partitions.name, [DROP_ID])
+    result = dg.materialize(
+        [raw_tables],
+        instance=instance,
+        partition_key=DROP_ID,
+        resources={"warehouse": warehouse},
+        run_config={"ops": {"raw_tables": {"config": {"drops_dir": str(folder.parent)}}}},
+    )
+    assert result.success
+    return warehouse_path

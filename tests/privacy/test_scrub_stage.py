@@ -1,0 +1,214 @@
+"""The privacy assets on a generated drop: nothing planted survives, names hold, leaks block."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.contract.tables import TABLES
+from pipelines.defs.ingest.assets import raw_tables
+from pipelines.defs.privacy import defs as privacy_defs
+from pipelines.defs.privacy.assets import LEAK_CHECK, scrubbed_tables
+from pipelines.privacy import scrub as scrub_module
+from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.pseudonymizer import hash_identifier
+from pipelines.privacy.scrub import DropScrubber, scrub_drop
+
+from .conftest import DROP_ID, TEST_KEY
+
+
+def scrub(instance, warehouse) -> dg.ExecuteInProcessResult:
+    """Materialize the real privacy asset for the test drop, in-process (one worker)."""
+    return dg.materialize(
+        [raw_tables, scrubbed_tables],
+        selection=[scrubbed_tables],
+        instance=instance,
+        partition_key=DROP_ID,
+        resources={"warehouse": warehouse},
+        run_config={"ops": {"scrubbed_tables": {"config": {"workers": 1}}}},
+        raise_on_error=False,
+    )
+
+
+def materialized(result: dg.ExecuteInProcessResult, table: str) -> dict:
+    events = result.asset_materializations_for_node("scrubbed_tables")
+    event = next(e for e in events if e.asset_key == dg.AssetKey(["scrubbed", table]))
+    return {name: value.value for name, value in event.metadata.items()}
+
+
+def scrubbed_field(conn, table: str, raw_key: dict, field: str) -> list[str]:
+    key = dict(raw_key)
+    for column in ("user_id", "annotator_id"):
+        if column in key and not str(key[column]).startswith("llm:"):
+            key[column] = hash_identifier(TEST_KEY.encode(), column, key[column])
+    where = " and ".join(f"{name} = ?" for name in key)
+    row = conn.execute(f"select {field} from scrubbed.{table} where {where}",
+                       list(key.values())).fetchone()
+    assert row is not None, (table, raw_key)
+    return row[0] if isinstance(row[0], list) else [row[0]]
+
+
+def test_privacy_definitions_load(warehouse):
+    merged = dg.Definitions.merge(privacy_defs, dg.Definitions(resources={"warehouse": warehouse}))
+    assert merged.resolve_asset_graph().get_all_asset_keys() >= {
+        dg.AssetKey(["scrubbed", name]) for name in TABLES
+    }
+
+
+def test_no_planted_identifier_survives_and_decoys_mostly_do(instance, warehouse, landed,
+                                                             generated_drop):
+    result = scrub(instance, warehouse)
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == len(TABLES) and all(c.passed for c in checks)
+    manifest = json.loads(generated_drop[1].read_text())
+    planted, leaked, decoys, kept = Counter(), Counter(), Counter(), Counter()
+    with duckdb.connect(str(landed), read_only=True) as conn:
+        for entry in manifest["entities"]:
+            texts = scrubbed_field(conn, entry["table"], entry["key"], entry["field"])
+            pattern = re.compile(rf"(?<!\w){re.escape(entry['value'])}(?!\w)")
+            planted[entry["entity_type"]] += 1
+            if any(pattern.search(text) for text in texts):
+                leaked[(entry["entity_type"], entry["table"], entry["field"])] += 1
+        for entry in manifest["decoys"]:
+            texts = scrubbed_field(conn, entry["table"], entry["key"], entry["field"])
+            decoys[entry["kind"]] += 1
+            kept[entry["kind"]] += any(entry["value"] in text for text in texts)
+    print("\nrecall on planted identifiers (per type):")
+    for entity_type, count in sorted(planted.items()):
+        missed = sum(n for (t, *_), n in leaked.items() if t == entity_type)
+        print(f"  {entity_type:16} {count - missed}/{count} = {(count - missed) / count:.3f}")
+    print("decoys left intact (precision on research text):")
+    for kind, count in sorted(decoys.items()):
+        print(f"  {kind:16} {kept[kind]}/{count}")
+    assert not leaked, f"planted identifiers survived: {dict(leaked)}"
+    assert sum(kept.values()) >= 0.8 * sum(decoys.values())
+
+
+def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed):
+    assert scrub(instance, warehouse).success
+    with duckdb.connect(str(landed), read_only=True) as conn:
+        assert conn.execute("select count(*) from scrubbed.conversations where header is not null "
+                            "or user_id not like 'user\\_%' escape '\\'").fetchone()[0] == 0
+        raw_ids = {r[0] for r in conn.execute("select annotator_id from raw.annotators "
+                                              "where kind = 'human'").fetchall()}
+        kept = {r[0]: r[1] for r in conn.execute(
+            "select annotator_id, display_name from scrubbed.annotators").fetchall()}
+        assert not raw_ids & set(kept)
+        assert all(name is None for name in kept.values())
+        assert any(a.startswith("llm:") for a in kept) or not conn.execute(
+            "select count(*) from raw.annotators where kind = 'llm'").fetchone()[0]
+        judged = {r[0] for r in conn.execute(
+            "select annotator_id from scrubbed.stage2_judgments").fetchall()}
+        assert judged <= set(kept), "every table hashes an annotator the same way"
+
+
+def test_second_run_over_unchanged_input_scrubs_nothing_again(instance, warehouse, landed):
+    first = scrub(instance, warehouse)
+    with duckdb.connect(str(landed), read_only=True) as conn:
+        before = conn.execute("select * from scrubbed.turns order by all").fetchall()
+    second = scrub(instance, warehouse)
+    assert first.success and second.success
+    assert materialized(first, "turns")["texts_analyzed"] > 0
+    assert materialized(second, "turns")["texts_analyzed"] == 0
+    assert materialized(second, "turns")["cache_hits"] == materialized(first, "turns")[
+        "texts_analyzed"]
+    with duckdb.connect(str(landed), read_only=True) as conn:
+        assert conn.execute("select * from scrubbed.turns order by all").fetchall() == before
+
+
+def test_leak_check_blocks_the_run_and_names_place_not_text(instance, warehouse, landed,
+                                                            monkeypatch):
+    real = scrub_module.detect_parallel
+
+    def blind_to_email(config, items, workers=2):
+        for findings in real(config, items, workers=1):
+            yield [f for f in findings if f.entity_type != "EMAIL_ADDRESS"]
+
+    monkeypatch.setattr(scrub_module, "detect_parallel", blind_to_email)
+    result = scrub(instance, warehouse)
+    assert not result.success
+    failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
+    assert failed and all(c.check_name == LEAK_CHECK for c in failed)
+    message = result.failure_data_for_node("scrubbed_tables").error.message
+    assert "EMAIL_ADDRESS" in message and "turns [conversation_id=" in message
+    assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", message), "the message must not quote the text"
+    with duckdb.connect(str(landed), read_only=True) as conn:
+        assert conn.execute("select count(*) from scrubbed.turns").fetchone()[0] == 0
+
+
+def _raw_conversation(conn, conversation_id: str, user: str, drop: str, texts: list[str]) -> None:
+    conn.execute(
+        "insert into raw.conversations values (?, ?, null, 'wildchat', 'real', null, null, null, "
+        "now(), 'gpt-4', 'English', false, false, ?, ?, 'c.jsonl', 1)",
+        [conversation_id, user, len(texts), drop],
+    )
+    for index, text in enumerate(texts):
+        conn.execute("insert into raw.turns values (?, ?, 'user', ?, null, null, ?, 'c.jsonl', 1)",
+                     [conversation_id, index, text, drop])
+
+
+@pytest.fixture
+def tiny_history(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """Two users; one mentions the same people in two conversations of one drop, then later."""
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    conn.execute("create schema raw")
+    for table in TABLES.values():
+        conn.execute(table.ddl("raw"))
+    _raw_conversation(conn, "c1", "u1", "d1", [
+        "My sister Maria Lopez (maria.lopez88@gmail.com) visits with Tom Becker.",
+        "Tom Becker asked Maria to call +1 212 555 0187.",
+    ])
+    _raw_conversation(conn, "c2", "u1", "d1", ["Maria said Tom Becker still uses (212) 555-0187."])
+    _raw_conversation(conn, "c3", "u2", "d1", ["Tom Becker is my boss. Reach me at ann@site.org."])
+    yield conn
+    conn.close()
+
+
+def turns(conn) -> dict[tuple[str, int], str]:
+    return {(c, i): t for c, i, t in conn.execute(
+        "select conversation_id, turn_index, content from scrubbed.turns").fetchall()}
+
+
+def test_same_person_keeps_one_placeholder_across_conversations_and_reruns(tiny_history):
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    first = turns(tiny_history)
+    # Full names are numbered first, the most mentioned first: Tom Becker 1, Maria Lopez 2.
+    assert first[("c1", 0)] == "My sister <PERSON_2> (<EMAIL_1>) visits with <PERSON_1>."
+    assert first[("c1", 1)] == "<PERSON_1> asked <PERSON_2> to call <PHONE_1>."
+    assert first[("c2", 0)] == "<PERSON_2> said <PERSON_1> still uses <PHONE_1>."
+    # Another user's history numbers on its own.
+    assert first[("c3", 0)] == "<PERSON_1> is my boss. Reach me at <EMAIL_1>."
+
+    tiny_history.execute("delete from private.scrub_cache")
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    assert turns(tiny_history) == first
+
+    # A later drop of the same user: the numbering carries over, from hashes alone.
+    _raw_conversation(tiny_history, "c4", "u1", "d2", ["Dinner with Tom Becker and Maria Lopez."])
+    scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
+    assert turns(tiny_history)[("c4", 0)] == "Dinner with <PERSON_1> and <PERSON_2>."
+
+
+def test_private_tables_hold_no_original_value(tiny_history):
+    scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    dump = " ".join(
+        str(row) for table in ("pseudonyms", "scrub_cache", "pii_audit")
+        for row in tiny_history.execute(f"select * from private.{table}").fetchall()
+    )
+    for value in ("Maria", "Becker", "maria.lopez88", "555", "ann@site.org"):
+        assert value not in dump
+
+
+def test_scrubbed_key_hashes_identifier_columns_of_a_key(tiny_history):
+    scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    key = scrubber.scrubbed_key("stage1_reviews", {"annotator_id": "abc", "user_id": "u1"})
+    assert key == {"annotator_id": hash_identifier(TEST_KEY.encode(), "annotator_id", "abc"),
+                   "user_id": hash_identifier(TEST_KEY.encode(), "user_id", "u1")}

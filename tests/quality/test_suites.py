@@ -1,0 +1,281 @@
+"""Every suite passes on the sample and fails on a table broken the way it exists to catch."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.defs.quality.checks import check_result
+from pipelines.quality import (
+    DuckDBSource,
+    SuiteError,
+    ValidationFailed,
+    load_suite,
+    load_suites,
+    validate,
+    validate_published,
+)
+from tests.quality.sample_build import SAMPLE_DROP_ID, SampleBuild
+
+SUITES = load_suites()
+WAREHOUSE_SUITES = sorted(name for name in SUITES if not name.startswith("published."))
+PUBLISHED_SUITES = sorted(name for name in SUITES if name.startswith("published."))
+DROP = f"_drop_id = '{SAMPLE_DROP_ID}'"
+PLANTED_EMAIL = "jordan.planted@example.org"
+
+# suite -> (SQL that breaks its table in the warehouse, failing expectation, its column or None)
+WAREHOUSE_BREAKS = {
+    "raw.annotators": (
+        "update raw.annotators set kind = 'robot' where _line = 1",
+        "expect_column_values_to_be_in_set",
+        "kind",
+    ),
+    "raw.attributes": (
+        "update raw.attributes set confidence = 1.5 where _line = 3",
+        "expect_column_values_to_be_between",
+        "confidence",
+    ),
+    "raw.conversations": (
+        "update raw.conversations set source_kind = 'scraped' where _line = 2",
+        "expect_column_values_to_be_in_set",
+        "source_kind",
+    ),
+    "raw.expected_behaviors": (
+        "alter table raw.expected_behaviors add column extra varchar",
+        "expect_table_columns_to_match_set",
+        None,
+    ),
+    "raw.prompts": (
+        "update raw.prompts set prompt_text = '' where _line = 4",
+        "expect_column_value_lengths_to_be_between",
+        "prompt_text",
+    ),
+    "raw.stage1_judgments": (
+        "update raw.stage1_judgments set label = 'maybe' where _line < 3",
+        "expect_column_values_to_be_in_set",
+        "label",
+    ),
+    "raw.stage1_reviews": (
+        "update raw.stage1_reviews set timestamp = timestamptz '1999-12-31' where _line = 5",
+        "unexpected_rows_expectation",
+        None,
+    ),
+    "raw.stage2_judgments": (
+        f"update raw.stage2_judgments set relevant = true where {DROP}",
+        "unexpected_rows_expectation",
+        None,
+    ),
+    "raw.stage3_items": (
+        "update raw.stage3_items set presentation_order = 'stacked' where _line = 1",
+        "expect_column_values_to_be_in_set",
+        "presentation_order",
+    ),
+    "raw.stage3_ratings": (
+        "update raw.stage3_ratings set rating = 6 where _line = 7",
+        "expect_column_values_to_be_between",
+        "rating",
+    ),
+    "raw.turns": (
+        "update raw.turns set content = '' where turn_index = 1 and _line = 3",
+        "expect_column_value_lengths_to_be_between",
+        "content",
+    ),
+    "main.users": (
+        "update main.users set n_conversations = 1 where user_id = "
+        "(select min(user_id) from main.users)",
+        "expect_column_values_to_be_between",
+        "n_conversations",
+    ),
+    "main.conversations": (
+        "update main.conversations set user_id = 'nobody' where "
+        "conversation_id = (select min(conversation_id) from main.conversations)",
+        "unexpected_rows_expectation",
+        None,
+    ),
+    "main.prompts": (
+        "update main.prompts set prompt_text = '' where prompt_id = "
+        "(select min(prompt_id) from main.prompts)",
+        "expect_column_value_lengths_to_be_between",
+        "prompt_text",
+    ),
+    "main.stage1_attributes": (
+        "update main.stage1_attributes set consensus_label = 'accepted' "
+        "where n_rejected > n_accepted + n_uncertain",
+        "unexpected_rows_expectation",
+        None,
+    ),
+    "main.stage2_relevance": (
+        "update main.stage2_relevance set consensus_relevant = "
+        "not consensus_relevant where not consensus_tied",
+        "unexpected_rows_expectation",
+        None,
+    ),
+    "main.stage3_preferences": (
+        "update main.stage3_preferences set human_mean_rating = 7 "
+        "where item_id = (select min(item_id) from main.stage3_preferences)",
+        "expect_column_values_to_be_between",
+        "human_mean_rating",
+    ),
+    "main.metrics": (
+        "update main.metrics set value = 2 where metric like '%kappa%'",
+        "unexpected_rows_expectation",
+        None,
+    ),
+}
+
+
+def _source(path: Path) -> DuckDBSource:
+    return DuckDBSource(str(path))
+
+
+def _partition(name: str) -> str | None:
+    return SAMPLE_DROP_ID if SUITES[name].partition_column else None
+
+
+def test_every_suite_has_a_break_case():
+    assert set(WAREHOUSE_BREAKS) == set(WAREHOUSE_SUITES)
+    assert {
+        f"published.{n}"
+        for n in (
+            "users",
+            "conversations",
+            "prompts",
+            "metrics",
+            "stage1_attributes",
+            "stage2_relevance",
+            "stage3_preferences",
+        )
+    } == set(PUBLISHED_SUITES)
+
+
+@pytest.mark.parametrize("name", WAREHOUSE_SUITES)
+def test_suite_passes_on_the_sample(name, sample_build: SampleBuild, tmp_path):
+    outcome = validate(
+        SUITES[name],
+        _source(sample_build.warehouse),
+        partition=_partition(name),
+        docs_dir=tmp_path / "docs",
+    )
+    assert outcome.success, outcome.message()
+    assert outcome.data_docs.is_file() and outcome.data_docs_index.is_file()
+
+
+@pytest.mark.parametrize("name", WAREHOUSE_SUITES)
+def test_suite_catches_its_broken_table(name, sample_copy: SampleBuild, tmp_path):
+    statement, expectation, column = WAREHOUSE_BREAKS[name]
+    with duckdb.connect(str(sample_copy.warehouse)) as conn:
+        conn.execute(statement)
+    outcome = validate(
+        SUITES[name],
+        _source(sample_copy.warehouse),
+        partition=_partition(name),
+        docs_dir=tmp_path / "docs",
+    )
+    result = check_result(outcome)
+
+    assert not result.passed
+    failed = [r for r in outcome.errors if r.expectation == expectation]
+    assert failed, outcome.message()
+    assert result.severity.value == "ERROR"
+    assert name in result.description and expectation in result.description
+    if column:
+        assert f"column {column}" in result.description
+        assert failed[0].row_keys, "offending rows are named by their keys"
+
+
+def test_private_values_never_reach_messages_or_data_docs(sample_copy: SampleBuild, tmp_path):
+    with duckdb.connect(str(sample_copy.warehouse)) as conn:
+        conn.execute(f"update raw.turns set content = ' ' || '{PLANTED_EMAIL}' where _line = 3")
+        conn.execute("update raw.turns set content = '' where _line = 4")
+        conn.execute(
+            f"update raw.stage1_judgments set annotator_id = '{PLANTED_EMAIL}', "
+            "label = 'maybe' where _line = 2"
+        )
+    for name in ("raw.turns", "raw.stage1_judgments"):
+        suite = SUITES[name]
+        outcome = validate(
+            suite,
+            _source(sample_copy.warehouse),
+            partition=SAMPLE_DROP_ID,
+            docs_dir=tmp_path / "docs",
+        )
+        assert not outcome.success
+        result = check_result(outcome)
+        assert PLANTED_EMAIL not in result.description
+        assert PLANTED_EMAIL not in str(result.metadata)
+    for page in (tmp_path / "docs").rglob("*"):
+        if page.is_file():
+            assert PLANTED_EMAIL not in page.read_text(errors="ignore"), page
+
+
+def test_published_release_passes_on_the_sample(sample_build: SampleBuild, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINES_DATA_DIR", str(tmp_path))
+    with duckdb.connect(str(sample_build.warehouse), read_only=True) as conn:
+        outcomes = validate_published(sample_build.release, conn)
+    assert {o.suite for o in outcomes} == set(PUBLISHED_SUITES)
+    assert all(o.success for o in outcomes), "\n".join(o.message() for o in outcomes)
+
+
+def _rewrite(path: Path, query: str) -> None:
+    with duckdb.connect() as conn:
+        conn.execute(f"create table rows as {query}")
+        conn.execute(f"copy rows to '{path}' (format parquet)")
+
+
+@pytest.mark.parametrize("name", PUBLISHED_SUITES)
+def test_published_suite_catches_a_broken_release(name, sample_copy: SampleBuild):
+    config = name.split(".", 1)[1]
+    folder = sample_copy.release / "data" / config
+    train = next(folder.glob("train-*.parquet"))
+    tests = list(folder.glob("test-*.parquet"))
+    if tests:  # per-user config: a training user's row leaks into the test split
+        _rewrite(
+            tests[0],
+            f"select * from read_parquet('{tests[0]}') union all "
+            f"(select * from read_parquet('{train}') order by all limit 1)",
+        )
+        expectation, words = "unexpected_rows_expectation", "no user in two splits"
+    else:  # whole-table config: an identifier survives into a published text field
+        column = "prompt_text" if config == "prompts" else "subject"
+        _rewrite(
+            train, f"select * replace ('{PLANTED_EMAIL}' as {column}) from read_parquet('{train}')"
+        )
+        expectation, words = "unexpected_rows_expectation", "no residual e-mail address"
+    with (
+        duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn,
+        pytest.raises(ValidationFailed) as failure,
+    ):
+        validate_published(sample_copy.release, conn)
+    message = str(failure.value)
+    assert name in message and expectation in message and words in message
+    assert PLANTED_EMAIL not in message
+
+
+def test_a_suite_file_error_names_file_line_and_field(tmp_path):
+    path = tmp_path / "raw.prompts.yml"
+    path.write_text(
+        "name: raw.prompts\nmeta: {}\nexpectations:\n"
+        "  - type: expect_column_values_to_not_be_null\n    kwargs: {column: prompt_id}\n"
+        "    meta: {severity: fatal}\n"
+    )
+    with pytest.raises(SuiteError, match=r"raw\.prompts\.yml:4: .*meta\.severity"):
+        load_suite(path)
+
+
+def test_validation_never_calls_out(sample_build: SampleBuild, tmp_path, monkeypatch):
+    """GX analytics are off: a run opens no network connection (only local files)."""
+    attempts = []
+
+    def refuse(self, address, *args):
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    outcome = validate(
+        SUITES["main.metrics"], _source(sample_build.warehouse), docs_dir=tmp_path / "docs"
+    )
+    assert outcome.success and attempts == []
