@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.quality import validate_published
 from pipelines.release.build import ReleaseOptions, ReleasePlan, plan_release
 from pipelines.release.card import load_metadata
 from pipelines.release.targets import HubTarget, LocalGitTarget, ReleaseTarget
@@ -64,7 +65,9 @@ def publish_release(
     dry_run: bool = False,
     workdir: Path | None = None,
 ) -> PublishResult:
-    """Stage the release against the target's latest one; publish unless unchanged or dry run."""
+    """Stage the release against the target's latest one, validate the staged files with the
+    `published.*` suites (raising ValidationFailed: nothing is published), and publish unless
+    unchanged or dry run."""
     options = options or default_options(target)
     latest = target.latest_version()
     with tempfile.TemporaryDirectory(prefix="release-", dir=workdir) as tmp:
@@ -76,6 +79,9 @@ def publish_release(
         staging.mkdir()
         plan = plan_release(conn, staging, previous, options)
         commit = None
+        if not plan.is_noop:
+            # The gate: the published suites run on exactly the files that would be published.
+            validate_published(staging, conn)
         if not plan.is_noop and not dry_run:
             message = f"Release v{plan.version}\n\n{plan.describe()}"
             commit = target.publish(staging, plan.version, message)

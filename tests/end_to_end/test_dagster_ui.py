@@ -108,7 +108,7 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
             page.goto(f"{webserver}/assets/scrubbed/turns?view=checks")
             page.wait_for_load_state("networkidle")
             dismiss_dialogs(page)
-            expect(page.get_by_text("no_residual_identifiers").first).to_be_visible(
+            expect(page.get_by_text("no_residual_personal_data").first).to_be_visible(
                 timeout=30_000
             )
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-import model_fixtures
 import pyarrow as pa
 import pytest
 
 from pipelines import settings
 from pipelines.contract.tables import RAW_FILES, TABLES
 from pipelines.sample.generator import SampleConfig, generate
+from tests.models import model_fixtures
 
 _JSON_COLUMNS = {
     (name, column)

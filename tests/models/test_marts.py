@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import duckdb
-import model_fixtures
+
+from tests.models import model_fixtures
 
 
 def _query(path, sql: str, params: list | None = None) -> list[tuple]:

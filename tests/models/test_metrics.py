@@ -8,8 +8,9 @@ import math
 import warnings
 
 import duckdb
-import model_reference
 import pytest
+
+from tests.models import model_reference
 
 TOLERANCE = 1e-9
 BUILDS = ["edge_case_build", "sample_build"]

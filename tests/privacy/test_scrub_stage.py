@@ -19,8 +19,7 @@ from pipelines.privacy import scrub as scrub_module
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.pseudonymizer import hash_identifier
 from pipelines.privacy.scrub import DropScrubber, scrub_drop
-
-from .conftest import DROP_ID, TEST_KEY
+from tests.privacy.conftest import DROP_ID, TEST_KEY
 
 
 def scrub(instance, warehouse) -> dg.ExecuteInProcessResult:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import warehouse  # noqa: E402
-
-from pipelines import settings  # noqa: E402
-from pipelines.release.build import ReleaseOptions  # noqa: E402
-from pipelines.release.targets import LocalGitTarget  # noqa: E402
+from pipelines import settings
+from pipelines.release.build import ReleaseOptions
+from pipelines.release.targets import LocalGitTarget
+from tests.release import warehouse
 
 MARTS_YML = """
 models:

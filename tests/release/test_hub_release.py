@@ -14,12 +14,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import warehouse
-from hub_emulator import HubEmulator
 
 from pipelines.release.configs import CONFIGS
 from pipelines.release.publish import publish_release
 from pipelines.release.targets import HubTarget
+from tests.release import warehouse
+from tests.release.hub_emulator import HubEmulator
 
 TOKEN = "hf_emulated_write_token"
 REPO_ID = "test-org/personalization"

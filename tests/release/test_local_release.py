@@ -11,7 +11,6 @@ import duckdb
 import mlcroissant as mlc
 import pyarrow.parquet as pq
 import pytest
-import warehouse
 from datasets import Features
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
@@ -24,6 +23,7 @@ from pipelines.release.configs import CONFIGS
 from pipelines.release.loading import load_release
 from pipelines.release.publish import publish_release
 from pipelines.release.targets import LocalGitTarget
+from tests.release import warehouse
 
 PER_USER = [c.name for c in CONFIGS if c.per_user]
 

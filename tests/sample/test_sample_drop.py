@@ -11,13 +11,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from sample_figures import measure, records
 
 from pipelines import settings
 from pipelines.contract.models import DropManifest
 from pipelines.contract.tables import RAW_FILES, TABLES
 from pipelines.sample import SampleConfig, generate
 from pipelines.sample.bad_drops import BAD_LINES, write_bad_drops
+from tests.sample.sample_figures import measure, records
 
 SAMPLE = settings.SAMPLE_DROP
 PII_MANIFEST = settings.SAMPLE_PII_MANIFEST
