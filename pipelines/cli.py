@@ -65,16 +65,24 @@ def release_summary(instance) -> str:
     """Where the release went, its version, and the line a researcher types to load it."""
     import dagster as dg
 
+    from pipelines.release.publish import EXAMPLE_CONFIG
+
     event = instance.get_latest_materialization_event(dg.AssetKey("dataset_release"))
     if event is None or event.asset_materialization is None:
         return "No release was cut."
     metadata = event.asset_materialization.metadata
-    return (
+    path = metadata["path"].value
+    lines = [
         f"\nRelease {metadata['version'].value} "
-        f"({'published' if metadata['published'].value else 'unchanged, nothing published'})\n"
-        f"  path: {metadata['path'].value}\n"
-        f"  load it with: {metadata['load_command'].value}"
-    )
+        f"({'published' if metadata['published'].value else 'unchanged, nothing published'})",
+        f"  path: {path}",
+        f"  load it with: {metadata['load_command'].value}",
+    ]
+    if not str(path).startswith("http"):
+        # The local repo's working tree is checked out at its newest release.
+        lines.append(f'  or, newest release, in Python: datasets.load_dataset("{path}", '
+                     f'"{EXAMPLE_CONFIG}")')
+    return "\n".join(lines)
 
 
 def summary(conn) -> str:

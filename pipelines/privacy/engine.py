@@ -34,6 +34,7 @@ from spacy.tokens import Doc
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.recognizers import (
     FastPhoneRecognizer,
+    GivenNameRecognizer,
     HandleRecognizer,
     OfflineEmailRecognizer,
     PersonalUrlRecognizer,
@@ -42,7 +43,9 @@ from pipelines.privacy.recognizers import (
     SecretRecognizer,
     StreetAddressRecognizer,
     card_number_recognizer,
+    driver_license_recognizer,
     introduced_name_recognizer,
+    postcode_recognizer,
     relation_name_recognizer,
     self_introduction_recognizer,
 )
@@ -79,6 +82,7 @@ NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:(?:[ '’\-]|\. ?)[^\W\d_]+)*\.?$")
 # What stands right before a version number that looks like an IP address.
 VERSION_PREFIX = re.compile(r"(?:\bv|version\s*|==|>=|<=|~=|@|python\s*)$", re.IGNORECASE)
 POSSESSIVE = re.compile(r"['’]s$")
+IGNORE_CASE = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
 
 class NerOnlySpacyEngine(SpacyNlpEngine):
@@ -104,9 +108,11 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
         artifacts = super()._doc_to_nlp_artifact(doc, language)
         artifacts.lemmas = [token.lower_ for token in doc]
+        # The keywords must come from these stand-in lemmas: built from the empty lemmas of a
+        # pipeline without lemmatizer, they are empty and no context word ever raises a score.
         # Presidio tests `lemma in keywords` for every word near every finding: on a list, that
         # is quadratic in the text's length (most of Presidio's time on long messages).
-        artifacts.keywords = set(artifacts.keywords)
+        artifacts.keywords = set(NlpArtifacts.set_keywords(self, artifacts.lemmas, language))
         return artifacts
 
 
@@ -150,6 +156,7 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
     registry = RecognizerRegistry(supported_languages=[language])
     recognizers = [
         SpacyRecognizer(supported_language=language, supported_entities=["PERSON"]),
+        GivenNameRecognizer(supported_language=language),
         OfflineEmailRecognizer(supported_language=language),
         FastPhoneRecognizer(supported_language=language),
         PublicIpRecognizer(supported_language=language),
@@ -162,8 +169,11 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
         relation_name_recognizer(language),
         self_introduction_recognizer(language),
         card_number_recognizer(language),
+        driver_license_recognizer(language),
+        postcode_recognizer(language),
         CreditCardRecognizer(supported_language=language),
-        IbanRecognizer(supported_language=language),
+        # IBANs are typed in lower case too; Presidio's own registry matches them so.
+        IbanRecognizer(supported_language=language, regex_flags=IGNORE_CASE),
         CryptoRecognizer(supported_language=language),
         MacAddressRecognizer(supported_language=language),
         MedicalLicenseRecognizer(supported_language=language),

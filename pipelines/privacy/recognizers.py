@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import cache
+from importlib import resources
 
 import phonenumbers
 import tldextract
+from english_words import get_english_words_set
 from presidio_analyzer import (
     AnalysisExplanation,
     EntityRecognizer,
@@ -24,6 +27,7 @@ from presidio_analyzer import (
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, IpRecognizer
+from spacy.lang.en.stop_words import STOP_WORDS
 
 # The suffix snapshot bundled with tldextract; no URL to fetch and no cache to write.
 OFFLINE_TLD_EXTRACTOR = tldextract.TLDExtract(
@@ -62,9 +66,21 @@ class FastPhoneRecognizer(LocalRecognizer):
     CONTEXT = ["phone", "number", "telephone", "cell", "cellphone", "mobile", "call", "tel",
                "whatsapp", "text", "fax"]
     REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "ES", "IT", "NL", "CN")
-    CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d")
+    CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?")
     MIN_DIGITS = 7
     WINDOW = 8
+    # A number that `phonenumbers` cannot place (no area code, a region not tried, a made-up
+    # range) is still a phone number when its label says so: "Phone: 467 3395", "call me on",
+    # "+46 (0)8 928 571 38", "(37) 788-063-Office".
+    LABEL_BEFORE = re.compile(
+        r"\b(?:(?:phone|tel|telephone|mobile|cell|cellphone|fax|desk|office|home|work|whatsapp"
+        r"|call|text|ring|dial|reach|answering)\b)(?:\s+(?:number|no\.?|me|us|her|him|them|at|on"
+        r"|is|to))*\s*[:#.\-]?\s*$",
+        re.IGNORECASE,
+    )
+    LABEL_AFTER = re.compile(r"^\s*[-–(]?\s*(?i:office|home|mobile|cell|fax|work|desk)\b")
+    LABELED_SCORE = 0.5
+    MAX_DIGITS = 15
 
     def __init__(self, supported_language: str = "en", leniency: int = 1):
         self.leniency = leniency
@@ -87,21 +103,33 @@ class FastPhoneRecognizer(LocalRecognizer):
                 continue
             start = max(0, candidate.start() - self.WINDOW)
             window = text[start : candidate.end() + self.WINDOW]
+            found = len(results)
             for region in self.REGIONS:
                 for match in phonenumbers.PhoneNumberMatcher(window, region, self.leniency):
                     results.append(self._result(start + match.start, start + match.end, region))
+            if len(results) == found and self._labeled(text, candidate):
+                results.append(self._result(candidate.start(), candidate.end(), None))
         return EntityRecognizer.remove_duplicates(results)
 
-    def _result(self, start: int, end: int, region: str) -> RecognizerResult:
+    def _labeled(self, text: str, candidate: re.Match) -> bool:
+        digits = sum(c.isdigit() for c in candidate.group())
+        return digits <= self.MAX_DIGITS and bool(
+            self.LABEL_BEFORE.search(text[max(0, candidate.start() - 30) : candidate.start()])
+            or self.LABEL_AFTER.match(text[candidate.end() : candidate.end() + 10])
+        )
+
+    def _result(self, start: int, end: int, region: str | None) -> RecognizerResult:
+        score = self.SCORE if region else self.LABELED_SCORE
         return RecognizerResult(
             entity_type="PHONE_NUMBER",
             start=start,
             end=end,
-            score=self.SCORE,
+            score=score,
             analysis_explanation=AnalysisExplanation(
                 recognizer=self.name,
-                original_score=self.SCORE,
-                textual_explanation=f"valid {region} phone number",
+                original_score=score,
+                textual_explanation=f"valid {region} phone number" if region
+                else "number labeled as a phone number",
             ),
             recognition_metadata={
                 RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
@@ -325,11 +353,11 @@ class CapturedRecognizer(LocalRecognizer):
 
 
 def introduced_name_recognizer(supported_language: str = "en") -> CapturedRecognizer:
-    """"My name is Siiri", "Dear Ms. Rubija": names the small NER model calls ORG or GPE."""
+    """"My name is Siiri", "Name: Anđa Tomić", "Dear Ms. Rubija": names the NER model misses."""
     return CapturedRecognizer(
         "PERSON",
         "IntroducedNameRecognizer",
-        r"(?i:\bmy name is|\bmy name's|\bi am called|\bcall me|\bnamed|\bdear|\bsincerely,"
+        r"(?i:\bmy name is|\bmy name's|\bname:|\bi am called|\bcall me|\bnamed|\bdear|\bsincerely,"
         r"|\bsigns as|\bsigned as|\bsigned by|\bsigns off as|\bmentions"
         r"|\bregards,|\bmr\.?|\bmrs\.?|\bms\.?|\bmiss|\bdr\.?|\bprof\.?)\s+"
         r"([A-Z][^\W\d_]+(?:[ \-](?:[A-Z]\.\s?)?[A-Z][^\W\d_]+){0,3})",
@@ -389,5 +417,170 @@ def card_number_recognizer(supported_language: str = "en") -> CapturedRecognizer
         r"(?i:\b(?:card|cc|visa|mastercard|amex|debit|credit))[^\d\n.?!]{0,25}"
         r"(?<![\d-])((?:\d[ \-]?){11,18}\d)(?![\d-])",
         0.5,
+        supported_language,
+    )
+
+
+# A word of a name: Latin letters (the gazetteer's script), with inner apostrophes and hyphens
+# ("O'Brien", "Evans-Bonilla"); a name written against other scripts is a word too ("我叫Priya").
+_LATIN = "A-Za-z\u00c0-\u024f"
+_NAME_WORD = re.compile(rf"[{_LATIN}]+(?:['’\-][{_LATIN}]+)*")
+# Lower-case words that stand inside a surname: "Willemine ten Pas", "Ana dos Santos".
+_PARTICLES = {"van", "von", "de", "der", "den", "ten", "ter", "da", "di", "du", "dos", "das", "del",
+              "della", "la", "le", "bin", "ibn", "al", "el"}
+# Capitalized words that end a name rather than continue it: "Isaac Lodge Street", "Mary Ltd".
+_NAME_ENDS = {w.casefold() for w in _STREET_TYPES.split("|")} | {
+    "inc", "ltd", "llc", "gmbh", "corp", "co", "company", "group", "university", "college",
+    "school", "hospital", "bank", "foundation", "institute", "orchestra", "band", "hotel"}
+# What ends the text before a sentence: a capitalized common word after it is no evidence.
+_SENTENCE_BREAKS = ".!?:;\n\"“(>-*•"
+# spaCy labels under which a lone given name is more likely a place or a people ("Georgia").
+_PLACE_LABELS = {"GPE", "LOC", "FAC", "NORP", "LANGUAGE"}
+
+
+@cache
+def given_names() -> tuple[frozenset[str], frozenset[str]]:
+    """Given names of many countries (casefolded), and those popular in English-speaking ones.
+
+    From the data of `gender-guesser` (Jörg Michael's `nam_dict.txt`, about 45,000 names, GNU
+    FDL), which does not come from Faker. Its columns 30 to 32 give each name's frequency in
+    Great Britain, Ireland and the USA ("1" rare to "D" most common).
+    """
+    data = resources.files("gender_guesser").joinpath("data/nam_dict.txt")
+    names: set[str] = set()
+    popular: set[str] = set()
+    with data.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line[0] in "#=":
+                continue
+            name = line.split()[1].replace("+", "-").casefold()
+            names.add(name)
+            if any(c not in " 12" for c in line[30:33]):
+                popular.add(name)
+    return frozenset(names), frozenset(popular)
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Lower-case English words (Webster's Second, from `english-words`)."""
+    return frozenset(w for w in get_english_words_set(["web2"]) if w.islower())
+
+
+class GivenNameRecognizer(LocalRecognizer):
+    """A capitalized given name and the surname that follows: "Faina D. Yefremova".
+
+    The small spaCy model calls many names of non-English origin ORG or GPE, or misses them; a
+    gazetteer of given names from many countries finds them. A lone given name that is also a
+    common word ("Will", "Grace") counts only mid-sentence or with a surname after it.
+    """
+
+    SCORE = 0.6
+    LONE_SCORE = 0.55
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_entities=["PERSON"], supported_language=supported_language,
+                         name="GivenNameRecognizer")
+
+    def load(self) -> None:
+        self.names, self.popular = given_names()
+        self.words = english_words()
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        words = list(_NAME_WORD.finditer(text))
+        places = self._place_spans(nlp_artifacts)
+        results = []
+        index = 0
+        while index < len(words):
+            word = words[index].group()
+            key = word.casefold()
+            if not (word[0].isupper() and not word[1:].isupper() and key in self.names
+                    and key not in STOP_WORDS):
+                index += 1
+                continue
+            last = self._extend(text, words, index)
+            start, end = words[index].start(), words[last].end()
+            if last > index:
+                results.append(self._result(start, end, self.SCORE))
+            elif self._lone_name(text, word, start, end, places) and not self._names_a_thing(
+                    text, words, index):
+                results.append(self._result(start, end, self.LONE_SCORE))
+            index = last + 1
+        return results
+
+    def _extend(self, text: str, words: list[re.Match], index: int) -> int:
+        """The index of the name's last word: surnames, initials and particles after the first."""
+        last = index
+        while last + 1 < len(words):
+            gap = text[words[last].end() : words[last + 1].start()]
+            if gap not in (" ", ". ") or (gap == ". " and len(words[last].group()) > 1):
+                break
+            following = words[last + 1].group()
+            if following in _PARTICLES and last + 2 < len(words) and words[last + 2].group()[
+                    0].isupper() and text[words[last + 1].end() : words[last + 2].start()] == " ":
+                last += 2
+            elif (following[0].isupper() and following.casefold() not in STOP_WORDS
+                  and following.casefold() not in _NAME_ENDS):
+                last += 1
+            else:
+                break
+        return last
+
+    def _lone_name(self, text: str, word: str, start: int, end: int,
+                   places: list[tuple[int, int]]) -> bool:
+        """A lone given name: not a place, and not a word unless a popular name mid-sentence."""
+        key = word.casefold()
+        if len(word) < 3 or any(s <= start and end <= e for s, e in places):
+            return False
+        if key not in self.words:
+            return True
+        before = text[max(0, start - 40) : start].rstrip(" \t")
+        return key in self.popular and bool(before) and before[-1] not in _SENTENCE_BREAKS
+
+    @staticmethod
+    def _names_a_thing(text: str, words: list[re.Match], index: int) -> bool:
+        """ "Hope Street", "Julia Ltd": the name of a street or a company, not a person."""
+        return (index + 1 < len(words) and words[index + 1].group().casefold() in _NAME_ENDS
+                and text[words[index].end() : words[index + 1].start()] == " ")
+
+    @staticmethod
+    def _place_spans(nlp_artifacts: NlpArtifacts | None) -> list[tuple[int, int]]:
+        if nlp_artifacts is None or nlp_artifacts.tokens is None:
+            return []
+        return [(e.start_char, e.end_char) for e in nlp_artifacts.tokens.ents
+                if e.label_ in _PLACE_LABELS]
+
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+        return RecognizerResult(
+            "PERSON", start, end, score,
+            AnalysisExplanation(self.name, score, textual_explanation="given name"),
+            {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+        )
+
+
+def driver_license_recognizer(supported_language: str = "en") -> CapturedRecognizer:
+    """A number called a driver's license number, in any state's format (Presidio's own
+    patterns score a plain run of digits too low to count, context or not)."""
+    return CapturedRecognizer(
+        "US_DRIVER_LICENSE",
+        "DriverLicenseRecognizer",
+        r"(?i:\bdriv(?:er['’]?s?|ing)[ \-]licen[cs]e(?:\s+(?:number|no\.?|#|id))?"
+        r"(?:\s+is)?\s*[:#]?)\s*(?<![\w-])((?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,18})\b",
+        0.7,
+        supported_language,
+    )
+
+
+def postcode_recognizer(supported_language: str = "en") -> CapturedRecognizer:
+    """A postcode given as such ("my zip code is 2200", "ZIP: 7412 SL"): part of an address."""
+    return CapturedRecognizer(
+        "STREET_ADDRESS",
+        "PostcodeRecognizer",
+        r"(?i:\b(?:zip(?:\s?code)?|postal\s?code|post\s?code)(?:\s+is)?\s*[:#]?)"
+        r"\s*(?<![\w-])(\d{3,5}(?:[ \-]\d{3,4}|\s[A-Z]{2})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
+        r"|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})(?![\w-])",
+        0.6,
         supported_language,
     )

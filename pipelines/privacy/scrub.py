@@ -54,6 +54,7 @@ create table if not exists private.pii_audit (
     findings BIGINT NOT NULL
 )"""
 BATCH_ROWS = 2048
+LATIN = "A-Za-z\u00c0-\u024f"
 
 
 def _user_scope(column: str) -> str:
@@ -332,7 +333,8 @@ class DropScrubber:
         if not names:
             return None
         alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        return re.compile(rf"(?<![\w@<])(?:{alternatives})(?![\w>])")
+        # Word edges are Latin letters only: a name written against CJK text ("我叫Priya") counts.
+        return re.compile(rf"(?<![{LATIN}\d_@<])(?:{alternatives})(?![{LATIN}\d_>])")
 
     def _write_table(self, table: Table, drop_id: str) -> None:
         patterns: dict[str, re.Pattern[str] | None] = {}

@@ -109,3 +109,36 @@ def test_a_whole_run_makes_no_network_attempt(monkeypatch, tmp_path):
     # And tldextract as Presidio would use it, with the settings' environment.
     assert tldextract.TLDExtract(cache_dir=str(tmp_path))("a@b.co.uk").suffix == "co.uk"
     assert attempts == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Given names from the gazetteer, with initials and surnames the NER model misses.
+        ("This song by Faina D. Yefremova is a perfect example.",
+         {"Faina D. Yefremova": "PERSON"}),
+        ("Why is Natasja so impulsive?", {"Natasja": "PERSON"}),
+        ("Name:    Anđa Tomić", {"Anđa Tomić": "PERSON"}),
+        # Numbers a label calls phone numbers, though `phonenumbers` cannot place them.
+        ("Phone: 467 3395  E-mail", {"467 3395": "PHONE_NUMBER"}),
+        ("Can someone call me on 9472 7916?", {"9472 7916": "PHONE_NUMBER"}),
+        ("Desk: +1-903-140-4508x769", {"+1-903-140-4508x769": "PHONE_NUMBER"}),
+        ("my iban is gb42nawi04454264788619", {"gb42nawi04454264788619": "IBAN_CODE"}),
+        ("My driver's license number is 6940579", {"6940579": "US_DRIVER_LICENSE"}),
+        ("My zip code is 90010-170", {"90010-170": "STREET_ADDRESS"}),
+    ],
+)
+def test_finds_names_and_numbers_by_gazetteer_and_label(detector, text, expected):
+    assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Will you mark the answer? Hope Street is closed.",
+        "Georgia and Jordan signed the treaty; I use Julia for the model.",
+        "It took 1234567 steps and my post is 12345.",
+    ],
+)
+def test_given_names_that_are_words_places_or_numbers_are_left_alone(detector, text):
+    assert found(detector, text) == {}
