@@ -45,9 +45,8 @@ from pipelines.privacy.recognizers import (
     card_number_recognizer,
     driver_license_recognizer,
     introduced_name_recognizer,
+    lead_in_name_recognizers,
     postcode_recognizer,
-    relation_name_recognizer,
-    self_introduction_recognizer,
 )
 
 logger = logging.getLogger(__name__)
@@ -166,8 +165,7 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
         HandleRecognizer(supported_language=language),
         SecretRecognizer(supported_language=language),
         introduced_name_recognizer(language),
-        relation_name_recognizer(language),
-        self_introduction_recognizer(language),
+        *lead_in_name_recognizers(language),
         card_number_recognizer(language),
         driver_license_recognizer(language),
         postcode_recognizer(language),

@@ -382,31 +382,29 @@ _RELATIONS = (
 )
 
 
-def relation_name_recognizer(supported_language: str = "en") -> CapturedRecognizer:
-    """A capitalized name right after a possessive and a relation: "my boss Lucas Abbott"."""
-    return CapturedRecognizer(
-        "PERSON",
-        "RelationNameRecognizer",
-        rf"(?i:\b(?:my|our|his|her|their|ma|mon|mes|mi|mis|meine?|meiner|mia|mio)\s+"
-        rf"(?:(?:old|new|little|big|older|younger|best|late|former|dear|petite?|grande?|"
-        rf"kleine?r?)\s+)?(?:{_RELATIONS}),?)\s+"
-        r"([A-Z][^\W\d_]+(?:[ \-][A-Z][^\W\d_]+){0,2})",
-        0.6,
-        supported_language,
-    )
+# A capitalized name of up to three words, captured after its lead-in.
+_CAPTURED_NAME = r"\s+([A-Z][^\W\d_]+(?:[ \-][A-Z][^\W\d_]+){0,2})"
+# Lead-ins that announce a name: who the person is to the writer ("my boss Lucas Abbott", "ma
+# soeur Zoe"), and self-introductions in the languages users write in ("je m'appelle Lucas").
+_NAME_LEAD_INS = (
+    ("RelationNameRecognizer",
+     rf"(?i:\b(?:my|our|his|her|their|ma|mon|mes|mi|mis|meine?|meiner|mia|mio)\s+"
+     rf"(?:(?:old|new|little|big|older|younger|best|late|former|dear|petite?|grande?|"
+     rf"kleine?r?)\s+)?(?:{_RELATIONS}),?)",
+     0.6),
+    ("SelfIntroductionRecognizer",
+     r"(?i:\bje m['’]appelle|\bmon nom est|\bme llamo|\bmi nombre es|\bich hei(?:ß|ss)e"
+     r"|\bmein name ist|\bmi chiamo)",
+     0.55),
+)
 
 
-def self_introduction_recognizer(supported_language: str = "en") -> CapturedRecognizer:
-    """Self-introductions in the languages users write in: "je m'appelle Lucas", "me llamo"."""
-    return CapturedRecognizer(
-        "PERSON",
-        "SelfIntroductionRecognizer",
-        r"(?i:\bje m['’]appelle|\bmon nom est|\bme llamo|\bmi nombre es|\bich hei(?:ß|ss)e|"
-        r"\bmein name ist|\bmi chiamo|\bit['’]s me,|\bthis is)\s+"
-        r"([A-Z][^\W\d_]+(?:[ \-][A-Z][^\W\d_]+){0,2})",
-        0.55,
-        supported_language,
-    )
+def lead_in_name_recognizers(supported_language: str = "en") -> list[CapturedRecognizer]:
+    """One recognizer per kind of lead-in (`_NAME_LEAD_INS`), each explaining its findings."""
+    return [
+        CapturedRecognizer("PERSON", name, lead_in + _CAPTURED_NAME, score, supported_language)
+        for name, lead_in, score in _NAME_LEAD_INS
+    ]
 
 
 def card_number_recognizer(supported_language: str = "en") -> CapturedRecognizer:

@@ -64,7 +64,7 @@ def units_in_source(path: Path) -> int:
 
 
 def test_real_study_drop_is_accounted_for_and_gives_stage2_agreement(
-    tmp_path, instance, warehouse, warehouse_path, capsys
+    tmp_path, instance, warehouse, warehouse_path, pytestconfig
 ):
     drop = tmp_path / "drops" / "study-real"
     report = adapt(
@@ -104,13 +104,16 @@ def test_real_study_drop_is_accounted_for_and_gives_stage2_agreement(
                 "select annotator_id from raw.annotators where kind = 'human'"
             ).fetchall()
         }
-    with capsys.disabled():
-        print("\nadapter: source file / units in / written / quarantined")
-        for s in report["sources"]:
-            print(f"  {s['source']:<56} {s['units_in']:>6} {s['written']:>6} {s['quarantined']:>6}")
-        print("ingest: file / rows in / landed / quarantined")
-        for file, read, landed, rejected in files:
-            print(f"  {file:<56} {read:>6} {landed:>6} {rejected:>6}")
+    # Printed through pytest's own terminal writer: the counts are part of the test's report.
+    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    terminal.write_line("\nadapter: source file / units in / written / quarantined")
+    for s in report["sources"]:
+        terminal.write_line(
+            f"  {s['source']:<56} {s['units_in']:>6} {s['written']:>6} {s['quarantined']:>6}"
+        )
+    terminal.write_line("ingest: file / rows in / landed / quarantined")
+    for file, read, landed, rejected in files:
+        terminal.write_line(f"  {file:<56} {read:>6} {landed:>6} {rejected:>6}")
     for file, read, landed, rejected in files:
         assert read == landed + rejected, file
         assert rejected == 0, f"{file}: the adapter's output should land whole"
