@@ -63,3 +63,24 @@ def test_metrics_summary_names_every_figure(edge_case_build):
     assert "stage2 cohen_kappa_mean" in text and "human-llm" in text
     assert "undefined" in text  # the constant LLM judge's Spearman
     assert len(text.splitlines()) > n_figures
+
+
+def test_metric_marts_show_their_figures_in_the_materialization(edge_case_build):
+    _, result = edge_case_build
+    materializations = [
+        event.event_specific_data.materialization
+        for event in result.get_asset_materialization_events()
+    ]
+    metadata = {m.asset_key.path[-1]: m.metadata for m in materializations}
+    assert all("dagster/row_count" in entry for entry in metadata.values())
+    with duckdb.connect(str(edge_case_build[0]), read_only=True) as conn:
+        judges = conn.execute(
+            "select count(distinct judge) from (select judge_a as judge "
+            "from main.metrics_stage2_kappa_pairs union all select judge_b "
+            "from main.metrics_stage2_kappa_pairs)"
+        ).fetchone()[0]
+        (n_figures,) = conn.execute("select count(*) from main.metrics").fetchone()
+    matrix = metadata["metrics_stage2_kappa_pairs"]["kappa_matrix"].value.splitlines()
+    assert len(matrix) == judges + 2 and matrix[0].count("|") == judges + 2
+    figures = metadata["metrics"]["figures"].value.splitlines()
+    assert len(figures) == n_figures + 2

@@ -16,6 +16,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import settings
+from pipelines.defs.models.metrics import kappa_matrix_markdown, metrics_markdown
 from pipelines.defs.models.project import dbt_project
 
 GROUP = "models"
@@ -40,15 +41,26 @@ def _dbt_environment() -> Iterator[None]:
             os.environ["DUCKDB_PATH"] = previous
 
 
-def _row_counts(relations: set[str]) -> dict[str, int]:
-    """Rows per built relation, read after dbt has closed the file (read-only, one connection)."""
+# What a maintainer reads first on a metric mart's page, besides its row count.
+_METRIC_VIEWS = {
+    "metrics": ("figures", metrics_markdown),
+    "metrics_stage2_kappa_pairs": ("kappa_matrix", kappa_matrix_markdown),
+}
+
+
+def _built_metadata(relations: set[str]) -> dict[str, dict[str, dg.MetadataValue]]:
+    """Row count per built relation, and the metric tables, read after dbt has closed the file."""
     if not relations:
         return {}
+    metadata: dict[str, dict[str, dg.MetadataValue]] = {}
     with duckdb.connect(str(settings.duckdb_path()), read_only=True) as conn:
-        return {
-            name: conn.execute(f'select count(*) from main."{name}"').fetchone()[0]
-            for name in relations
-        }
+        for name in relations:
+            rows = conn.execute(f'select count(*) from main."{name}"').fetchone()[0]
+            metadata[name] = {"dagster/row_count": dg.MetadataValue.int(rows)}
+            if name in _METRIC_VIEWS:
+                label, render = _METRIC_VIEWS[name]
+                metadata[name][label] = dg.MetadataValue.md(render(conn))
+    return metadata
 
 
 @dbt_assets(
@@ -66,12 +78,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         for event in events
         if isinstance(event, dg.Output)
     }
-    counts = _row_counts(set(relations.values()))
+    built = _built_metadata(set(relations.values()))
     for event in events:
         if isinstance(event, dg.Output):
-            rows = counts[relations[event.output_name]]
-            yield event.with_metadata(
-                {**event.metadata, "dagster/row_count": dg.MetadataValue.int(rows)}
-            )
+            yield event.with_metadata({**event.metadata, **built[relations[event.output_name]]})
         else:
             yield event

@@ -24,3 +24,44 @@ def format_metrics(conn: duckdb.DuckDBPyConnection) -> str:
 
 def print_metrics(conn: duckdb.DuckDBPyConnection) -> None:
     print(format_metrics(conn), flush=True)
+
+
+def _label(judge: str) -> str:
+    """A judge as a column header: LLM judges by model, annotators by the head of their hash."""
+    if judge.startswith("annotator_"):
+        return judge[:16]
+    return judge.removeprefix("llm:")
+
+
+def kappa_matrix_markdown(conn: duckdb.DuckDBPyConnection) -> str:
+    """The pairwise Cohen's kappa of stage 2 as a judge-by-judge markdown table."""
+    pairs = conn.execute(
+        "select judge_a, judge_b, kappa from main.metrics_stage2_kappa_pairs"
+    ).fetchall()
+    judges = sorted({j for a, b, _ in pairs for j in (a, b)},
+                    key=lambda j: (j.startswith("llm:"), j))
+    kappa = {frozenset((a, b)): k for a, b, k in pairs}
+    lines = ["| judge | " + " | ".join(_label(j) for j in judges) + " |",
+             "|---|" + "---|" * len(judges)]
+    for row in judges:
+        cells = [
+            "1" if row == column
+            else "" if kappa.get(frozenset((row, column))) is None
+            else f"{kappa[frozenset((row, column))]:.2f}"
+            for column in judges
+        ]
+        lines.append(f"| {_label(row)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def metrics_markdown(conn: duckdb.DuckDBPyConnection) -> str:
+    """Every figure of `main.metrics` as a markdown table, for the asset's page in the UI."""
+    rows = conn.execute(
+        "select stage, metric, subject, value, n from main.metrics "
+        "order by stage <> 'study', stage, metric, subject"
+    ).fetchall()
+    lines = ["| stage | metric | subject | value | n |", "|---|---|---|---|---|"]
+    for stage, metric, subject, value, n in rows:
+        shown = "undefined" if value is None else f"{value:.3f}"
+        lines.append(f"| {stage} | {metric} | {_label(subject)} | {shown} | {n or ''} |")
+    return "\n".join(lines)
