@@ -1,12 +1,14 @@
 """A maintainer's session in the Dagster UI, in a real headless Chromium.
 
-The test starts its own `dagster-webserver` on a loopback port, in its own process group, on the
-state the sample run left (warehouse, instance), and stops the whole group at the end.
+The test starts its own `dagster dev` (webserver and the daemon that dequeues runs) on a loopback
+port, in its own process group, on the state the sample run left (warehouse, instance), and stops
+the whole group at the end.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -17,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect, sync_playwright
 
 from pipelines import settings
 
@@ -43,8 +47,8 @@ def webserver(pipeline_run):
     log = (pipeline_run.workdir / "webserver.log").open("w")
     process = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "dagster-webserver"),
-            "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port),
+            str(Path(sys.executable).parent / "dagster"),
+            "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port),
         ],
         cwd=pipeline_run.workdir,
         env=pipeline_run.env,
@@ -54,7 +58,7 @@ def webserver(pipeline_run):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/server_info", timeout=2):
@@ -62,7 +66,7 @@ def webserver(pipeline_run):
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        "dagster-webserver did not start: "
+                        "dagster dev did not start: "
                         + (pipeline_run.workdir / "webserver.log").read_text()[-3000:]
                     ) from None
                 time.sleep(1)
@@ -77,16 +81,17 @@ def webserver(pipeline_run):
         log.close()
 
 
-def dismiss_dialogs(page) -> None:
+def dismiss_first_visit_dialog(page) -> None:
     """Dagster's first-visit newsletter prompt covers the page; a maintainer skips it once."""
     skip = page.get_by_role("button", name="Skip")
-    if skip.count():
-        skip.first.click()
+    try:
+        skip.wait_for(timeout=15_000)
+    except PlaywrightTimeout:
+        return
+    skip.click()
 
 
 def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
-    from playwright.sync_api import expect, sync_playwright
-
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -100,30 +105,34 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
 
             page.goto(f"{webserver}/asset-groups")
-            page.wait_for_load_state("networkidle")
-            dismiss_dialogs(page)
+            dismiss_first_visit_dialog(page)
             for group in STAGE_GROUPS:
-                expect(page.get_by_text(group, exact=True).first).to_be_visible(timeout=30_000)
+                expect(page.get_by_text(group, exact=True).first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "dagster-asset-graph.png"))
 
             page.goto(f"{webserver}/assets/scrubbed/turns?view=checks")
-            page.wait_for_load_state("networkidle")
-            dismiss_dialogs(page)
             expect(page.get_by_text("no_residual_personal_data").first).to_be_visible(
-                timeout=30_000
+                timeout=60_000
             )
+            page.screenshot(path=str(ARTIFACTS / "dagster-asset-checks.png"))
 
             page.goto(f"{webserver}/assets/prompts")
-            page.wait_for_load_state("networkidle")
-            dismiss_dialogs(page)
-            page.get_by_role("button", name="Materialize", exact=True).first.click()
+            page.get_by_role("button", name=re.compile(r"Materialize$")).first.click(
+                timeout=60_000
+            )
+            toast = page.get_by_text(re.compile(r"Launched run \w+")).first
+            run_id = toast.inner_text(timeout=60_000).split()[-1]
             page.goto(f"{webserver}/runs")
-            expect(page.get_by_text("Success").first).to_be_visible(timeout=240_000)
+            run = page.get_by_role("link", name=f"run {run_id}").first
+            page.goto(webserver + run.get_attribute("href", timeout=60_000))
+            expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=400_000)
 
             page.goto(f"{webserver}/assets/prompts")
-            page.wait_for_load_state("networkidle")
-            dismiss_dialogs(page)
-            expect(page.get_by_text("dagster/row_count").first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("dagster/row_count").first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "dagster-materialized-asset.png"), full_page=True)
+
+            page.goto(f"{webserver}/assets/metrics_stage2_kappa_pairs")
+            expect(page.get_by_text("kappa_matrix").first).to_be_visible(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "dagster-kappa-matrix.png"), full_page=True)
         finally:
             browser.close()
