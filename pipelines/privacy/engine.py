@@ -45,6 +45,7 @@ from pipelines.privacy.recognizers import (
     card_number_recognizer,
     driver_license_recognizer,
     introduced_name_recognizer,
+    is_english_word,
     lead_in_name_recognizers,
     postcode_recognizer,
 )
@@ -81,6 +82,7 @@ NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:(?:[ '’\-]|\. ?)[^\W\d_]+)*\.?$")
 # What stands right before a version number that looks like an IP address.
 VERSION_PREFIX = re.compile(r"(?:\bv|version\s*|==|>=|<=|~=|@|python\s*)$", re.IGNORECASE)
 POSSESSIVE = re.compile(r"['’]s$")
+NAME_WORD = re.compile(r"[^\W\d_]+")
 IGNORE_CASE = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
 
@@ -270,22 +272,51 @@ class Detector:
                 continue
             if entity_type in TRIMMED:
                 result.start, result.end = _trim(text, result.start, result.end, entity_type)
+            elif entity_type == "PERSON":
+                result.end = _first_line_end(text, result.start, result.end)
             value = text[result.start : result.end]
             if not value or value.strip().casefold() in self.allowed:
                 continue
-            if entity_type == "PERSON" and not self._is_private_name(value):
+            if entity_type == "PERSON" and not self._is_private_name(value, result):
                 continue
             if entity_type == "IP_ADDRESS" and _looks_like_version(text, result.start, result.end):
                 continue
             kept.append(Finding(result.start, result.end, entity_type, round(result.score, 4)))
         if self.deny:
             kept += [Finding(m.start(), m.end(), "PERSON", 1.0) for m in self.deny.finditer(text)]
-        return resolve_overlaps(kept)
+        return resolve_overlaps(kept + self._repeated_names(text, kept))
 
-    def _is_private_name(self, value: str) -> bool:
-        """A person's name in shape, and not a configured public figure or fictional character."""
+    def _repeated_names(self, text: str, kept: list[Finding]) -> list[Finding]:
+        """Other mentions of a found name's words: "Joakim Westgård ... starring Westgård".
+
+        Only words that are no English word (in any case) are looked for again, so "Will Smith"
+        does not take every "will" of the text with it.
+        """
+        words = {
+            word.casefold()
+            for finding in kept if finding.entity_type == "PERSON"
+            for word in NAME_WORD.findall(POSSESSIVE.sub("", text[finding.start : finding.end]))
+            if len(word) >= 3 and not is_english_word(word.casefold())
+            and word.casefold() not in self.public_figures
+        }
+        if not words:
+            return []
+        pattern = re.compile(
+            r"(?<![\w'’-])(?:" + "|".join(map(re.escape, sorted(words))) + r")(?![\w-])",
+            re.IGNORECASE)
+        return [Finding(m.start(), m.end(), "PERSON", self.min_score)
+                for m in pattern.finditer(_mask_code_blocks(text))]
+
+    def _is_private_name(self, value: str, result: RecognizerResult) -> bool:
+        """A person's name in shape, and not a configured public figure or fictional character.
+
+        A name in lower case is taken only from the gazetteer, which checks it against English
+        words; the NER model's lower-case "persons" are mostly common words.
+        """
         name = POSSESSIVE.sub("", value.strip())
-        if not NAME_SHAPE.match(name) or not any(c.isupper() for c in name):
+        gazetteer = (result.recognition_metadata or {}).get(
+            RecognizerResult.RECOGNIZER_NAME_KEY) == GivenNameRecognizer.NAME
+        if not NAME_SHAPE.match(name) or not (gazetteer or any(c.isupper() for c in name)):
             return False
         return name.casefold() not in self.public_figures
 
@@ -305,6 +336,15 @@ def _trim(text: str, start: int, end: int, entity_type: str) -> tuple[int, int]:
         if lead:
             start += lead.end()
     return start, end
+
+
+def _first_line_end(text: str, start: int, end: int) -> int:
+    """A name ends at its line: the NER model runs "Lena Wirth\nAddress" together."""
+    newline = text.find("\n", start, end)
+    end = newline if newline > start else end
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
 
 
 def _mask_code_blocks(text: str) -> str:

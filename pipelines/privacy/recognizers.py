@@ -143,29 +143,77 @@ _STREET_TYPES = (
     r"Terrace|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Crescent|Close|Row|Alley|"
     r"Strasse|Straße|Str|Rue|Calle|Via|Viale|Katu|Gatan|Vej|Weg|Laan"
 )
+# Street names that end in their type, in the languages of Europe: "Søndergade", "Harjukuja".
+_STREET_SUFFIXES = (
+    r"gade|gata|gatan|gasse|vej|veien|vegen|vei|vägen|väg|katu|kuja|tie|straße|strasse|straat"
+    r"|str|laan|weg|plein|torg|torget|stræde|allé|utca"
+)
+# Street types written before the name: "Rua João Pessoa 1636", "ul. Północna 73".
+_STREET_PREFIXES = (
+    r"Rua|Rue|Via|Viale|Avenida|Avda\.|Av\.|Calle|Carrer|Strada|Piazza|Plaza|Praça|Largo"
+    r"|Travessa|Chemin|Allée|ul\.|ulica|Aleja|Al\."
+)
+# A word of a street's name, in any script and case ("Søndergade", "πεντέλης", "u.").
+_STREET_WORD = r"[^\W\d_][\w'’\-]*\.?"
+# What follows a street on the same line or the next ones: unit, city, region, country, postcode.
+_CAPITAL = r"[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я]"
+_UNIT = r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room)\.?[ \t]*#?[\w\-]+"
+_POSTCODE = (r"(?:[A-Z]{2}[ \t]+)?(?:\d{4,6}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
+             r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})\b")
+_PLACE = (rf"{_CAPITAL}[\w'’.\-]*(?:[ \t]+{_CAPITAL}[\w'’.\-]*){{0,3}}"
+          rf"(?:,?[ \t]+{_POSTCODE})?")
+_ADDRESS_TAIL = (
+    rf"(?:(?:[ \t]*,[ \t]*|[ \t]+)(?:{_UNIT}|{_POSTCODE}|{_PLACE})"
+    # A line of its own only when the whole line is a part: "Suite 501", "Riisa", ", NI".
+    rf"|[ \t]*\n[ \t>?]*,?[ \t]*(?:{_UNIT}|{_POSTCODE}|{_PLACE})(?=[ \t]*(?:\n|$|[,.?!;)]))"
+    r"){0,6}"
+)
 _STREET = (
-    # "12 Oak Street", "4B Maple Ave.", optionally "Apt 5", then city, region and postcode.
-    rf"\b\d{{1,6}}[A-Za-z]?,?\s+(?:[A-Z][\w'.-]*\s+){{1,4}}(?:{_STREET_TYPES})\b\.?"
+    # "12 Oak Street", "4B Maple Ave.", "6400 12 Timms Drive", optionally "Apt 5".
+    rf"\b\d{{1,6}}[A-Za-z]?,?(?:[ \t]\d{{1,6}})?\s+(?:[A-Z][\w'.-]*\s+){{1,4}}"
+    rf"(?:{_STREET_TYPES})\b\.?"
     r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|#)\.?\s*[\w-]+)?"
-    r"(?:,\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,2})?"
-    r"(?:,?\s*(?:[A-Z]{2}\s+)?(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|"
-    r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{4,6})\b)?"
 )
 _EUROPEAN_STREET = (
-    # "Koskikatu 25", "Hauptstraße 5, 10115 Berlin": the number after the street name.
-    rf"\b[A-Z][\w'-]*(?:{_STREET_TYPES.lower()}|straße|strasse|gatan|katu|vej|weg|laan|tie)"
-    r"\s+\d{1,5}[A-Za-z]?\b(?:,\s*\d{4,5}\s+[A-Z][\w-]+)?"
+    # "Koskikatu 25", "Rua Diadema 1903", "Király u. 15.": the number after the street name.
+    rf"\b(?:(?:{_STREET_PREFIXES})[ \t]+(?:{_STREET_WORD}[ \t]+){{0,3}}{_STREET_WORD}"
+    rf"|[^\W\d_][\w'’\-]*(?:{_STREET_SUFFIXES})|{_CAPITAL}[\w'’\-]*[ \t]+(?:u\.|út|tér|krt\.))"
+    r"[ \t]+\d{1,5}[A-Za-z]?\b\.?"
 )
+# "20789 Allika 46", "0605 πεντέλης 210": a number, the street's name, the house number.
+_NUMBERED_STREET = (
+    rf"\b\d{{1,6}}(?:[ \t]\d{{1,6}})?[ \t]+(?:{_STREET_WORD}[ \t]+){{0,3}}{_STREET_WORD}"
+    r"[ \t]+(?!(?:19|20)\d\d\b)\d{1,5}[A-Za-z]?\b\.?"
+)
+# Military mail: "PSC 4355, Box 4187 / APO AP 28906", "USNS Lopez / FPO AE 12345".
+_MILITARY = (
+    r"(?i:\b(?:(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5}|(?-i:USNS|USS|USCGC)"
+    r"(?:[ \t]+[A-Z][\w'-]*){1,3}),?\s*[APDF]PO[ \t]+A[AEP][ \t]+\d{5}\b)"
+)
+# The words between the numbers of `_NUMBERED_STREET` (and of any other street that has them).
+_NUMBERED_CORE = re.compile(r"^\d{1,6}(?:[ \t]\d{1,6})?[ \t]+([^\d,\n]+?)[ \t]+\d")
+_STREET_KIND = re.compile(rf"(?i:{_STREET_TYPES}|{_STREET_PREFIXES})\.?")
+_STREET_SUFFIX = re.compile(rf"(?i:{_STREET_SUFFIXES})$")
+_STREET_PARTICLES = {"de", "do", "da", "dos", "das", "del", "della", "di", "du", "des", "la", "le",
+                     "van", "von", "der", "den", "ten", "ter", "u", "ul"}
 
 
 class StreetAddressRecognizer(PatternRecognizer):
-    """Street addresses: number, street name and type, then unit, city and postcode if present."""
+    """Street addresses: number, street name and type, then unit, city and postcode if present.
+
+    Forms written all over the world count, not only the American one: the house number after
+    the street ("Søndergade 52"), a postcode or a second number before it, street names in lower
+    case or other scripts, P.O. and military boxes, and the lines that follow (unit, city,
+    country, postcode) as the rest of the same address.
+    """
 
     PATTERNS = [
-        Pattern("street address (number first)", _STREET, 0.6),
-        Pattern("street address (number after)", _EUROPEAN_STREET, 0.5),
+        Pattern("street address (number first)", _STREET + _ADDRESS_TAIL, 0.6),
+        Pattern("street address (number after)", _EUROPEAN_STREET + _ADDRESS_TAIL, 0.5),
+        Pattern("street address (numbers around)", _NUMBERED_STREET + _ADDRESS_TAIL, 0.5),
         Pattern("unit", r"\b(?:Apt\.?|Apartment|Suite)\s*#?\d{1,5}\b", 0.5),
-        Pattern("PO box", r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", 0.6),
+        Pattern("PO box", r"\b(?:P\.?\s?O\.?\s*|Post)Box\s+\d{1,6}\b" + _ADDRESS_TAIL, 0.6),
+        Pattern("military mail", _MILITARY, 0.6),
     ]
     CONTEXT = ["address", "live", "lives", "living", "street", "ship", "mail", "located"]
 
@@ -178,6 +226,20 @@ class StreetAddressRecognizer(PatternRecognizer):
             name="StreetAddressRecognizer",
             global_regex_flags=re.MULTILINE,
         )
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        """Words between two numbers name a street, not prose: "3 cats and 2" is no address."""
+        core = _NUMBERED_CORE.match(pattern_text)
+        if not core:
+            return False
+        words = re.findall(_STREET_WORD, core.group(1))
+        keys = [w.strip(".").casefold() for w in words]
+        if any(_STREET_KIND.fullmatch(w) for w in words):
+            return False
+        if any(k in STOP_WORDS and k not in _STREET_PARTICLES for k in keys):
+            return True
+        named = any(not w.islower() or _STREET_SUFFIX.search(w) for w in words)
+        return not named or all(is_english_word(k) for k in keys)
 
 
 class PlatformIdRecognizer(PatternRecognizer):
@@ -359,6 +421,7 @@ def introduced_name_recognizer(supported_language: str = "en") -> CapturedRecogn
         "IntroducedNameRecognizer",
         r"(?i:\bmy name is|\bmy name's|\bname:|\bi am called|\bcall me|\bnamed|\bdear|\bsincerely,"
         r"|\bsigns as|\bsigned as|\bsigned by|\bsigns off as|\bmentions"
+        r"|\bmaiden name is|\blast name(?: is)?\??|\bsurname(?: is)?\??|\bdirected by:?"
         r"|\bregards,|\bmr\.?|\bmrs\.?|\bms\.?|\bmiss|\bdr\.?|\bprof\.?)\s+"
         r"([A-Z][^\W\d_]+(?:[ \-](?:[A-Z]\.\s?)?[A-Z][^\W\d_]+){0,3})",
         0.6,
@@ -422,7 +485,10 @@ def card_number_recognizer(supported_language: str = "en") -> CapturedRecognizer
 # A word of a name: Latin letters (the gazetteer's script), with inner apostrophes and hyphens
 # ("O'Brien", "Evans-Bonilla"); a name written against other scripts is a word too ("我叫Priya").
 _LATIN = "A-Za-z\u00c0-\u024f"
-_NAME_WORD = re.compile(rf"[{_LATIN}]+(?:['’\-][{_LATIN}]+)*")
+# A possessive "'s" is not part of the word ("Amanda's daughter").
+_NAME_WORD = re.compile(rf"[{_LATIN}]+(?:['’\-](?!s\b)[{_LATIN}]+)*")
+# Three or more single words in a series: "Efimiya, Mary, Ariana and Jodi".
+_SERIES = re.compile(rf"\b[{_LATIN}]+(?:, [{_LATIN}]+)+,? (?:and|&|or) [{_LATIN}]+\b")
 # Lower-case words that stand inside a surname: "Willemine ten Pas", "Ana dos Santos".
 _PARTICLES = {"van", "von", "de", "der", "den", "ten", "ter", "da", "di", "du", "dos", "das", "del",
               "della", "la", "le", "bin", "ibn", "al", "el"}
@@ -464,20 +530,32 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in get_english_words_set(["web2"]) if w.islower())
 
 
+def is_english_word(key: str) -> bool:
+    """A casefolded word the list has, or an inflection of one ("cats", "boxes", "parked")."""
+    words = english_words()
+    return key in words or any(key.endswith(end) and key[: -len(end)] in words
+                               for end in ("s", "es", "ed", "ing"))
+
+
 class GivenNameRecognizer(LocalRecognizer):
     """A capitalized given name and the surname that follows: "Faina D. Yefremova".
 
     The small spaCy model calls many names of non-English origin ORG or GPE, or misses them; a
     gazetteer of given names from many countries finds them. A lone given name that is also a
     common word ("Will", "Grace") counts only mid-sentence or with a surname after it.
+
+    Chat is often typed in lower case: a given name that is no English word followed by a word that
+    is none either ("lena andersson") is a name too, and so is every name of a series in which
+    most words are given names ("they had 3: silvana, adam and caleb").
     """
 
+    NAME = "GivenNameRecognizer"
     SCORE = 0.6
     LONE_SCORE = 0.55
 
     def __init__(self, supported_language: str = "en"):
         super().__init__(supported_entities=["PERSON"], supported_language=supported_language,
-                         name="GivenNameRecognizer")
+                         name=self.NAME)
 
     def load(self) -> None:
         self.names, self.popular = given_names()
@@ -488,11 +566,18 @@ class GivenNameRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         words = list(_NAME_WORD.finditer(text))
         places = self._place_spans(nlp_artifacts)
-        results = []
+        results = self._series(text, places)
         index = 0
         while index < len(words):
             word = words[index].group()
             key = word.casefold()
+            if word.islower():
+                last = self._lower_case_name(text, words, index)
+                if last > index:
+                    results.append(self._result(words[index].start(), words[last].end(),
+                                                self.LONE_SCORE))
+                index = last + 1
+                continue
             if not (word[0].isupper() and not word[1:].isupper() and key in self.names
                     and key not in STOP_WORDS):
                 index += 1
@@ -505,6 +590,50 @@ class GivenNameRecognizer(LocalRecognizer):
                     text, words, index):
                 results.append(self._result(start, end, self.LONE_SCORE))
             index = last + 1
+        return results
+
+    def _lower_case_name(self, text: str, words: list[re.Match], index: int) -> int:
+        """The index of a lower-case name's surname ("eva kleist", "benjamin a seiler"), if any."""
+        if not self._foreign_name(words[index].group()):
+            return index
+        last = index + 1
+        if (last + 1 < len(words) and len(words[last].group()) == 1
+                and text[words[index].end() : words[last].start()] == " "):
+            last += 1
+        if last >= len(words) or text[words[last - 1].end() : words[last].start()] not in (
+                " ", ". "):
+            return index
+        surname = words[last].group()
+        key = surname.casefold()
+        if (not surname.islower() or len(surname) < 2 or key in STOP_WORDS
+                or is_english_word(key)):
+            return index
+        return last
+
+    def _foreign_name(self, word: str) -> bool:
+        """A given name that no English word or stop word shares: "silvana", not "will"."""
+        key = word.casefold()
+        return (len(word) >= 3 and key in self.names and key not in STOP_WORDS
+                and not is_english_word(key))
+
+    def _series(self, text: str, places: list[tuple[int, int]]) -> list[RecognizerResult]:
+        """The names of a series in which most words are given names, and none is a place."""
+        results = []
+        for series in _SERIES.finditer(text):
+            items = [w for w in _NAME_WORD.finditer(series.group())
+                     if w.group() not in ("and", "or")]
+            names = sum(self._foreign_name(w.group()) or w.group().casefold() in self.popular
+                        for w in items)
+            if names * 2 < len(items) or any(s < series.end() and series.start() < e
+                                             for s, e in places):
+                continue
+            for item in items:
+                key = item.group().casefold()
+                if self._foreign_name(item.group()) or not (
+                        key in STOP_WORDS or is_english_word(key)):
+                    start = series.start() + item.start()
+                    results.append(self._result(start, start + len(item.group()),
+                                                self.LONE_SCORE))
         return results
 
     def _extend(self, text: str, words: list[re.Match], index: int) -> int:
