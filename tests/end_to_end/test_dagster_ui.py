@@ -120,8 +120,9 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
             page.get_by_role("button", name=re.compile(r"Materialize$")).first.click(
                 timeout=60_000
             )
-            toast = page.get_by_text(re.compile(r"Launched run \w+")).first
-            run_id = toast.inner_text(timeout=60_000).split()[-1]
+            launched = re.compile(r"Launched run (\w+)")
+            toast = page.get_by_text(launched).first.inner_text(timeout=60_000)
+            run_id = launched.search(toast).group(1)
             page.goto(f"{webserver}/runs")
             run = page.get_by_role("link", name=f"run {run_id}").first
             page.goto(webserver + run.get_attribute("href", timeout=60_000))

@@ -79,7 +79,7 @@ WAREHOUSE_BREAKS = {
         "rating",
     ),
     "raw.turns": (
-        "update raw.turns set content = '' where turn_index = 1 and _line = 3",
+        "update raw.turns set content = '' where turn_index = 1",
         "expect_column_value_lengths_to_be_between",
         "content",
     ),
