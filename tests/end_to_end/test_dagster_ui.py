@@ -129,7 +129,8 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
             expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=400_000)
 
             page.goto(f"{webserver}/assets/prompts")
-            expect(page.get_by_text("dagster/row_count").first).to_be_visible(timeout=60_000)
+            # Dagster shows the `dagster/row_count` metadata as the asset's "Row count".
+            expect(page.get_by_text("Row count").first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "dagster-materialized-asset.png"), full_page=True)
 
             page.goto(f"{webserver}/assets/metrics_stage2_kappa_pairs")
