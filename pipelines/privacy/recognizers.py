@@ -78,6 +78,13 @@ class FastPhoneRecognizer(LocalRecognizer):
         r"|is|to))*\s*[:#.\-]?\s*$",
         re.IGNORECASE,
     )
+    # Written the way phone numbers are written ("810-580-9197", "(555) 010-7788", "+1 234 567
+    # 8900"), even in a range no carrier uses: what the leak scan treats as a phone, scrubbed.
+    PHONE_SHAPED = re.compile(
+        r"(?<![\w.])(?:\+\d{1,3}[ .\-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .\-]?\d{2,4}){2,4}"
+        r"|\(\d{3}\)\s?\d{3}[ .\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4})(?!\w)"
+    )
+    SHAPED_DIGITS = 9
     LABEL_AFTER = re.compile(r"^\s*[-–(]?\s*(?i:office|home|mobile|cell|fax|work|desk)\b")
     LABELED_SCORE = 0.5
     MAX_DIGITS = 15
@@ -107,8 +114,13 @@ class FastPhoneRecognizer(LocalRecognizer):
             for region in self.REGIONS:
                 for match in phonenumbers.PhoneNumberMatcher(window, region, self.leniency):
                     results.append(self._result(start + match.start, start + match.end, region))
-            if len(results) == found and self._labeled(text, candidate):
-                results.append(self._result(candidate.start(), candidate.end(), None))
+            if len(results) == found:
+                shaped = self.PHONE_SHAPED.search(candidate.group())
+                if shaped and sum(c.isdigit() for c in shaped.group()) >= self.SHAPED_DIGITS:
+                    results.append(self._result(candidate.start() + shaped.start(),
+                                                candidate.start() + shaped.end(), None))
+                elif self._labeled(text, candidate):
+                    results.append(self._result(candidate.start(), candidate.end(), None))
         return EntityRecognizer.remove_duplicates(results)
 
     def _labeled(self, text: str, candidate: re.Match) -> bool:

@@ -61,16 +61,27 @@ def test_leaves_research_text_alone(detector, text):
     assert found(detector, text) == {}
 
 
-def test_code_blocks_get_only_secret_and_email_rules(detector):
+def test_code_blocks_get_only_the_pattern_rules(detector):
     text = (
         "Thanks John Smith!\n```python\nclass John:\n    server = '84.12.33.7'\n"
-        "    api_key = 'sk-abcdefghijklmnopqrstuvwx1234'\n    owner = 'bob@example.com'\n```"
+        "    api_key = 'sk-abcdefghijklmnopqrstuvwx1234'\n    owner = 'bob@example.com'\n"
+        "    phone = \"810-580-9197\"\n    version = '3.10.1'\n```"
     )
     assert found(detector, text) == {
         "John Smith": "PERSON",
+        "84.12.33.7": "IP_ADDRESS",
         "sk-abcdefghijklmnopqrstuvwx1234": "SECRET",
         "bob@example.com": "EMAIL_ADDRESS",
+        "810-580-9197": "PHONE_NUMBER",
     }
+
+
+def test_numbers_written_as_phone_numbers_are_scrubbed_even_if_unassigned(detector):
+    text = 'Test with CNPhoneNumber(stringValue: "123-456-7890") or phone_number = "+11234567890".'
+    scrubbed = found(detector, text)
+    # Both are gone; the second one a German tax ID pattern claims first, which is as good.
+    assert set(scrubbed) == {"123-456-7890", "+11234567890"}
+    assert scrubbed["123-456-7890"] == "PHONE_NUMBER"
 
 
 def test_an_email_is_one_finding_not_a_url_inside_it(detector):
