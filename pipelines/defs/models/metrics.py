@@ -5,12 +5,17 @@ from __future__ import annotations
 import duckdb
 
 
-def format_metrics(conn: duckdb.DuckDBPyConnection) -> str:
-    """One line per figure of `main.metrics`, grouped by stage and metric."""
-    rows = conn.execute(
+def _metric_rows(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(stage, metric, subject, value, n) of `main.metrics`, study figures first."""
+    return conn.execute(
         "select stage, metric, subject, value, n from main.metrics "
         "order by stage <> 'study', stage, metric, subject"
     ).fetchall()
+
+
+def format_metrics(conn: duckdb.DuckDBPyConnection) -> str:
+    """One line per figure of `main.metrics`, grouped by stage and metric."""
+    rows = _metric_rows(conn)
     lines = ["", "Study metrics (value, n):"]
     previous = None
     for stage, metric, subject, value, n in rows:
@@ -56,10 +61,7 @@ def kappa_matrix_markdown(conn: duckdb.DuckDBPyConnection) -> str:
 
 def metrics_markdown(conn: duckdb.DuckDBPyConnection) -> str:
     """Every figure of `main.metrics` as a markdown table, for the asset's page in the UI."""
-    rows = conn.execute(
-        "select stage, metric, subject, value, n from main.metrics "
-        "order by stage <> 'study', stage, metric, subject"
-    ).fetchall()
+    rows = _metric_rows(conn)
     lines = ["| stage | metric | subject | value | n |", "|---|---|---|---|---|"]
     for stage, metric, subject, value, n in rows:
         shown = "undefined" if value is None else f"{value:.3f}"
