@@ -1,4 +1,6 @@
--- The published metrics table holds every headline figure of the brief.
+-- The published metrics table holds every headline figure of the brief. A warning: a release
+-- cut from drops without some stage (e.g. no stage-3 ratings yet) is still a release.
+{{ config(severity='warn') }}
 with expected as (
     select * from (values
         ('stage1', 'share_accepted'), ('stage1', 'share_uncertain'), ('stage1', 'share_rejected'),

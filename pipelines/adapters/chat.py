@@ -196,7 +196,7 @@ def openai_conversation(row: dict[str, Any], source: str, source_kind: str) -> d
         or "msg-"
         + hashlib.sha256(
             json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()[:24]
+        ).hexdigest()[:20]  # not 24: the shape of a crowd-platform ID
     )
     content = [
         _compact({"role": m.get("role"), "content": _text(m.get("content"))}) for m in messages
