@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 from pathlib import Path
 
 from pipelines import settings
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Runs of this CLI carry the process that executes them, so a later invocation can tell a run
+# whose process was killed from one still going.
+_HOST_TAG, _PID_TAG = "pipelines/host", "pipelines/pid"
 
 
 def _instance():
@@ -18,6 +22,44 @@ def _instance():
 
     os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT))
     return dg.DagsterInstance.get()
+
+
+def _process_tags() -> dict[str, str]:
+    return {_HOST_TAG: socket.gethostname(), _PID_TAG: str(os.getpid())}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_orphaned_runs(instance) -> list[str]:
+    """Mark runs of a killed `pipelines` process failed and free their concurrency slots.
+
+    A killed run stays STARTED and keeps its slot of the "duckdb" pool (limit 1), so every later
+    run would wait for it forever.
+    """
+    import dagster as dg
+
+    orphaned = []
+    runs = instance.get_runs(filters=dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+        tags={_HOST_TAG: socket.gethostname()},
+    ))
+    for dagster_run in runs:
+        if _alive(int(dagster_run.tags[_PID_TAG])):
+            continue
+        instance.report_run_failed(
+            dagster_run, f"the pipelines process {dagster_run.tags[_PID_TAG]} ended mid-run"
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(dagster_run.run_id)
+        orphaned.append(dagster_run.run_id)
+    return orphaned
 
 
 def run(drops: list[Path]) -> int:
@@ -30,6 +72,9 @@ def run(drops: list[Path]) -> int:
     from pipelines.defs.partitions import drop_partitions
 
     instance = _instance()
+    for run_id in fail_orphaned_runs(instance):
+        print(f"run {run_id} of a killed process: marked failed, its slots freed", flush=True)
+    tags = _process_tags()
     for folder in drops:
         drop_id = folder.name
         instance.add_dynamic_partitions(drop_partitions.name, [drop_id])
@@ -37,6 +82,7 @@ def run(drops: list[Path]) -> int:
         result = defs.resolve_job_def(drop_job.name).execute_in_process(
             instance=instance,
             partition_key=drop_id,
+            tags=tags,
             run_config={
                 **_QUIET,
                 "ops": {"raw_tables": {"config": {"drops_dir": str(folder.parent)}}},
@@ -49,7 +95,7 @@ def run(drops: list[Path]) -> int:
     build = defs.resolve_job_def(build_job.name)
     if build.asset_layer.executable_asset_keys:
         result = build.execute_in_process(
-            instance=instance, run_config=_QUIET, raise_on_error=False
+            instance=instance, run_config=_QUIET, tags=tags, raise_on_error=False
         )
         if not result.success:
             print(f"build failed: see run {result.run_id} in the Dagster UI", flush=True)
