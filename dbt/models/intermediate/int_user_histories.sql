@@ -1,6 +1,15 @@
 -- A user's history is their conversations grouped by user_id; the study's filter is applied here.
+-- Users the study's exports name (attributes, stage-2 judgments, stage-3 items) whose history no
+-- drop carries were selected upstream: the filter cannot be re-checked, so they stay in the study.
 with
 conversations as ( select * from {{ ref('stg_conversations') }} ),
+named_users as (
+    select user_id from {{ ref('stg_attributes') }}
+    union
+    select user_id from {{ ref('stg_stage2_judgments') }}
+    union
+    select user_id from {{ ref('stg_stage3_items') }}
+),
 histories as (
     select
         user_id,
@@ -32,5 +41,23 @@ reasons as (
             when n_turns < {{ var('min_turns') }} then 'few_turns'
         end as exclusion_reason
     from filtered
+),
+without_history as (
+    select
+        user_id,
+        'unknown' as source_kind,
+        []::varchar[] as sources,
+        0::bigint as n_conversations,
+        0::bigint as n_turns,
+        0::hugeint as n_english_conversations,
+        0::hugeint as n_programmatic_conversations,
+        0::hugeint as n_conversations_with_client_kind,
+        null::boolean as is_english,
+        null::boolean as is_scripted,
+        null::varchar as exclusion_reason
+    from named_users
+    where user_id not in (select user_id from histories)
 )
-select *, exclusion_reason is null as in_study from reasons
+select *, true as has_history, exclusion_reason is null as in_study from reasons
+union all by name
+select *, false as has_history, true as in_study from without_history
