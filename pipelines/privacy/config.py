@@ -13,7 +13,7 @@ import yaml
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("scrubber.yaml")
 
 # Bump when the code changes what is detected, so cached analyses of older code are not reused.
-DETECTOR_REVISION = 7
+DETECTOR_REVISION = 8
 
 NonEnglishPolicy = Literal["full", "patterns", "remove"]
 

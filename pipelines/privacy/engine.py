@@ -29,6 +29,7 @@ from presidio_analyzer.predefined_recognizers import (
     MedicalLicenseRecognizer,
     SpacyRecognizer,
 )
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Doc
 
 from pipelines.privacy.config import ScrubberConfig
@@ -44,6 +45,7 @@ from pipelines.privacy.recognizers import (
     StreetAddressRecognizer,
     card_number_recognizer,
     driver_license_recognizer,
+    given_names,
     introduced_name_recognizer,
     is_english_word,
     lead_in_name_recognizers,
@@ -310,15 +312,25 @@ class Detector:
     def _is_private_name(self, value: str, result: RecognizerResult) -> bool:
         """A person's name in shape, and not a configured public figure or fictional character.
 
-        A name in lower case is taken only from the gazetteer, which checks it against English
-        words; the NER model's lower-case "persons" are mostly common words.
+        A name in lower case is taken from the gazetteer, which checks it against English words,
+        or from the NER model when it starts with a given name and some word of it is no English
+        word ("silvana", "lena andersson"); the model's other lower-case "persons" are mostly
+        common words.
         """
         name = POSSESSIVE.sub("", value.strip())
         gazetteer = (result.recognition_metadata or {}).get(
             RecognizerResult.RECOGNIZER_NAME_KEY) == GivenNameRecognizer.NAME
-        if not NAME_SHAPE.match(name) or not (gazetteer or any(c.isupper() for c in name)):
+        if not NAME_SHAPE.match(name) or not (
+                gazetteer or any(c.isupper() for c in name) or _given_name_first(name)):
             return False
         return name.casefold() not in self.public_figures
+
+
+def _given_name_first(name: str) -> bool:
+    """A lower-case name that starts with a given name and has a word no dictionary knows."""
+    keys = [word.casefold() for word in NAME_WORD.findall(name)]
+    return (bool(keys) and keys[0] in given_names()[0] and keys[0] not in STOP_WORDS
+            and any(len(key) > 2 and not is_english_word(key) for key in keys))
 
 
 TRIMMED = {"URL", "EMAIL_ADDRESS"}

@@ -210,7 +210,26 @@ _STREET_PARTICLES = {"de", "do", "da", "dos", "das", "del", "della", "di", "du",
                      "van", "von", "der", "den", "ten", "ter", "u", "ul"}
 
 
-class StreetAddressRecognizer(PatternRecognizer):
+class DeclaredPatternRecognizer(PatternRecognizer):
+    """A pattern recognizer declared by its class attributes: entity, patterns, context words."""
+
+    ENTITY: str
+    PATTERNS: list[Pattern]
+    CONTEXT: list[str] | None = None
+    REGEX_FLAGS = re.MULTILINE
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(
+            supported_entity=self.ENTITY,
+            patterns=self.PATTERNS,
+            context=self.CONTEXT,
+            supported_language=supported_language,
+            name=type(self).__name__,
+            global_regex_flags=self.REGEX_FLAGS,
+        )
+
+
+class StreetAddressRecognizer(DeclaredPatternRecognizer):
     """Street addresses: number, street name and type, then unit, city and postcode if present.
 
     Forms written all over the world count, not only the American one: the house number after
@@ -219,6 +238,7 @@ class StreetAddressRecognizer(PatternRecognizer):
     country, postcode) as the rest of the same address.
     """
 
+    ENTITY = "STREET_ADDRESS"
     PATTERNS = [
         Pattern("street address (number first)", _STREET + _ADDRESS_TAIL, 0.6),
         Pattern("street address (number after)", _EUROPEAN_STREET + _ADDRESS_TAIL, 0.5),
@@ -229,15 +249,6 @@ class StreetAddressRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["address", "live", "lives", "living", "street", "ship", "mail", "located"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="STREET_ADDRESS",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            name="StreetAddressRecognizer",
-            global_regex_flags=re.MULTILINE,
-        )
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """Words between two numbers name a street, not prose: "3 cats and 2" is no address."""
@@ -254,21 +265,13 @@ class StreetAddressRecognizer(PatternRecognizer):
         return not named or all(is_english_word(k) for k in keys)
 
 
-class PlatformIdRecognizer(PatternRecognizer):
+class PlatformIdRecognizer(DeclaredPatternRecognizer):
     """Crowd-platform worker IDs (Prolific and similar): 24 hexadecimal characters."""
 
+    ENTITY = "PLATFORM_ID"
     PATTERNS = [Pattern("24 hex characters", r"(?<![0-9A-Fa-f])[0-9a-f]{24}(?![0-9A-Fa-f])", 0.7)]
     CONTEXT = ["prolific", "worker", "participant", "annotator", "id", "pid"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="PLATFORM_ID",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            name="PlatformIdRecognizer",
-            global_regex_flags=re.MULTILINE,
-        )
 
     def validate_result(self, pattern_text: str) -> bool:
         # A hex run with no digit or no letter is a word or a number, not an ID.
@@ -285,7 +288,7 @@ PROFILE_HOSTS = (
 )
 
 
-class PersonalUrlRecognizer(PatternRecognizer):
+class PersonalUrlRecognizer(DeclaredPatternRecognizer):
     """URLs that lead to a person: profile pages, user folders, e-mail or name in the query.
 
     Presidio's URL recognizer takes any dotted word for a URL (`pd.read_csv`, `train.py`) and
@@ -293,6 +296,7 @@ class PersonalUrlRecognizer(PatternRecognizer):
     does, and only then is it personal data.
     """
 
+    ENTITY = "URL"
     PATTERNS = [
         Pattern(
             "profile URL",
@@ -313,39 +317,25 @@ class PersonalUrlRecognizer(PatternRecognizer):
         ),
     ]
     CONTEXT = ["profile", "my", "account", "page", "follow"]
-
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="URL",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            name="PersonalUrlRecognizer",
-        )
+    REGEX_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE  # Presidio's default
 
 
-class HandleRecognizer(PatternRecognizer):
+
+class HandleRecognizer(DeclaredPatternRecognizer):
     """@handles of social accounts (not e-mail addresses, decorators or npm scopes)."""
 
+    ENTITY = "USERNAME"
     PATTERNS = [
         Pattern("@handle", r"(?<![\w@./])@[A-Za-z_][A-Za-z0-9_.]{2,29}(?<!\.)(?![\w@/(])", 0.6)
     ]
     CONTEXT = ["follow", "twitter", "instagram", "tiktok", "handle", "dm", "me"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="USERNAME",
-            patterns=self.PATTERNS,
-            context=self.CONTEXT,
-            supported_language=supported_language,
-            name="HandleRecognizer",
-            global_regex_flags=re.MULTILINE,
-        )
 
 
-class SecretRecognizer(PatternRecognizer):
+class SecretRecognizer(DeclaredPatternRecognizer):
     """API keys, tokens, private keys and passwords given in assignments."""
 
+    ENTITY = "SECRET"
     PATTERNS = [
         Pattern("OpenAI key", r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}", 0.9),
         Pattern("AWS access key", r"\b(?:AKIA|ASIA)[A-Z2-7]{16}\b", 0.9),
@@ -363,14 +353,6 @@ class SecretRecognizer(PatternRecognizer):
         ),
     ]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="SECRET",
-            patterns=self.PATTERNS,
-            supported_language=supported_language,
-            name="SecretRecognizer",
-            global_regex_flags=re.MULTILINE,
-        )
 
     # api_key = "...", password: '...', TOKEN="...": the quoted value only.
     ASSIGNED = re.compile(
@@ -474,11 +456,23 @@ _NAME_LEAD_INS = (
 )
 
 
+# Kin and partners, after a possessive name: "Franciska's kid", "I'm Daniel's daughter".
+_KIN = (
+    r"kids?|sons?|daughters?|child(?:ren)?|baby|sisters?|brothers?|siblings?|wife|husband|"
+    r"partner|fianc[eé]e?|girlfriend|boyfriend|mom|mum|mother|dad|father|parents|grandma|grandpa|"
+    r"aunt|uncle|cousin|niece|nephew|family|widow|widower"
+)
+
+
 def lead_in_name_recognizers(supported_language: str = "en") -> list[CapturedRecognizer]:
-    """One recognizer per kind of lead-in (`_NAME_LEAD_INS`), each explaining its findings."""
+    """One recognizer per kind of lead-in (`_NAME_LEAD_INS`), each explaining its findings,
+    and one for a name whose kin follows it ("Franciska's kid")."""
     return [
-        CapturedRecognizer("PERSON", name, lead_in + _CAPTURED_NAME, score, supported_language)
-        for name, lead_in, score in _NAME_LEAD_INS
+        *(CapturedRecognizer("PERSON", name, lead_in + _CAPTURED_NAME, score, supported_language)
+          for name, lead_in, score in _NAME_LEAD_INS),
+        CapturedRecognizer("PERSON", "KinNameRecognizer",
+                           rf"\b([A-Z][^\W\d_]+)['’]s\s+(?i:{_KIN})\b", 0.55,
+                           supported_language),
     ]
 
 
@@ -512,6 +506,19 @@ _NAME_ENDS = {w.casefold() for w in _STREET_TYPES.split("|")} | {
 _SENTENCE_BREAKS = ".!?:;\n\"“(>-*•"
 # spaCy labels under which a lone given name is more likely a place or a people ("Georgia").
 _PLACE_LABELS = {"GPE", "LOC", "FAC", "NORP", "LANGUAGE"}
+# The small spaCy model calls many popular names places ("Why is Rebecca so impulsive?"): a
+# popular name is a place only after a word that introduces one ("in Georgia", "to Austin").
+_PLACE_LEAD = re.compile(
+    r"(?i:\b(?:in|at|from|to|near|into|across|around|of|visit(?:ed|ing)?|via|toward|towards)\s+)$")
+# Endings of surnames from many countries: "Sokolov", "Šušulić", "Ásgeirsdóttir", "Andersson".
+_SURNAME_ENDING = re.compile(
+    r"(?:ov|ova|ev|eva|ovich|evich|ović|vić|ić|ič|ski|ska|sky|skaya|cki|cka|enko|escu|oglu|oğlu"
+    r"|dóttir|dottir|sson|poulos|akis|idis|chuk|[aeiu]\w{2,}ez)$")
+_COORDINATION = re.compile(r",\s*|\s+(?:and|or|&)\s+")
+# Lead-ins after which even a lower-case word is a name: "my name is vitoria".
+_INTRODUCTION = re.compile(
+    r"(?i:\bmy (?:first |last |maiden )?name(?: is|'s|’s)|\bi am called|\bi['’]m called"
+    r"|\b(?:people|everyone|everybody|they|friends) call(?:s)? me|\bsurname is)\s+")
 
 
 @cache
@@ -577,8 +584,8 @@ class GivenNameRecognizer(LocalRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         words = list(_NAME_WORD.finditer(text))
-        places = self._place_spans(nlp_artifacts)
-        results = self._series(text, places)
+        places = self._place_spans(text, nlp_artifacts)
+        results = self._series(text, places) + self._introduced(text)
         index = 0
         while index < len(words):
             word = words[index].group()
@@ -592,7 +599,11 @@ class GivenNameRecognizer(LocalRecognizer):
                 continue
             if not (word[0].isupper() and not word[1:].isupper() and key in self.names
                     and key not in STOP_WORDS):
-                index += 1
+                last = self._unknown_name(text, words, index, places)
+                if last is not None:
+                    results.append(self._result(words[index].start(), words[last].end(),
+                                                self.LONE_SCORE))
+                index = index + 1 if last is None else last + 1
                 continue
             last = self._extend(text, words, index)
             start, end = words[index].start(), words[last].end()
@@ -602,6 +613,62 @@ class GivenNameRecognizer(LocalRecognizer):
                     text, words, index):
                 results.append(self._result(start, end, self.LONE_SCORE))
             index = last + 1
+        return results
+
+    def _unknown_name(self, text: str, words: list[re.Match], index: int,
+                      places: list[tuple[int, int]]) -> int | None:
+        """The last word of a name the gazetteer lacks, or None.
+
+        Two capitalized words that no dictionary knows ("Wisława Szczepańska", "Csanád P Gere"),
+        or one with a surname's ending ("Sokolov", "Šušulić").
+        """
+        if not self._unknown_word(words[index], places):
+            return None
+        following = index + 1
+        if (following + 1 < len(words) and len(words[following].group()) == 1
+                and words[following].group().isupper()
+                and text[words[index].end() : words[following].start()] == " "):
+            following += 1
+        if (following < len(words)
+                and text[words[following - 1].end() : words[following].start()] in (" ", ". ")
+                and (following > index + 1 or text[words[index].end()] == " ")
+                and self._unknown_word(words[following], places)
+                and not self._names_a_thing(text, words, following)):
+            return following
+        word = words[index].group()
+        if len(word) >= 5 and _SURNAME_ENDING.search(word) and not self._names_a_thing(
+                text, words, index):
+            return index
+        return None
+
+    @staticmethod
+    def _unknown_word(word: re.Match, places: list[tuple[int, int]]) -> bool:
+        """A capitalized word (not an acronym, no inner capital) that no dictionary knows."""
+        text, key = word.group(), word.group().casefold()
+        return (len(text) >= 2 and text[0].isupper() and text[1:].islower()
+                and key not in STOP_WORDS and key not in _NAME_ENDS and not is_english_word(key)
+                and not any(s <= word.start() and word.end() <= e for s, e in places))
+
+    def _introduced(self, text: str) -> list[RecognizerResult]:
+        """A lower-case name after a self-introduction: "my name is borna jerković"."""
+        results = []
+        for lead in _INTRODUCTION.finditer(text):
+            words: list[re.Match] = []
+            for word in _NAME_WORD.finditer(text, lead.end()):
+                key = word.group().casefold()
+                if words:
+                    gap = text[words[-1].end() : word.start()]
+                    named = len(key) == 1 or not (key in STOP_WORDS or is_english_word(key))
+                    if len(words) == 3 or gap not in (" ", ". ") or not named:
+                        break
+                elif (word.start() != lead.end() or not word.group().islower() or len(key) < 2
+                      or key in STOP_WORDS or (is_english_word(key) and key not in self.names)):
+                    break
+                words.append(word)
+            while len(words) > 1 and len(words[-1].group()) == 1:
+                words.pop()
+            if words:
+                results.append(self._result(words[0].start(), words[-1].end(), self.LONE_SCORE))
         return results
 
     def _lower_case_name(self, text: str, words: list[re.Match], index: int) -> int:
@@ -629,15 +696,22 @@ class GivenNameRecognizer(LocalRecognizer):
                 and not is_english_word(key))
 
     def _series(self, text: str, places: list[tuple[int, int]]) -> list[RecognizerResult]:
-        """The names of a series in which most words are given names, and none is a place."""
+        """The names of a series, none of them a place, in which most words are given names, or
+        all are capitalized words no dictionary knows and one is a name ("Kónya, Becker and
+        Vasquez")."""
         results = []
         for series in _SERIES.finditer(text):
             items = [w for w in _NAME_WORD.finditer(series.group())
                      if w.group() not in ("and", "or")]
             names = sum(self._foreign_name(w.group()) or w.group().casefold() in self.popular
                         for w in items)
-            if names * 2 < len(items) or any(s < series.end() and series.start() < e
-                                             for s, e in places):
+            surnames = sum(bool(_SURNAME_ENDING.search(w.group())) for w in items)
+            unknown = all(w.group()[0].isupper() and (
+                w.group().casefold() in self.names or not (
+                    w.group().casefold() in STOP_WORDS or is_english_word(w.group().casefold())))
+                for w in items)
+            if (names * 2 < len(items) and not (unknown and names + surnames)) or any(
+                    s < series.end() and series.start() < e for s, e in places):
                 continue
             for item in items:
                 key = item.group().casefold()
@@ -674,8 +748,7 @@ class GivenNameRecognizer(LocalRecognizer):
             return False
         if key not in self.words:
             return True
-        before = text[max(0, start - 40) : start].rstrip(" \t")
-        return key in self.popular and bool(before) and before[-1] not in _SENTENCE_BREAKS
+        return key in self.popular and self._mid_sentence(text, start)
 
     @staticmethod
     def _names_a_thing(text: str, words: list[re.Match], index: int) -> bool:
@@ -683,12 +756,28 @@ class GivenNameRecognizer(LocalRecognizer):
         return (index + 1 < len(words) and words[index + 1].group().casefold() in _NAME_ENDS
                 and text[words[index].end() : words[index + 1].start()] == " ")
 
-    @staticmethod
-    def _place_spans(nlp_artifacts: NlpArtifacts | None) -> list[tuple[int, int]]:
+    def _place_spans(self, text: str, nlp_artifacts: NlpArtifacts | None
+                     ) -> list[tuple[int, int]]:
+        """What the NER model calls a place. A popular given name mid-sentence is one only after
+        "in", "to"... or next to another place ("Georgia and Jordan")."""
         if nlp_artifacts is None or nlp_artifacts.tokens is None:
             return []
-        return [(e.start_char, e.end_char) for e in nlp_artifacts.tokens.ents
-                if e.label_ in _PLACE_LABELS]
+        places = [e for e in nlp_artifacts.tokens.ents if e.label_ in _PLACE_LABELS]
+        kept = []
+        for index, place in enumerate(places):
+            start, end = place.start_char, place.end_char
+            neighbours = [text[p.end_char : start] for p in places[:index]] + [
+                text[end : p.start_char] for p in places[index + 1 :]]
+            if (place.text.casefold() not in self.popular or not self._mid_sentence(text, start)
+                    or _PLACE_LEAD.search(text[max(0, start - 20) : start])
+                    or any(_COORDINATION.fullmatch(gap) for gap in neighbours)):
+                kept.append((start, end))
+        return kept
+
+    @staticmethod
+    def _mid_sentence(text: str, start: int) -> bool:
+        before = text[max(0, start - 40) : start].rstrip(" \t")
+        return bool(before) and before[-1] not in _SENTENCE_BREAKS
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
         return RecognizerResult(

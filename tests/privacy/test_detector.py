@@ -150,6 +150,9 @@ def test_finds_names_and_numbers_by_gazetteer_and_label(detector, text, expected
         "Will you mark the answer? Hope Street is closed.",
         "Georgia and Jordan signed the treaty; I use Julia for the model.",
         "It took 1234567 steps and my post is 12345.",
+        "I live in Georgia and flew to Charlotte on Monday.",
+        "my name is not important, call me back later.",
+        "Apple's customers like the Xbox and the Nintendo Switch.",
     ],
 )
 def test_given_names_that_are_words_places_or_numbers_are_left_alone(detector, text):
@@ -168,6 +171,20 @@ def test_given_names_that_are_words_places_or_numbers_are_left_alone(detector, t
         # A name the NER model runs into the next line.
         ("Name:    Lena Wirth\nAddress:", {"Lena Wirth": "PERSON"}),
         ("Her maiden name is Møller", {"Møller": "PERSON"}),
+        # A popular name the NER model calls a place, outside "in", "to"...
+        ("Why is Rebecca so impulsive?", {"Rebecca": "PERSON"}),
+        # Lower case after a self-introduction, and in a series the NER model calls persons.
+        ("my name is lena andersson.", {"lena andersson": "PERSON"}),
+        ("sometimes people call me višeslav", {"višeslav": "PERSON"}),
+        ("they had 3: silvana, kristina and caleb.",
+         {"silvana": "PERSON", "kristina": "PERSON", "caleb": "PERSON"}),
+        # Names no gazetteer lists: two unknown capitalized words, a surname's ending, a series.
+        ("I want to add Irenke Sörös as a beneficiary", {"Irenke Sörös": "PERSON"}),
+        ("Unlike the Sokolov novel, it is short.", {"Sokolov": "PERSON"}),
+        ("Our founders: Monjeau, Kadiev and Torpy.",
+         {"Monjeau": "PERSON", "Kadiev": "PERSON", "Torpy": "PERSON"}),
+        # A name whose kin follows it.
+        ("It was between him and Franciska's kid.", {"Franciska": "PERSON"}),
     ],
 )
 def test_finds_lower_case_listed_and_repeated_names(detector, text, expected):
