@@ -7,7 +7,6 @@ import re
 from itertools import combinations
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 from sklearn.metrics import cohen_kappa_score
@@ -15,8 +14,7 @@ from sklearn.metrics import cohen_kappa_score
 from pipelines import settings
 from pipelines.adapters import adapt, adapter_quarantine_rows
 from pipelines.adapters.writer import QUARANTINE_FILE
-from pipelines.defs.ingest.assets import raw_tables
-from pipelines.defs.partitions import drop_partitions
+from tests.ingest.test_ingest import ingest
 
 REALDATA = settings.PROJECT_ROOT.parent / "shared" / "realdata"
 STUDY = REALDATA / "study-annotation-tool"
@@ -29,17 +27,6 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def hash_key(monkeypatch):
     monkeypatch.setenv("PIPELINES_HASH_KEY", "a-test-key-of-enough-bytes")
-
-
-def ingest(instance, warehouse, folder: Path) -> dg.ExecuteInProcessResult:
-    instance.add_dynamic_partitions(drop_partitions.name, [folder.name])
-    return dg.materialize(
-        [raw_tables],
-        instance=instance,
-        partition_key=folder.name,
-        resources={"warehouse": warehouse},
-        run_config={"ops": {"raw_tables": {"config": {"drops_dir": str(folder.parent)}}}},
-    )
 
 
 def units_in_source(path: Path) -> int:
