@@ -86,8 +86,8 @@ WAREHOUSE_BREAKS = {
     "main.users": (
         "update main.users set n_conversations = 1 where user_id = "
         "(select min(user_id) from main.users)",
-        "expect_column_values_to_be_between",
-        "n_conversations",
+        "unexpected_rows_expectation",
+        None,
     ),
     "main.conversations": (
         "update main.conversations set user_id = 'nobody' where "
