@@ -1,13 +1,14 @@
 """Hand-made records in the raw-data contract that hit the metrics' edge cases.
 
 Users: four pass the study's filter (three real, one synthetic); four fail one rule each (not
-English, scripted client, too few conversations, too few turns). Stage 1 has three-way and
-two-way label ties and a tie between failure categories; stage 2 has items with an even split of
-human votes, a human who shares too few items with others, and two LLM judges that never say
-relevant (a judge with no positives; two constant raters, whose kappa is undefined); stage 3 has
-an item no human rated, an LLM judge that always gives the same rating, and a judge who rated only
-items with an explicit mention. Labels elsewhere come from a seeded generator, so figures are not
-round numbers.
+English, scripted client, too few conversations, too few turns); one has attributes and stage-2
+judgments but no conversation in the drop (the study selected them upstream: they stay). Stage 1
+has three-way and two-way label ties and a tie between failure categories; stage 2 has items with
+an even split of human votes, a human who shares too few items with others, and two LLM judges that
+never say relevant (a judge with no positives; two constant raters, whose kappa is undefined);
+stage 3 has an item no human rated, an LLM judge that always gives the same rating, and a judge who
+rated only items with an explicit mention. Labels elsewhere come from a seeded generator, so
+figures are not round numbers.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ USERS: dict[str, tuple[str, str, str | None, list[int]]] = {
     "user_short": ("real", "English", BROWSER, [2, 2, 2, 2]),
 }
 STUDY_USERS = ["user_r1", "user_r2", "user_r3", "user_s1"]
+NO_HISTORY_USERS = ["user_n1"]
+PUBLISHED_USERS = STUDY_USERS + NO_HISTORY_USERS
 PROMPTS = [f"prompt_{i}" for i in range(4)]
 ATTRIBUTES_PER_USER = 2
 
@@ -75,7 +78,7 @@ def _attributes() -> list[dict[str, Any]]:
             "extractor_model": "gpt-4o-mini",
             "evidence": [{"conversation_id": f"{user}_c0", "turn_indexes": [0]}],
         }
-        for user in STUDY_USERS
+        for user in PUBLISHED_USERS
         for number in range(ATTRIBUTES_PER_USER)
     ]
 
@@ -132,7 +135,7 @@ def _stage1(rng: random.Random) -> list[dict[str, Any]]:
 def stage2_items() -> list[tuple[str, str, str]]:
     return [
         (user, _attribute_id(user, number), prompt)
-        for user in STUDY_USERS
+        for user in PUBLISHED_USERS
         for number in range(ATTRIBUTES_PER_USER)
         for prompt in PROMPTS
     ]

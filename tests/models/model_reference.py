@@ -49,8 +49,14 @@ def _tables(path: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def study_users(conversations: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Users with source kind and filter outcome; how many each first failed rule removes."""
+def study_users(
+    conversations: pd.DataFrame, named: set[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Users with source kind and filter outcome; how many each first failed rule removes.
+
+    `named` users (of attributes and judgments) without a conversation stay in the study, of
+    unknown source kind: their history was not shipped, so the filter cannot be checked.
+    """
     v = dbt_vars()
     rows, excluded = (
         [],
@@ -69,6 +75,8 @@ def study_users(conversations: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
         if failed:
             excluded[failed[0]] += 1
         rows.append({"user_id": user, "source_kind": kind, "in_study": not failed})
+    for user in sorted(named - set(conversations["user_id"])):
+        rows.append({"user_id": user, "source_kind": "unknown", "in_study": True})
     return pd.DataFrame(rows), excluded
 
 
@@ -124,7 +132,12 @@ def alpha(judgments: pd.DataFrame) -> float:
 def figures(path: Path) -> tuple[Figures, dict[str, pd.DataFrame]]:
     """Every figure of the `metrics` mart, and the per-pair and per-judge tables."""
     t = _tables(path)
-    users, excluded = study_users(t["conversations"])
+    named = (
+        set(t["attributes"]["user_id"])
+        | set(t["stage2_judgments"]["user_id"])
+        | set(t["stage3_items"]["user_id"])
+    )
+    users, excluded = study_users(t["conversations"], named)
     out: Figures = {}
     for kind, group in users.groupby("source_kind"):
         _put(out, "study", "users_in_study", kind, float(group["in_study"].sum()), len(group))

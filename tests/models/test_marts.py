@@ -12,7 +12,7 @@ def _query(path, sql: str, params: list | None = None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def test_only_users_passing_the_study_filter_are_published(edge_case_build):
+def test_only_users_passing_the_study_filter_or_without_history_are_published(edge_case_build):
     path, result = edge_case_build
     assert result.success
     published = {
@@ -26,8 +26,14 @@ def test_only_users_passing_the_study_filter_are_published(edge_case_build):
         )
         for (user,) in _query(path, f"select distinct user_id from main.{table}")
     }
-    assert published == set(model_fixtures.STUDY_USERS)
+    assert published == set(model_fixtures.PUBLISHED_USERS)
     reasons = dict(_query(path, "select user_id, exclusion_reason from main.int_user_histories"))
+    no_history = _query(
+        path,
+        "select user_id, source_kind, n_conversations from main.users "
+        "where user_id in (select user_id from main.int_user_histories where not has_history)",
+    )
+    assert no_history == [(user, "unknown", 0) for user in model_fixtures.NO_HISTORY_USERS]
     assert reasons["user_fr"] == "not_english"
     assert reasons["user_bot"] == "scripted"
     assert reasons["user_few"] == "few_conversations"
