@@ -41,6 +41,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--gzip", action="store_true", help="write .jsonl.gz files")
     parser.add_argument(
+        "--first-user",
+        type=int,
+        default=0,
+        help="index of the first user (default 0); a drop of the same seed starting past an "
+        "earlier drop's users adds new users, conversations and judgments to it",
+    )
+    parser.add_argument(
+        "--no-shared-tables",
+        action="store_true",
+        help="leave out annotators and prompts, which an earlier drop of the same seed delivered",
+    )
+    parser.add_argument(
         "--pii-manifest",
         type=Path,
         default=None,
@@ -63,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
             stage3_items=args.stage3_items,
             gzip=args.gzip,
             pii_manifest=args.pii_manifest,
+            first_user=args.first_user,
+            shared_tables=not args.no_shared_tables,
         )
     )
     for stem, count in report.records.items():

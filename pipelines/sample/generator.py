@@ -64,6 +64,9 @@ STAGE3_ITEMS_PER_STUDY_USER = 5
 HUMAN_ANNOTATORS = 12
 JUDGES_PER_ITEM = 3
 
+# Exports every drop of a seed delivers whole: the annotators and the prompts.
+SHARED_TABLES = ("annotators", "prompts")
+
 CREATED_AT = datetime(2025, 6, 1, tzinfo=UTC)
 FIRST_CONVERSATION = datetime(2023, 4, 9, tzinfo=UTC)
 ANNOTATION_START = datetime(2025, 3, 3, 9, tzinfo=UTC)
@@ -126,6 +129,13 @@ class SampleConfig:
     stage3_items: int | None = None
     gzip: bool = False
     pii_manifest: Path | None = None
+    first_user: int = 0
+    """Index of the first user: a later drop of the same seed starting past the earlier drop's
+    users adds new users (new conversation, attribute, item and user ids) judged by the same
+    annotators on the same prompts."""
+    shared_tables: bool = True
+    """Write the tables every drop of a seed shares (annotators, prompts); a drop that adds users
+    to an earlier drop of the same seed leaves them out, as that drop delivered them."""
 
     @property
     def n_users(self) -> int:
@@ -226,23 +236,29 @@ def plan_users(config: SampleConfig) -> list[UserPlan]:
     for index, kind in enumerate(kinds):
         if kind in ("real", "synthetic"):
             source = "wildchat" if kind == "real" else text.SYNTHETIC_SOURCES[index % 3]
-            plans.append(UserPlan(index, kind, None, counts[index], source=source))
+            plans.append(
+                UserPlan(config.first_user + index, kind, None, counts[index], source=source)
+            )
         else:
             language = "English"
             if kind == "language":
                 language = languages[n_language % len(languages)]
                 n_language += 1
-            plans.append(UserPlan(index, "real", kind, fixed[kind], language=language))
+            plans.append(
+                UserPlan(config.first_user + index, "real", kind, fixed[kind], language=language)
+            )
     return plans
 
 
 class _Sink:
     """The open export files of a drop; each record is written the moment it is made."""
 
-    def __init__(self, stack: ExitStack, folder: Path, compress: bool):
+    def __init__(self, stack: ExitStack, folder: Path, compress: bool, skip: tuple[str, ...] = ()):
         self.handles: dict[str, IO[str]] = {}
         self.counts: dict[str, int] = {}
         for stem in RAW_FILES:
+            if stem in skip:
+                continue
             if compress:
                 raw = stack.enter_context((folder / f"{stem}.jsonl.gz").open("wb"))
                 # No name and no time in the gzip header, so the bytes repeat.
@@ -258,6 +274,8 @@ class _Sink:
             self.counts[stem] = 0
 
     def write(self, stem: str, record: dict[str, Any]) -> None:
+        if stem not in self.handles:
+            return
         line = json.dumps(_compact(record), ensure_ascii=False, separators=(",", ":"))
         self.handles[stem].write(line + "\n")
         self.counts[stem] += 1
@@ -358,7 +376,7 @@ class _Generator:
         self.seed = config.seed
         self.plans = plan_users(config)
         self.study_users = [p.index for p in self.plans if p.in_study]
-        self.width = max(3, len(str(len(self.plans) - 1)))
+        self.width = max(3, len(str(config.first_user + len(self.plans) - 1)))
         rng = random.Random(f"{self.seed}:annotators")
         names = rng.sample(text.CROWD_FIRST_NAMES, HUMAN_ANNOTATORS)
         self.humans = sorted((hex_id(rng, 24), name) for name in names)  # (platform id, first name)
@@ -377,7 +395,8 @@ class _Generator:
         for stale in folder.glob("*.jsonl*"):
             stale.unlink()
         with ExitStack() as stack:
-            self.sink = _Sink(stack, folder, self.config.gzip)
+            skip = () if self.config.shared_tables else SHARED_TABLES
+            self.sink = _Sink(stack, folder, self.config.gzip, skip)
             self.ledger = _Ledger(stack, self.config.pii_manifest)
             self._annotators()
             self._prompts()
