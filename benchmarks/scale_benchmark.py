@@ -175,17 +175,18 @@ def _install_timers(stage: str, timers: _Timers) -> None:
         import pipelines.privacy.scrub as scrub
 
         timers.wrap(scrub.DropScrubber, "find", "pass 1: find (cache, detection, names)")
-        timers.wrap_generator(
-            scrub, "detect_parallel", "  of which detection (Presidio, spaCy, workers)"
+        timers.wrap(
+            scrub.DetectorPool, "detect", "  of which detection (Presidio, spaCy, workers)"
         )
-        timers.wrap(scrub.DropScrubber, "write", "pass 2: write (and leak scan)")
+        timers.wrap(scrub.DropScrubber, "write", "pass 2: write, scan and swap in")
         timers.wrap(scrub.DropScrubber, "_scan", "  of which residual-leak scan")
+        timers.wrap(scrub.DropScrubber, "_swap_in", "  of which swap into scrubbed")
 
         def scrubber_counts(args: Any) -> dict[str, int]:
             scrubber = args[0]
             return {
-                "findings_entries": len(scrubber.findings),
                 "name_scopes": len(scrubber.names),
+                "hashed_identifiers": len(scrubber.hashed_identifiers),
                 "pseudonym_numbers": len(scrubber.pseudonymizer.numbers),
                 "pseudonyms_pending": len(scrubber.pseudonymizer.pending),
             }
@@ -199,8 +200,8 @@ def _install_timers(stage: str, timers: _Timers) -> None:
         )
         timers.probe(
             scrub.DropScrubber,
-            "_scan",
-            "scrub: pass 2 written, before commit",
+            "_swap_in",
+            "scrub: staged, before the swap",
             lambda a: a[0].conn,
             scrubber_counts,
         )
@@ -291,17 +292,38 @@ def _metadata_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def run_stage(stage: str, drop_id: str, drops_dir: Path, workers: int, result_path: Path) -> int:
-    """One stage in this process: execute its selection as a Dagster job, write what it took."""
+def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
+               result_path: Path) -> int:
+    """Stages in this process, in order, each as a Dagster job; write what each took.
+
+    One stage per process gives each stage's own peak memory; all of them in one process is how
+    `pipelines run` and the sensor's runs process a drop (definitions loaded once).
+    """
     started = time.perf_counter()
     import dagster as dg
 
     from pipelines.definitions import defs
+
+    timers = _Timers()
+    for stage in stages:
+        _install_timers(stage, timers)
+    instance = dg.DagsterInstance.get()
+    payloads = []
+    for stage in stages:
+        payloads.append(_run_stage(dg, defs, instance, stage, drop_id, drops_dir, workers,
+                                   timers, time.perf_counter() - started))
+        started = time.perf_counter()
+        if not payloads[-1]["success"]:
+            break
+    result_path.write_text(json.dumps(payloads, indent=2, default=str) + "\n")
+    return 0 if all(p["success"] for p in payloads) else 1
+
+
+def _run_stage(dg: Any, defs: Any, instance: Any, stage: str, drop_id: str, drops_dir: Path,
+               workers: int, timers: _Timers, loaded: float) -> dict[str, Any]:
     from pipelines.defs.jobs import build_job, drop_job
     from pipelines.defs.partitions import drop_partitions
 
-    timers = _Timers()
-    _install_timers(stage, timers)
     # A subset of the project's own jobs: the per-drop job for the partitioned stages, the build
     # job for the rest, with exactly the stage's assets and checks.
     graph = defs.resolve_asset_graph()
@@ -311,7 +333,6 @@ def run_stage(stage: str, drop_id: str, drops_dir: Path, workers: int, result_pa
         asset_selection=set(selection.resolve(graph)),
         asset_check_selection=set(selection.resolve_checks(graph)),
     )
-    instance = dg.DagsterInstance.get()
     run_config: dict[str, Any] = dict(_QUIET)
     if stage == "ingest":
         run_config["ops"] = {"raw_tables": {"config": {"drops_dir": str(drops_dir)}}}
@@ -321,7 +342,10 @@ def run_stage(stage: str, drop_id: str, drops_dir: Path, workers: int, result_pa
     if stage in PARTITIONED:
         instance.add_dynamic_partitions(drop_partitions.name, [drop_id])
         kwargs["partition_key"] = drop_id
-    loaded = time.perf_counter() - started
+    timers.seconds.clear()
+    timers.calls.clear()
+    timers.probes.clear()
+    timers.dbt_target_paths.clear()
     result = job.execute_in_process(
         instance=instance, run_config=run_config, raise_on_error=False, **kwargs
     )
@@ -378,11 +402,10 @@ def run_stage(stage: str, drop_id: str, drops_dir: Path, workers: int, result_pa
         "failed_checks": [c for c in checks if not c["passed"]],
         "checks": len(checks),
         "timers": timers.as_dict(),
-        "probes": timers.probes,
+        "probes": dict(timers.probes),
         "extra": extra,
     }
-    result_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    return 0 if result.success else 1
+    return payload
 
 
 # -- measuring a child process -------------------------------------------------------------------
@@ -683,20 +706,24 @@ class Benchmark:
             "drop_mb": round(drop_bytes / 2**20, 1),
         }
 
-    def stage(self, workdir: Path, stage: str, drop_id: str) -> dict[str, Any]:
-        if stage == "model":
+    def stages(self, workdir: Path, stages: tuple[str, ...], drop_id: str
+               ) -> list[dict[str, Any]]:
+        """Run stages in one fresh process; one row per stage, plus one for the process when
+        it ran several (their wall, CPU and memory are the process's, measured once)."""
+        if "model" in stages:
             # dagster-dbt seeds each invocation with DBT_TARGET_PATH/partial_parse.msgpack, as it
             # does from dbt/target by default: copy the project's, so dbt parses as it would.
             partial_parse = ROOT / "dbt" / "target" / "partial_parse.msgpack"
             if partial_parse.exists():
                 (workdir / "dbt-target").mkdir(exist_ok=True)
                 shutil.copy2(partial_parse, workdir / "dbt-target" / partial_parse.name)
-        result_path = workdir / "logs" / f"{drop_id}-{stage}.json"
+        name = stages[0] if len(stages) == 1 else "all"
+        result_path = workdir / "logs" / f"{drop_id}-{name}.json"
         command = [
             sys.executable,
             str(Path(__file__).resolve()),
             "--run-stage",
-            stage,
+            ",".join(stages),
             "--drop-id",
             drop_id,
             "--drops-dir",
@@ -706,10 +733,36 @@ class Benchmark:
             "--result",
             str(result_path),
         ]
-        log = workdir / "logs" / f"{drop_id}-{stage}.log"
+        log = workdir / "logs" / f"{drop_id}-{name}.log"
         measured = measure(command, cwd=workdir, env=stage_env(workdir), log=log)
-        detail = json.loads(result_path.read_text()) if result_path.exists() else {}
+        details = json.loads(result_path.read_text()) if result_path.exists() else []
         counts = _helper("count-rows", str(workdir))
+        rows = []
+        for stage in stages:
+            detail = next((d for d in details if d["stage"] == stage), {})
+            own = measured if len(stages) == 1 else {
+                "wall_seconds": (detail.get("run_seconds") or 0)
+                + (detail.get("load_seconds") or 0),
+                "max_rss_mb": measured["max_rss_mb"],
+                "tree_rss_mb": measured["tree_rss_mb"],
+                "cpu_seconds": None,
+                "exit_code": measured["exit_code"],
+                "note": "in one process: RSS is the process's",
+            }
+            rows.append(self._stage_row(workdir, stage, drop_id, own, detail, counts, log))
+        if len(stages) > 1:
+            rows.append({
+                "stage": "all (one process)",
+                **measured,
+                "step_seconds": round(sum(r["step_seconds"] or 0 for r in rows), 3),
+                "rows": None,
+                "success": all(r["success"] for r in rows),
+                "one_process": True,
+            })
+        return rows
+
+    def _stage_row(self, workdir: Path, stage: str, drop_id: str, measured: dict[str, Any],
+                   detail: dict[str, Any], counts: dict[str, Any], log: Path) -> dict[str, Any]:
         row = {
             "stage": stage,
             **measured,
@@ -744,13 +797,15 @@ class Benchmark:
         return row
 
     def pass_of(
-        self, workdir: Path, drop_id: str, conversations: int, label: str, **generate: Any
+        self, workdir: Path, drop_id: str, conversations: int, label: str, one_process: bool,
+        **generate: Any
     ) -> dict[str, Any]:
         rows = [self.generate(workdir, drop_id, conversations, **generate)]
         print_row(label, rows[-1], conversations)
-        for stage in STAGES:
-            rows.append(self.stage(workdir, stage, drop_id))
-            print_row(label, rows[-1], conversations)
+        for stages in [STAGES] if one_process else [(stage,) for stage in STAGES]:
+            for row in self.stages(workdir, stages, drop_id):
+                rows.append(row)
+                print_row(label, row, conversations)
             if not rows[-1]["success"]:
                 break
         return {"drop_id": drop_id, "conversations": conversations, "stages": rows}
@@ -765,7 +820,7 @@ class Benchmark:
             (workdir / "drops").mkdir(parents=True)
             entry: dict[str, Any] = {}
             self.results["sizes"][str(size)] = entry
-            full = self.pass_of(workdir, f"s{size:07d}-0-full", size, str(size))
+            full = self.pass_of(workdir, f"s{size:07d}-0-full", size, str(size), False)
             entry["full"] = full
             entry["full"]["totals"] = totals(full["stages"])
             self.save()
@@ -779,6 +834,7 @@ class Benchmark:
                     f"s{size:07d}-1-increment",
                     n_increment,
                     f"+{n_increment}",
+                    not self.args.increment_per_stage,
                     first_user=first_user,
                 )
                 increment["share_of_conversations"] = round(n_increment / size, 4)
@@ -811,14 +867,17 @@ class Benchmark:
 
 
 def totals(stages: list[dict[str, Any]]) -> dict[str, float]:
-    pipeline = [s for s in stages if s["stage"] != "generate"]
+    """Sums over the stage processes; a pass run in one process counts that process once."""
+    whole = [s for s in stages if s.get("one_process")]
+    measured = whole or [s for s in stages if s["stage"] != "generate"]
+    generate = [s for s in stages if s["stage"] == "generate"]
     return {
-        "wall_seconds": round(sum(s["wall_seconds"] for s in stages), 1),
-        "pipeline_wall_seconds": round(sum(s["wall_seconds"] for s in pipeline), 1),
-        "step_seconds": round(sum(s["step_seconds"] or 0 for s in pipeline), 1),
-        "cpu_seconds": round(sum(s["cpu_seconds"] for s in pipeline), 1),
-        "max_rss_mb": max(s["max_rss_mb"] for s in stages),
-        "tree_rss_mb": max(s["tree_rss_mb"] for s in stages),
+        "wall_seconds": round(sum(s["wall_seconds"] for s in measured + generate), 1),
+        "pipeline_wall_seconds": round(sum(s["wall_seconds"] for s in measured), 1),
+        "step_seconds": round(sum(s["step_seconds"] or 0 for s in measured), 1),
+        "cpu_seconds": round(sum(s["cpu_seconds"] for s in measured), 1),
+        "max_rss_mb": max(s["max_rss_mb"] for s in measured + generate),
+        "tree_rss_mb": max(s["tree_rss_mb"] for s in measured + generate),
     }
 
 
@@ -962,12 +1021,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-increment", action="store_true", help="skip the incremental run")
     parser.add_argument(
+        "--increment-per-stage",
+        action="store_true",
+        help="run the incremental drop's stages one process each, like the full run (default: "
+        "all in one process, as `pipelines run` and the sensor's runs process a new drop)",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep each size's drops and data folder (default: delete them, keep the logs)",
     )
     # The stage process (internal).
-    parser.add_argument("--run-stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--run-stage", help=argparse.SUPPRESS)
     parser.add_argument("--drop-id", help=argparse.SUPPRESS)
     parser.add_argument("--drops-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -979,7 +1044,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(found))
         return 0
     if args.run_stage:
-        return run_stage(args.run_stage, args.drop_id, args.drops_dir, args.workers, args.result)
+        return run_stages(args.run_stage.split(","), args.drop_id, args.drops_dir, args.workers,
+                          args.result)
     return Benchmark(args).run()
 
 

@@ -54,6 +54,18 @@ def duckdb_path() -> Path:
     return _path("DUCKDB_PATH", DATA_DIR / "warehouse.duckdb")
 
 
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's buffer pool cap (e.g. "2GB"): past it DuckDB spills to `<warehouse>.tmp/`.
+
+    DuckDB's own default is 80% of the machine's memory, which grows its cache with the corpus
+    and leaves nothing to the scrubber's workers; dbt reads the same variable (profiles.yml).
+    """
+    return os.environ.get("PIPELINES_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
+
+
 def drops_dir() -> Path:
     """Where raw drops land as folders; the sensor watches it."""
     return _path("PIPELINES_DROPS_DIR", SAMPLES_DIR / "drops")

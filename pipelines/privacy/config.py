@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -31,9 +32,12 @@ class ScrubberConfig:
     deny_list: tuple[str, ...]
     non_english_policy: NonEnglishPolicy
 
-    @property
+    @cached_property
     def version(self) -> str:
-        """Changes whenever the configuration or the detector revision does."""
+        """Changes whenever the configuration or the detector revision does.
+
+        Computed once per configuration: every text's cache key includes it.
+        """
         canonical = json.dumps({**asdict(self), "revision": DETECTOR_REVISION}, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

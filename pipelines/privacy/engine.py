@@ -3,7 +3,7 @@
 `Detector.detect` takes a batch of texts and returns, per text, the spans to scrub. It runs spaCy
 over the whole batch with `nlp.pipe` (NER only: no tagger, parser or lemmatizer), hands each
 document to Presidio's `AnalyzerEngine.analyze` as precomputed NLP artifacts, then drops Presidio's
-known false positives. `detect_parallel` spreads batches over worker processes, each of which loads
+known false positives. `DetectorPool` spreads batches over worker processes, each of which loads
 the engine once.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.pool
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -416,6 +417,46 @@ def _detect_chunk(chunk: tuple[list[str], list[Route]]) -> list[list[Finding]]:
     return Detector.shared(_WORKER_CONFIG).detect(texts, routes)
 
 
+class DetectorPool:
+    """The detector in `workers` processes (in this process when 1), started on first use and
+    kept until the block ends, so a drop scrubbed batch by batch loads spaCy once per worker."""
+
+    def __init__(self, config: ScrubberConfig, workers: int = 2, chunk_size: int = 128):
+        self.config = config
+        self.workers = workers
+        self.chunk_size = chunk_size
+        self._pool: multiprocessing.pool.Pool | None = None
+
+    def __enter__(self) -> DetectorPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def detect(self, items: Sequence[tuple[str, Route]]) -> list[list[Finding]]:
+        """Findings per text of a bounded batch, in order; chunks sized to keep workers busy."""
+        size = max(1, min(self.chunk_size, -(-len(items) // (2 * max(self.workers, 1)))))
+        return list(self.stream(items, size))
+
+    def stream(self, items: Iterable[tuple[str, Route]], chunk_size: int | None = None
+               ) -> Iterator[list[Finding]]:
+        chunks = _chunks(items, chunk_size or self.chunk_size)
+        if self.workers <= 1:
+            detector = Detector.shared(self.config)
+            for texts, routes in chunks:
+                yield from detector.detect(texts, routes)
+            return
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(self.workers, initializer=_init_worker,
+                                      initargs=(self.config,))
+        for found in self._pool.imap(_detect_chunk, chunks):
+            yield from found
+
+
 def detect_parallel(
     config: ScrubberConfig,
     items: Iterable[tuple[str, Route]],
@@ -423,16 +464,8 @@ def detect_parallel(
     chunk_size: int = 128,
 ) -> Iterator[list[Finding]]:
     """Findings per text, in order, from `workers` processes (in this process when 1)."""
-    chunks = _chunks(items, chunk_size)
-    if workers <= 1:
-        detector = Detector.shared(config)
-        for texts, routes in chunks:
-            yield from detector.detect(texts, routes)
-        return
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
-        for found in pool.imap(_detect_chunk, chunks):
-            yield from found
+    with DetectorPool(config, workers, chunk_size) as pool:
+        yield from pool.stream(items)
 
 
 def _chunks(items: Iterable[tuple[str, Route]], size: int

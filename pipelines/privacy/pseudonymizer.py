@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import duckdb
 import phonenumbers
+import pyarrow as pa
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
@@ -98,21 +99,30 @@ class Pseudonymizer:
         self.highest: dict[tuple[str, str], int] = defaultdict(int)
         self.pending: list[tuple[str, str, str, int]] = []
         self.loaded_scopes: set[str] = set()
+        self.scope_keys: dict[str, str] = {}
         self.anonymizer = AnonymizerEngine()
 
     def scope_key(self, scope: str) -> str:
-        return keyed_hash(self.key, "scope", scope)
+        if scope not in self.scope_keys:
+            self.scope_keys[scope] = keyed_hash(self.key, "scope", scope)
+        return self.scope_keys[scope]
 
     def load(self, conn: duckdb.DuckDBPyConnection, scopes: set[str]) -> None:
-        """Read the numbering already given in these scopes (earlier drops, earlier runs)."""
+        """Read the numbering already given in these scopes (earlier drops, earlier runs).
+
+        One query for all of them: a drop's scopes are loaded at once, not one scan each.
+        """
         wanted = {self.scope_key(s) for s in scopes} - self.loaded_scopes
         if not wanted:
             return
-        rows = conn.execute(
-            "select scope_key, entity_type, value_key, number from private.pseudonyms "
-            "where scope_key in (select unnest(?::VARCHAR[]))",
-            [sorted(wanted)],
-        ).fetchall()
+        conn.register("wanted_scopes", pa.table({"scope_key": sorted(wanted)}))
+        try:
+            rows = conn.execute(
+                "select p.scope_key, entity_type, value_key, number from private.pseudonyms p "
+                "semi join wanted_scopes w on p.scope_key = w.scope_key"
+            ).fetchall()
+        finally:
+            conn.unregister("wanted_scopes")
         for scope_key, entity_type, value_key, number in rows:
             self.numbers[(scope_key, entity_type, value_key)] = number
             self.highest[(scope_key, entity_type)] = max(
@@ -152,10 +162,16 @@ class Pseudonymizer:
     def save(self, conn: duckdb.DuckDBPyConnection) -> int:
         """Write the new numbers (inside the caller's transaction); returns how many."""
         if self.pending:
-            conn.executemany(
-                "insert into private.pseudonyms values (?, ?, ?, ?) on conflict do nothing",
-                self.pending,
-            )
+            columns = ("scope_key", "entity_type", "value_key", "number")
+            frame = pa.table({c: [row[i] for row in self.pending] for i, c in enumerate(columns)},
+                             schema=pa.schema([*(pa.field(c, pa.string()) for c in columns[:3]),
+                                               pa.field("number", pa.int32())]))
+            conn.register("new_pseudonyms", frame)
+            try:
+                conn.execute("insert into private.pseudonyms select * from new_pseudonyms "
+                             "on conflict do nothing")
+            finally:
+                conn.unregister("new_pseudonyms")
         saved = len(self.pending)
         self.pending = []
         return saved

@@ -1,12 +1,20 @@
 """Scrub one drop: `raw` tables in, `scrubbed` tables out, with counts of what was found.
 
-Two passes over the drop's rows, both streamed from DuckDB. The first finds what to scrub in every
-text, from the cache (`private.scrub_cache`, keyed by a keyed hash of configuration version, route
-and text) or from the detector for texts never seen, and gathers the names found per scope. The
-second writes the scrubbed rows: text with numbered placeholders, names found elsewhere in the same
-scope replaced too, identifier columns hashed or dropped. All of a drop's scrubbed rows, and the new
-pseudonym numbers, are replaced in one transaction, checked by the residual-leak scan before it
-commits: a drop that fails the scan leaves nothing behind.
+Two passes over the drop's rows, both streamed from DuckDB batch by batch, so that memory does not
+grow with the drop:
+
+1. find: each batch's texts are looked up in the cache (`private.scrub_cache`, keyed by a keyed
+   hash of configuration version, route and text); texts never seen go to the detector's worker
+   processes and their findings to the cache at once. The names found are gathered per scope.
+2. write: names are numbered (full names first), then each batch is scrubbed (numbered
+   placeholders, names found elsewhere in the same scope replaced too, identifier columns hashed
+   or dropped) and appended to the schema `scrubbed_staging`, committed batch by batch so DuckDB
+   keeps it on disk, not in memory.
+
+The residual-leak scan reads the staging tables. Only when it finds nothing does one short
+transaction replace the drop's rows in `scrubbed` (and the rows of earlier drops whose key this
+drop delivers again) and record the new pseudonym numbers. A drop that fails the scan, or a run
+killed half-way, leaves `scrubbed` as it was; the next scrub clears the staging schema first.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import pyarrow as pa
 from pipelines.contract.tables import TABLES, Table
 from pipelines.privacy.audit import Leak, scan_manifest, scan_tables
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.engine import Finding, Route, detect_parallel, is_english
+from pipelines.privacy.engine import DetectorPool, Finding, Route, is_english
 from pipelines.privacy.pseudonymizer import (
     IDENTIFIER_PREFIXES,
     NULLED_IDENTIFIERS,
@@ -36,6 +44,8 @@ from pipelines.privacy.pseudonymizer import (
 )
 
 SCHEMA = "scrubbed"
+# One scrub at a time writes it: every asset that writes the warehouse is in the pool "duckdb".
+STAGING = "scrubbed_staging"
 REMOVED_TEXT = "<NON_ENGLISH_TEXT_REMOVED>"
 CACHE_DDL = """
 create table if not exists private.scrub_cache (
@@ -53,7 +63,7 @@ create table if not exists private.pii_audit (
     entity_type VARCHAR NOT NULL,
     findings BIGINT NOT NULL
 )"""
-BATCH_ROWS = 2048
+BATCH_ROWS = 5000
 LATIN = "A-Za-z\u00c0-\u024f"
 
 
@@ -157,6 +167,26 @@ def _text_values(value: Any) -> list[str]:
     return []
 
 
+class _Batch:
+    """One Arrow batch of a drop's rows, with what both passes read of it as Python lists."""
+
+    def __init__(self, scrubber: DropScrubber, table: Table, arrow: pa.RecordBatch):
+        self.arrow = arrow
+        self.scopes: list[str] = arrow.column("_scope").to_pylist()
+        self.languages: list[str | None] = arrow.column("_language").to_pylist()
+        self.sources: list[str] = arrow.column("_source").to_pylist()
+        self.routes = [scrubber._route(language) for language in self.languages]
+        names = [*table.text_columns, *(["kind"] if "kind" in table.columns else [])]
+        self.values: dict[str, list[Any]] = {c: arrow.column(c).to_pylist() for c in names}
+        self.texts: list[tuple[int, str, str, str | None]] = [
+            (i, column, text, None if route is None else scrubber._text_key(route, text))
+            for i, route in enumerate(self.routes)
+            for column in table.text_columns
+            for text in _text_values(self.values[column][i])
+        ]
+        """(row, column, text, cache key) of every text, row by row; no key when removed."""
+
+
 class DropScrubber:
     """Scrubs one drop into the `scrubbed` schema; see the module docstring for the passes."""
 
@@ -175,9 +205,11 @@ class DropScrubber:
         self.manifest = manifest
         self.pseudonymizer = Pseudonymizer(key)
         self.report = ScrubReport()
-        self.findings: dict[str, list[Finding]] = {}
         self.names: dict[str, Counter] = defaultdict(Counter)
+        """Scope -> names found in it: kept in this process's memory, never written anywhere."""
         self.llm_annotators: set[str] = set()
+        self.hashed_identifiers: dict[tuple[str, str], str] = {}
+        self.name_patterns: dict[str, re.Pattern[str] | None] = {}
 
     # -- setup ----------------------------------------------------------------------------------
 
@@ -188,12 +220,16 @@ class DropScrubber:
             self.conn.execute(table.ddl(SCHEMA))
         for ddl in (PSEUDONYMS_DDL, CACHE_DDL, AUDIT_DDL):
             self.conn.execute(ddl)
+        self._drop_staging()
         self.llm_annotators = {
             row[0]
             for row in self.conn.execute(
                 "select distinct annotator_id from raw.annotators where kind = 'llm'"
             ).fetchall()
         }
+
+    def _drop_staging(self) -> None:
+        self.conn.execute(f"drop schema if exists {STAGING} cascade")
 
     def _route(self, language: str | None) -> Route | None:
         """How a text is analyzed; None when the non-English policy removes it."""
@@ -204,54 +240,60 @@ class DropScrubber:
     def _text_key(self, route: str, text: str) -> str:
         return keyed_hash(self.key, "scrub-cache", self.config.version, route, text)
 
-    def _rows(self, table: Table, drop_id: str) -> Iterator[dict[str, Any]]:
+    def _batches(self, table: Table, drop_id: str) -> Iterator[_Batch]:
+        """The drop's rows as Arrow batches: only text and identifier columns become Python."""
         cursor = self.conn.cursor()
         try:
             cursor.execute(_select(table), [drop_id])
-            names = [d[0] for d in cursor.description]
-            while rows := cursor.fetchmany(BATCH_ROWS):
-                for row in rows:
-                    yield dict(zip(names, row, strict=True))
+            for batch in cursor.to_arrow_reader(BATCH_ROWS):
+                if batch.num_rows:
+                    yield _Batch(self, table, batch)
         finally:
             cursor.close()
 
     # -- pass 1: find ---------------------------------------------------------------------------
 
     def find(self, drop_id: str) -> None:
-        """Findings for every text of the drop, from the cache or the detector."""
-        todo: dict[str, tuple[str, Route]] = {}
-        for table in TABLES.values():
-            for row in self._rows(table, drop_id):
-                route = self._route(row["_language"])
-                for column in table.text_columns:
-                    for text in _text_values(row[column]):
-                        self.report.texts += 1
-                        if route is not None:
-                            todo.setdefault(self._text_key(route, text), (text, route))
-        self._load_cached(list(todo))
-        missing = [key for key in todo if key not in self.findings]
-        self.report.cache_hits = len(todo) - len(missing)
-        self.report.texts_analyzed = len(missing)
-        new = dict(zip(missing, detect_parallel(self.config, (todo[k] for k in missing),
-                                                workers=self.workers), strict=True))
-        self.findings.update(new)
-        self._save_cached(new)
-        self._gather_names(drop_id)
+        """Findings for every text of the drop in the cache (detected where missing), and names."""
+        with DetectorPool(self.config, self.workers) as detector:
+            for table in TABLES.values():
+                if not table.text_columns:
+                    continue
+                for batch in self._batches(table, drop_id):
+                    texts = batch.texts
+                    self.report.texts += len(texts)
+                    wanted = {key: (text, batch.routes[i]) for i, _, text, key in texts if key}
+                    findings = self._cached(list(wanted))
+                    missing = [key for key in wanted if key not in findings]
+                    self.report.cache_hits += len(findings)
+                    self.report.texts_analyzed += len(missing)
+                    if missing:
+                        new = dict(zip(missing, detector.detect([wanted[k] for k in missing]),
+                                       strict=True))
+                        self._save_cached(new)
+                        findings.update(new)
+                    for i, _, text, key in texts:
+                        if key:
+                            self._gather_names(batch.scopes[i], text, findings[key])
 
-    def _load_cached(self, keys: list[str]) -> None:
-        for start in range(0, len(keys), 10_000):
+    def _cached(self, keys: list[str]) -> dict[str, list[Finding]]:
+        found: dict[str, list[Finding]] = {}
+        if not keys:
+            return found
+        self.conn.register("wanted_keys", pa.table({"text_key": keys}))
+        try:
             rows = self.conn.execute(
-                "select text_key, findings from private.scrub_cache "
-                "where text_key in (select unnest(?::VARCHAR[]))",
-                [keys[start : start + 10_000]],
+                "select c.text_key, c.findings from private.scrub_cache c "
+                "semi join wanted_keys w on c.text_key = w.text_key"
             ).fetchall()
-            for text_key, findings in rows:
-                self.findings[text_key] = [Finding(*f) for f in json.loads(findings)]
+        finally:
+            self.conn.unregister("wanted_keys")
+        for text_key, findings in rows:
+            found[text_key] = [Finding(*f) for f in json.loads(findings)]
+        return found
 
     def _save_cached(self, new: dict[str, list[Finding]]) -> None:
         """Cache entries are a pure function of the text: kept even if the drop fails later."""
-        if not new:
-            return
         frame = pa.table({
             "text_key": list(new),
             "findings": [
@@ -268,118 +310,103 @@ class DropScrubber:
         finally:
             self.conn.unregister("new_cache_entries")
 
-    def _gather_names(self, drop_id: str) -> None:
-        """The names found in each scope, so a mention the NER missed is replaced too.
-
-        They stay in this process's memory and are never written anywhere.
-        """
-        for table in TABLES.values():
-            if not table.text_columns:
-                continue
-            for row in self._rows(table, drop_id):
-                route = self._route(row["_language"])
-                if route is None:
-                    continue
-                for column in table.text_columns:
-                    for text in _text_values(row[column]):
-                        for f in self.findings[self._text_key(route, text)]:
-                            if f.entity_type == "PERSON":
-                                self.names[row["_scope"]][text[f.start : f.end]] += 1
-                            elif f.entity_type == "EMAIL_ADDRESS":
-                                name = name_in_address(text[f.start : f.end])
-                                if name:
-                                    self.names[row["_scope"]][name] += 1
+    def _gather_names(self, scope: str, text: str, findings: list[Finding]) -> None:
+        """The names found in each scope, so a mention the NER missed is replaced too."""
+        for f in findings:
+            if f.entity_type == "PERSON":
+                self.names[scope][text[f.start : f.end]] += 1
+            elif f.entity_type == "EMAIL_ADDRESS":
+                name = name_in_address(text[f.start : f.end])
+                if name:
+                    self.names[scope][name] += 1
 
     # -- pass 2: write --------------------------------------------------------------------------
 
     def write(self, drop_id: str) -> ScrubReport:
-        """Replace the drop's scrubbed rows in one transaction, committed only if no leak is left.
-        """
-        self.conn.execute("begin transaction")
+        """Scrub the drop into the staging schema, scan it, and swap it in if no leak is left."""
+        self.conn.execute(f"create schema {STAGING}")
+        for table in TABLES.values():
+            self.conn.execute(table.ddl(STAGING))
         try:
             self._number_full_names_first()
             for table in TABLES.values():
-                self.conn.execute(f"delete from {SCHEMA}.{table.name} where _drop_id = ?",
-                                  [drop_id])
                 self._write_table(table, drop_id)
-            self.conn.execute("delete from private.pii_audit where _drop_id = ?", [drop_id])
-            audit_rows = [(drop_id, *k, n) for k, n in sorted(self.report.findings.items())]
-            if audit_rows:
-                self.conn.executemany(
-                    "insert into private.pii_audit values (?, ?, ?, ?, ?, ?, ?)", audit_rows
-                )
-            self.report.new_pseudonyms = self.pseudonymizer.save(self.conn)
             self.report.leaks = self._scan(drop_id)
             if self.report.leaks:
                 raise LeakFound(self.report)
-            self.conn.execute("commit")
-        except BaseException:
-            self.conn.execute("rollback")
-            raise
+            self._swap_in(drop_id)
+        finally:
+            self._drop_staging()
         return self.report
 
     def _number_full_names_first(self) -> None:
         """Number full names before lone first or last names, so "Maria" joins "Maria Lopez"."""
+        self.pseudonymizer.load(self.conn, set(self.names))
         for scope in sorted(self.names):
-            self.pseudonymizer.load(self.conn, {scope})
             names = self.names[scope]
             for name in sorted(names, key=lambda n: (-len(n.split()), -names[n], n)):
                 self.pseudonymizer.number(scope, "PERSON", name)
 
     def _name_pattern(self, scope: str) -> re.Pattern[str] | None:
+        if scope in self.name_patterns:
+            return self.name_patterns[scope]
         names = {n for n in self.names.get(scope, ()) if len(n) > 2}
         names |= {part for n in list(names) for part in n.split()
                   if len(part) > 2 and part[0].isupper()}
-        if not names:
-            return None
-        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        # Word edges are Latin letters only: a name written against CJK text ("我叫Priya") counts.
-        return re.compile(rf"(?<![{LATIN}\d_@<])(?:{alternatives})(?![{LATIN}\d_>])")
+        pattern = None
+        if names:
+            alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            # Word edges are Latin letters only: a name written against CJK text ("我叫Priya")
+            # counts.
+            pattern = re.compile(rf"(?<![{LATIN}\d_@<])(?:{alternatives})(?![{LATIN}\d_>])")
+        self.name_patterns[scope] = pattern
+        return pattern
 
     def _write_table(self, table: Table, drop_id: str) -> None:
-        patterns: dict[str, re.Pattern[str] | None] = {}
-        batch: list[dict[str, Any]] = []
-        for row in self._rows(table, drop_id):
-            scope = row["_scope"]
-            if scope not in patterns:
-                self.pseudonymizer.load(self.conn, {scope})
-                patterns[scope] = self._name_pattern(scope)
-            route = self._route(row["_language"])
-            language_group = "english" if is_english(row["_language"]) else "non_english"
+        for batch in self._batches(table, drop_id):
+            findings = self._cached(list({key for *_, key in batch.texts if key}))
+            self.pseudonymizer.load(self.conn, set(batch.scopes))
+            # Row by row, as the texts come: placeholders are numbered in that order.
+            scrubbed: dict[tuple[int, str], list[str]] = defaultdict(list)
+            for i, column, text, key in batch.texts:
+                scrubbed[(i, column)].append(
+                    self._scrub_text(table, column, batch, i, text, key, findings))
+            columns: dict[str, list[Any]] = {}
             for column in table.text_columns:
-                row[column] = self._scrub_value(
-                    table, column, row, scope, route, patterns[scope], language_group
-                )
-            self._scrub_identifiers(table, row)
-            batch.append({c: row[c] for c in table.all_columns})
-            if len(batch) >= BATCH_ROWS:
-                self._insert(table, batch)
-                batch = []
-        if batch:
-            self._insert(table, batch)
+                columns[column] = [
+                    None if value is None
+                    else scrubbed.get((i, column), []) if isinstance(value, list)
+                    else scrubbed[(i, column)][0]
+                    for i, value in enumerate(batch.values[column])
+                ]
+            for column in table.identifier_columns:
+                kinds = batch.values.get("kind") or [None] * batch.arrow.num_rows
+                columns[column] = [
+                    self._scrub_identifier(column, value, kind)
+                    for value, kind in zip(batch.arrow.column(column).to_pylist(), kinds,
+                                           strict=True)
+                ]
+            self._insert(table, batch.arrow, columns)
 
-    def _scrub_value(self, table: Table, column: str, row: dict, scope: str, route: Route | None,
-                     names: re.Pattern[str] | None, language_group: str) -> Any:
-        value = row[column]
-        if value is None:
-            return None
-        texts = _text_values(value)
-        if language_group == "non_english" and texts:
-            self.report.non_english_texts[table.name] += len(texts)
-        scrubbed = []
-        for text in texts:
-            if route is None:
-                scrubbed.append(REMOVED_TEXT)
-                continue
-            found = self.findings[self._text_key(route, text)]
-            if names is not None:
-                found = self._with_names(text, found, names)
-            for f in found:
-                self.report.findings[
-                    (table.name, column, row["_source"], language_group, f.entity_type)
-                ] += 1
-            scrubbed.append(self.pseudonymizer.replace(text, scope, found))
-        return scrubbed if isinstance(value, list) else scrubbed[0]
+    def _scrub_text(self, table: Table, column: str, batch: _Batch, i: int, text: str,
+                    key: str | None, findings: dict[str, list[Finding]]) -> str:
+        language_group = "english" if is_english(batch.languages[i]) else "non_english"
+        if language_group == "non_english":
+            self.report.non_english_texts[table.name] += 1
+        if key is None:
+            return REMOVED_TEXT
+        if key not in findings:
+            raise RuntimeError(f"private.scrub_cache lost entries while {table.name} was scrubbed")
+        scope = batch.scopes[i]
+        found = findings[key]
+        names = self._name_pattern(scope)
+        if names is not None:
+            found = self._with_names(text, found, names)
+        for f in found:
+            self.report.findings[
+                (table.name, column, batch.sources[i], language_group, f.entity_type)
+            ] += 1
+        return self.pseudonymizer.replace(text, scope, found)
 
     def _with_names(self, text: str, found: list[Finding], names: re.Pattern[str]
                     ) -> list[Finding]:
@@ -393,35 +420,65 @@ class DropScrubber:
 
     def _scrub_identifiers(self, table: Table, row: dict) -> None:
         for column in table.identifier_columns:
-            value = row[column]
-            if value is None:
-                continue
-            if column in NULLED_IDENTIFIERS:
-                row[column] = None
-            elif column == "annotator_id" and (
-                value in self.llm_annotators or row.get("kind") == "llm"
-            ):
-                continue
-            elif column in IDENTIFIER_PREFIXES:
-                row[column] = hash_identifier(self.key, column, value)
+            row[column] = self._scrub_identifier(column, row[column], row.get("kind"))
 
-    def _insert(self, table: Table, batch: list[dict[str, Any]]) -> None:
-        self.report.rows[table.name] += len(batch)
+    def _scrub_identifier(self, column: str, value: str | None, kind: str | None) -> str | None:
+        """Hashed, or dropped; an LLM judge's id is no person's and stays readable."""
+        if value is None or column in NULLED_IDENTIFIERS:
+            return None
+        if column == "annotator_id" and (value in self.llm_annotators or kind == "llm"):
+            return value
+        if column not in IDENTIFIER_PREFIXES:
+            return value
+        # Memoized: a drop names the same few users and annotators in most of its rows.
+        hashed = self.hashed_identifiers.get((column, value))
+        if hashed is None:
+            hashed = self.hashed_identifiers[(column, value)] = hash_identifier(
+                self.key, column, value)
+        return hashed
+
+    def _insert(self, table: Table, batch: pa.RecordBatch, columns: dict[str, list[Any]]) -> None:
+        """The batch with its scrubbed columns swapped in, appended to the staging table."""
+        frame = pa.Table.from_batches([batch]).select(table.all_columns)
+        for name, values in columns.items():
+            index = frame.schema.get_field_index(name)
+            frame = frame.set_column(index, name, pa.array(values, type=frame.schema[index].type))
+        self.report.rows[table.name] += frame.num_rows
         if table.name not in self.report.previews and table.text_columns:
-            self.report.previews[table.name] = [
-                {c: batch[i][c] for c in (*table.key, *table.text_columns)}
-                for i in range(min(3, len(batch)))
-            ]
-        columns = table.all_columns
-        frame = pa.Table.from_pylist(batch)
+            self.report.previews[table.name] = (
+                frame.slice(0, 3).select([*table.key, *table.text_columns]).to_pylist())
         self.conn.register("scrubbed_batch", frame)
         try:
             self.conn.execute(
-                f"insert into {SCHEMA}.{table.name} ({', '.join(columns)}) "
-                f"select {', '.join(columns)} from scrubbed_batch"
+                f"insert into {STAGING}.{table.name} ({', '.join(table.all_columns)}) "
+                f"select {', '.join(table.all_columns)} from scrubbed_batch"
             )
         finally:
             self.conn.unregister("scrubbed_batch")
+
+    def _swap_in(self, drop_id: str) -> None:
+        """One transaction: the staged drop replaces its earlier rows and any re-delivered key."""
+        self.conn.execute("begin transaction")
+        try:
+            for table in TABLES.values():
+                target, staged = f"{SCHEMA}.{table.name}", f"{STAGING}.{table.name}"
+                same_key = " and ".join(f"old.{c} = new.{c}" for c in table.key)
+                columns = ", ".join(table.all_columns)
+                self.conn.execute(f"delete from {target} where _drop_id = ?", [drop_id])
+                self.conn.execute(f"delete from {target} old using {staged} new where {same_key}")
+                self.conn.execute(
+                    f"insert into {target} ({columns}) select {columns} from {staged}")
+            self.conn.execute("delete from private.pii_audit where _drop_id = ?", [drop_id])
+            audit_rows = [(drop_id, *k, n) for k, n in sorted(self.report.findings.items())]
+            if audit_rows:
+                self.conn.executemany(
+                    "insert into private.pii_audit values (?, ?, ?, ?, ?, ?, ?)", audit_rows
+                )
+            self.report.new_pseudonyms = self.pseudonymizer.save(self.conn)
+            self.conn.execute("commit")
+        except BaseException:
+            self.conn.execute("rollback")
+            raise
 
     # -- the leak scan --------------------------------------------------------------------------
 
@@ -435,9 +492,10 @@ class DropScrubber:
         return row
 
     def _scan(self, drop_id: str) -> list[Leak]:
-        leaks = scan_tables(self.conn, SCHEMA, drop_id)
+        """The staged rows are the drop's, exactly: they are scanned before anything is swapped."""
+        leaks = scan_tables(self.conn, STAGING)
         if self.manifest is not None and self.manifest.exists():
-            leaks += scan_manifest(self.conn, SCHEMA, self.manifest, self.scrubbed_key)
+            leaks += scan_manifest(self.conn, STAGING, self.manifest, self.scrubbed_key)
         return leaks
 
 
