@@ -141,6 +141,8 @@ def test_leak_check_blocks_the_run_and_names_place_not_text(instance, warehouse,
     assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", message), "the message must not quote the text"
     with duckdb.connect(str(landed), read_only=True) as conn:
         assert conn.execute("select count(*) from scrubbed.turns").fetchone()[0] == 0
+        assert conn.execute("select count(*) from duckdb_schemas() "
+                            "where schema_name = 'scrubbed_staging'").fetchone()[0] == 0
 
 
 def _raw_conversation(conn, conversation_id: str, user: str, drop: str, texts: list[str]) -> None:
@@ -212,3 +214,21 @@ def test_scrubbed_key_hashes_identifier_columns_of_a_key(tiny_history):
     key = scrubber.scrubbed_key("stage1_reviews", {"annotator_id": "abc", "user_id": "u1"})
     assert key == {"annotator_id": hash_identifier(TEST_KEY.encode(), "annotator_id", "abc"),
                    "user_id": hash_identifier(TEST_KEY.encode(), "user_id", "u1")}
+
+
+def test_a_key_delivered_again_by_a_later_drop_replaces_the_earlier_row(tiny_history):
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    # Ingest moves a re-delivered record to the later drop; scrub must follow, not duplicate it.
+    tiny_history.execute("delete from raw.turns where conversation_id = 'c1' and turn_index = 0")
+    tiny_history.execute("insert into raw.turns values ('c1', 0, 'user', 'Tom Becker again.', "
+                         "null, null, 'd2', 'c.jsonl', 1)")
+    scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
+    rows = tiny_history.execute(
+        "select _drop_id, content from scrubbed.turns where conversation_id = 'c1' "
+        "and turn_index = 0").fetchall()
+    assert rows == [("d2", "<PERSON_1> again.")]
+    assert tiny_history.execute("select count(*) from scrubbed.turns").fetchone()[0] == 4
+    staging = tiny_history.execute(
+        "select count(*) from duckdb_schemas() where schema_name = 'scrubbed_staging'").fetchone()
+    assert staging == (0,), "the staging schema is dropped once the drop is swapped in"
