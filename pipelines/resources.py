@@ -10,10 +10,5 @@ def warehouse() -> DuckDBResource:
     settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
     return DuckDBResource(
         database=str(settings.duckdb_path()),
-        connection_config={
-            "memory_limit": settings.duckdb_memory_limit(),
-            # Nothing reads a table in insertion order (queries and the release sort): without it
-            # DuckDB streams large inserts with less memory.
-            "preserve_insertion_order": False,
-        },
+        connection_config={"memory_limit": settings.duckdb_memory_limit()},
     )

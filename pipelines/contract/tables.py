@@ -3,6 +3,10 @@
 The raw schema `raw` holds the records exactly as validated (personal data included; it is never
 published). The privacy stage writes the same tables, same columns, into the schema `scrubbed`.
 Every row carries its lineage: `_drop_id`, `_file`, `_line`.
+
+A table's key identifies a record, but the tables declare no primary key: DuckDB would keep its
+index in memory, growing with every drop. Ingest keeps keys unique instead: it quarantines a key
+repeated within a drop and deletes the row of an earlier drop whose key a new drop delivers.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -34,10 +38,7 @@ class Table:
     def ddl(self, schema: str) -> str:
         columns = {**self.columns, **LINEAGE_COLUMNS}
         body = ",\n    ".join(f"{name} {kind}" for name, kind in columns.items())
-        return (
-            f"create table if not exists {schema}.{self.name} (\n    {body},\n"
-            f"    primary key ({', '.join(self.key)})\n)"
-        )
+        return f"create table if not exists {schema}.{self.name} (\n    {body}\n)"
 
     @property
     def all_columns(self) -> list[str]:
@@ -292,12 +293,20 @@ def _conversation_rows(c: m.Conversation) -> Iterator[tuple[str, dict[str, Any]]
         )
 
 
-def _one_row(table: str) -> Callable[[BaseModel], Iterator[tuple[str, dict[str, Any]]]]:
+def _one_row(
+    table: str, model: type[BaseModel]
+) -> Callable[[BaseModel], Iterator[tuple[str, dict[str, Any]]]]:
+    # The timestamp fields, found once: this runs for every record of a drop.
+    stamps = [
+        name
+        for name, info in model.model_fields.items()
+        if datetime in (info.annotation, *get_args(info.annotation))
+    ]
+
     def to_rows(record: BaseModel) -> Iterator[tuple[str, dict[str, Any]]]:
         row = record.model_dump(mode="python")
-        for name, value in row.items():
-            if isinstance(value, datetime):
-                row[name] = _utc(value)
+        for name in stamps:
+            row[name] = _utc(row[name])
         yield table, row
 
     return to_rows
@@ -315,7 +324,7 @@ RAW_FILES: dict[str, RawFile] = {
         RawFile("conversations", m.Conversation, _conversation_rows, ("conversations", "turns")),
         RawFile("attributes", m.Attribute, _attribute_rows, ("attributes",)),
         *(
-            RawFile(stem, model, _one_row(stem), (stem,))
+            RawFile(stem, model, _one_row(stem, model), (stem,))
             for stem, model in [
                 ("prompts", m.Prompt),
                 ("annotators", m.Annotator),

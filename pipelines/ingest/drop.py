@@ -3,8 +3,12 @@ quarantined with its file, line, field and reason, and nothing is half-written i
 
 A drop is a folder of `<stem>.jsonl` (or `.jsonl.gz`) files, one per export of the contract
 (`pipelines.contract.tables.RAW_FILES`), and an optional `manifest.json`. Its id is the folder name.
-Records are validated line by line and written to DuckDB in batches, so memory stays flat however
-large the drop. Re-ingesting a drop replaces that drop's rows: nothing is added twice.
+Records are validated line by line and committed in batches to the tables of a staging schema of
+the drop (`_landing_<drop id>`), so DuckDB keeps them in the file, not in memory, and memory stays
+flat however large the drop. The checks run there; then one short transaction replaces the drop's
+rows in `raw` from staging, so a failure at any step leaves `raw` as it was. Re-ingesting a drop
+replaces that drop's rows, and a record whose key another drop delivered replaces that row (last
+ingested wins): nothing is added twice, and the raw tables need no primary-key index.
 """
 
 from __future__ import annotations
@@ -149,28 +153,39 @@ def _describe(error: ValidationError) -> tuple[str, str]:
     return location, reason + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
 
 
-class _Landing:
-    """Temp tables that collect a drop's rows before they replace the drop's rows in `raw`."""
+def _staging(drop_id: str) -> str:
+    """The drop's staging schema, quoted: a drop id is a folder name, not an identifier."""
+    return '"' + f"_landing_{drop_id}".replace('"', '""') + '"'
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection):
+
+class _Landing:
+    """Staging tables that collect a drop's rows before they replace the drop's rows in `raw`.
+
+    They are ordinary tables, and every batch is its own transaction, so DuckDB writes the rows to
+    the database file as they come, where temp tables would hold the whole drop in memory.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, staging: str):
         self.conn = conn
+        self.staging = staging
         self.buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
         self.quarantine: list[dict[str, Any]] = []
         self.arrow_schemas: dict[str, pa.Schema] = {}
+        self.json_columns: dict[str, list[str]] = {}
         for name, table in TABLES.items():
             columns = ", ".join(
                 f"{c} {t.replace(' NOT NULL', '')}" for c, t in table.columns.items()
             )
             conn.execute(
-                f"create or replace temp table landing_{name} "
+                f"create table {staging}.{name} "
                 f"({columns}, _drop_id VARCHAR, _file VARCHAR, _line BIGINT)"
             )
             self.arrow_schemas[name] = (
-                conn.execute(f"select * from landing_{name} limit 0").arrow().schema
+                conn.execute(f"select * from {staging}.{name} limit 0").arrow().schema
             )
+            self.json_columns[name] = [c for c, t in table.columns.items() if t == "JSON"]
         conn.execute(
-            "create or replace temp table landing_quarantine as "
-            f"select * from {RAW_SCHEMA}.quarantine limit 0"
+            f"create table {staging}.quarantine as select * from {RAW_SCHEMA}.quarantine limit 0"
         )
 
     def add(self, table: str, row: dict[str, Any]) -> None:
@@ -179,38 +194,36 @@ class _Landing:
     def flush(self) -> None:
         for name, rows in self.buffers.items():
             if rows:
-                schema = self.arrow_schemas[name]
-                batch = pa.Table.from_pylist([_jsonify(row, schema) for row in rows], schema=schema)
-                self.conn.register("landing_batch", batch)
-                self.conn.execute(f"insert into landing_{name} select * from landing_batch")
-                self.conn.unregister("landing_batch")
+                _jsonify(rows, self.json_columns[name])
+                self._insert(name, pa.Table.from_pylist(rows, schema=self.arrow_schemas[name]))
                 rows.clear()
         if self.quarantine:
-            batch = pa.Table.from_pylist(self.quarantine)
-            self.conn.register("landing_batch", batch)
-            self.conn.execute(
-                f"insert into landing_quarantine ({', '.join(_QUARANTINE_COLUMNS)}) "
-                f"select {', '.join(_QUARANTINE_COLUMNS)} from landing_batch"
-            )
-            self.conn.unregister("landing_batch")
+            self._insert("quarantine", pa.Table.from_pylist(self.quarantine))
             self.quarantine.clear()
 
+    def _insert(self, name: str, batch: pa.Table) -> None:
+        columns = ", ".join(batch.column_names)
+        self.conn.register("landing_batch", batch)
+        self.conn.execute(
+            f"insert into {self.staging}.{name} ({columns}) select {columns} from landing_batch"
+        )
+        self.conn.unregister("landing_batch")
 
-def _jsonify(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
+
+def _jsonify(rows: list[dict[str, Any]], json_columns: list[str]) -> None:
     """JSON columns travel as text; DuckDB's JSON type is text underneath."""
-    out = dict(row)
-    for name in out:
-        if schema.field(name).type == pa.string() and isinstance(out[name], dict | list):
-            out[name] = json.dumps(out[name], ensure_ascii=False, sort_keys=True)
-    return out
+    for row in rows:
+        for name in json_columns:
+            if isinstance(row[name], dict | list):
+                row[name] = json.dumps(row[name], ensure_ascii=False, sort_keys=True)
 
 
 def _land_file(landing: _Landing, drop_id: str, path: Path, raw_file: RawFile) -> FileReport:
     report = FileReport(file=path.name)
+    lineage = {"_drop_id": drop_id, "_file": path.name}
     pending = 0
     for number, line in _lines(path):
         report.rows_read += 1
-        digest = hashlib.sha256(line).hexdigest()
         problem: tuple[str, str] | None = None
         try:
             text = line.rstrip(b"\r\n").decode("utf-8")
@@ -230,16 +243,14 @@ def _land_file(landing: _Landing, drop_id: str, path: Path, raw_file: RawFile) -
                     "table_name": raw_file.tables[0],
                     "field": problem[0],
                     "reason": problem[1],
-                    "record_sha256": digest,
+                    "record_sha256": hashlib.sha256(line).hexdigest(),
                     "raw_record": line.decode("utf-8", "replace"),
                 }
             )
             log.warning("%s line %d, field %s: %s", path.name, number, *problem)
         else:
             for table, row in raw_file.to_rows(record):
-                landing.add(
-                    table, {**row, "_drop_id": drop_id, "_file": path.name, "_line": number}
-                )
+                landing.add(table, {**row, **lineage, "_line": number})
         pending += 1
         if pending >= BATCH_RECORDS:
             landing.flush()
@@ -249,46 +260,69 @@ def _land_file(landing: _Landing, drop_id: str, path: Path, raw_file: RawFile) -
 
 
 def _quarantine_where(
-    conn: duckdb.DuckDBPyConnection, table: str, field_name: str, reason_sql: str, source_sql: str
+    conn: duckdb.DuckDBPyConnection,
+    staging: str,
+    table: str,
+    field_name: str,
+    reason_sql: str,
+    source_sql: str,
 ) -> None:
-    """Quarantine the records of `source_sql` (rows of landing_`table`), with all their rows."""
-    conn.execute(
+    """Quarantine the records of `source_sql` (rows of staging `table`), with all their rows."""
+    (added,) = conn.execute(
         f"""
-        insert into landing_quarantine ({", ".join(_QUARANTINE_COLUMNS)})
+        insert into {staging}.quarantine ({", ".join(_QUARANTINE_COLUMNS)})
         select distinct _drop_id, _file, _line, '{table}', '{field_name}', {reason_sql}, null, null
         from ({source_sql})
         """
-    )
-    for other in TABLES:
-        conn.execute(
-            f"delete from landing_{other} where (_file, _line) in "
-            f"(select _file, _line from landing_quarantine)"
-        )
+    ).fetchone()
+    if added:
+        for other in TABLES:
+            conn.execute(
+                f"delete from {staging}.{other} where (_file, _line) in "
+                f"(select _file, _line from {staging}.quarantine)"
+            )
 
 
 def _check_keys_and_references(conn: duckdb.DuckDBPyConnection, drop_id: str) -> None:
     """Within-drop duplicate keys, then references to rows that exist neither here nor in `raw`."""
+    staging = _staging(drop_id)
+    quoted_id = drop_id.replace("'", "''")
     for raw_file in RAW_FILES.values():
         table = TABLES[raw_file.tables[0]]
+        rows = f"{staging}.{table.name}"
         key = ", ".join(table.key)
+        # Group the keys' hashes first, then only the keys whose hash repeats: a window or a
+        # group by over every full key needs far more memory (out of memory at a 40 MB limit
+        # where this runs, on 1.2M stage-2 keys).
         _quarantine_where(
             conn,
+            staging,
             table.name,
             key,
             f"'duplicate key ({key}), first seen at line ' || first_line",
-            f"select *, min(_line) over (partition by {key}) as first_line "
-            f"from landing_{table.name} qualify _line > first_line",
+            f"""
+            select _drop_id, _file, _line, first_line from {rows}
+            join (
+                select {key}, min(_line) as first_line from {rows}
+                where hash({key}) in (
+                    select hash({key}) from {rows} group by 1 having count(*) > 1
+                )
+                group by all having count(*) > 1
+            ) using ({key})
+            where _line > first_line
+            """,
         )
     for (table, column), (target, target_column) in REFERENCES.items():
         _quarantine_where(
             conn,
+            staging,
             table,
             column,
             f"'references unknown {target}.{target_column}'",
-            f"select * from landing_{table} "
-            f"where {column} not in (select {target_column} from landing_{target}) "
+            f"select _drop_id, _file, _line from {staging}.{table} "
+            f"where {column} not in (select {target_column} from {staging}.{target}) "
             f"and {column} not in (select {target_column} from {RAW_SCHEMA}.{target} "
-            f"where _drop_id <> '{drop_id}')",
+            f"where _drop_id <> '{quoted_id}')",
         )
 
 
@@ -307,37 +341,49 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
     drop_id = folder.name
     report = DropReport(drop_id=drop_id, ignored_files=ignored)
     create_raw_schema(conn)
-    conn.execute("begin transaction")
+    staging = _staging(drop_id)
+    # A killed run may have left its staging schema behind.
+    conn.execute(f"drop schema if exists {staging} cascade")
+    conn.execute(f"create schema {staging}")
     try:
-        landing = _Landing(conn)
+        landing = _Landing(conn, staging)
         hashes = {}
         for stem, path in exports.items():
             log.info("ingesting %s", path)
             report.files[path.name] = _land_file(landing, drop_id, path, RAW_FILES[stem])
             hashes[path.name] = _sha256(path)
-        landing.quarantine.extend(adapter_quarantine_rows(folder))
+        for row in adapter_quarantine_rows(folder):
+            landing.quarantine.append(row)
+            if len(landing.quarantine) >= BATCH_RECORDS:
+                landing.flush()
         landing.flush()
         _check_keys_and_references(conn, drop_id)
-        _replace_drop(conn, drop_id)
         _fill_report(conn, report)
         now = datetime.now(UTC)
-        for name, file_report in report.files.items():
-            conn.execute(
+        conn.execute("begin transaction")
+        try:
+            _replace_drop(conn, drop_id)
+            conn.executemany(
                 f"insert into {RAW_SCHEMA}.ingested_files values (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    drop_id,
-                    name,
-                    hashes[name],
-                    file_report.rows_read,
-                    file_report.rows_landed,
-                    file_report.rows_quarantined,
-                    now,
+                    (
+                        drop_id,
+                        f.file,
+                        hashes[f.file],
+                        f.rows_read,
+                        f.rows_landed,
+                        f.rows_quarantined,
+                        now,
+                    )
+                    for f in report.files.values()
                 ],
             )
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+    finally:
+        conn.execute(f"drop schema if exists {staging} cascade")
     return report
 
 
@@ -350,22 +396,28 @@ def _sha256(path: Path) -> str:
 
 
 def _replace_drop(conn: duckdb.DuckDBPyConnection, drop_id: str) -> None:
+    """Replace the drop's rows in `raw`, and any other drop's rows whose key the drop delivers."""
+    staging = _staging(drop_id)
     for name, table in TABLES.items():
         conn.execute(f"delete from {RAW_SCHEMA}.{name} where _drop_id = ?", [drop_id])
+        # Its own statement: joined alone, DuckDB hashes the smaller side (raw or the drop), where
+        # an `or` with the delete above would make it hash every key of the drop.
+        matches = " and ".join(f"{RAW_SCHEMA}.{name}.{k} = s.{k}" for k in table.key)
+        conn.execute(f"delete from {RAW_SCHEMA}.{name} using {staging}.{name} s where {matches}")
         columns = ", ".join(table.all_columns)
         conn.execute(
-            f"insert or replace into {RAW_SCHEMA}.{name} ({columns}) "
-            f"select {columns} from landing_{name}"
+            f"insert into {RAW_SCHEMA}.{name} ({columns}) select {columns} from {staging}.{name}"
         )
     conn.execute(f"delete from {RAW_SCHEMA}.quarantine where _drop_id = ?", [drop_id])
     conn.execute(f"delete from {RAW_SCHEMA}.ingested_files where _drop_id = ?", [drop_id])
-    conn.execute(f"insert into {RAW_SCHEMA}.quarantine select * from landing_quarantine")
+    conn.execute(f"insert into {RAW_SCHEMA}.quarantine select * from {staging}.quarantine")
 
 
 def _fill_report(conn: duckdb.DuckDBPyConnection, report: DropReport) -> None:
+    staging = _staging(report.drop_id)
     quarantined = dict(
         conn.execute(
-            "select _file, count(distinct _line) from landing_quarantine group by 1"
+            f"select _file, count(distinct _line) from {staging}.quarantine group by 1"
         ).fetchall()
     )
     for name, file_report in report.files.items():
@@ -373,14 +425,14 @@ def _fill_report(conn: duckdb.DuckDBPyConnection, report: DropReport) -> None:
         file_report.rows_landed = file_report.rows_read - file_report.rows_quarantined
     for name in TABLES:
         report.rows_per_table[name] = conn.execute(
-            f"select count(*) from landing_{name}"
+            f"select count(*) from {staging}.{name}"
         ).fetchone()[0]
     report.quarantine_reasons = Counter(
         dict(
             conn.execute(
                 "select table_name || '.' || field || ': ' || "
                 "regexp_replace(reason, ', first seen at line [0-9]+', ''), count(*) "
-                "from landing_quarantine group by 1"
+                f"from {staging}.quarantine group by 1"
             ).fetchall()
         )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -166,6 +167,101 @@ def test_a_failed_ingest_leaves_the_previous_tables_intact(
     with duckdb.connect(str(warehouse_path)) as conn, pytest.raises(RuntimeError):
         land_drop(conn, folder)
     assert table_counts(warehouse_path) == before
+
+
+def small_drop(parent: Path, name: str, conversations: list[dict]) -> Path:
+    """A drop of only the given conversation records (the sample's, possibly edited)."""
+    folder = parent / name
+    folder.mkdir()
+    (folder / "conversations.jsonl").write_text(
+        "".join(json.dumps(record) + "\n" for record in conversations)
+    )
+    return folder
+
+
+def sample_conversations(sample_drop: Path, count: int) -> list[dict]:
+    with (sample_drop / "conversations.jsonl").open() as handle:
+        return [json.loads(next(handle)) for _ in range(count)]
+
+
+def raw_contents(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    return {
+        name: conn.execute(f"select * from raw.{name} order by all").fetchall()
+        for name in [*TABLES, "quarantine", "ingested_files"]
+    }
+
+
+def staging_schemas(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in conn.execute("select schema_name from duckdb_schemas()").fetchall()
+        if name.startswith("_landing_")
+    ]
+
+
+def test_a_later_drop_delivering_a_key_again_replaces_the_earlier_row(
+    tmp_path, warehouse_path, sample_drop
+):
+    """The raw tables have no primary key, so ingest itself must keep one row per key."""
+    first = sample_conversations(sample_drop, 3)
+    again = {**first[0], "model": "corrected-model"}
+    again["turns"] = [{**t, "content": f"corrected {i}"} for i, t in enumerate(again["turns"])]
+    with duckdb.connect(str(warehouse_path)) as conn:
+        land_drop(conn, small_drop(tmp_path, "2024-01", first))
+        land_drop(conn, small_drop(tmp_path, "2024-02", [again]))
+        conversations = conn.execute(
+            "select conversation_id, _drop_id, model from raw.conversations order by 1"
+        ).fetchall()
+        turns = conn.execute(
+            "select _drop_id, content from raw.turns where conversation_id = ? order by turn_index",
+            [again["conversation_id"]],
+        ).fetchall()
+        repeated = conn.execute(
+            "select count(*) from (select conversation_id, turn_index from raw.turns "
+            "group by all having count(*) > 1)"
+        ).fetchone()[0]
+    assert conversations == [
+        (again["conversation_id"], "2024-02", "corrected-model"),
+        *((c["conversation_id"], "2024-01", c["model"]) for c in first[1:]),
+    ]
+    assert turns == [("2024-02", f"corrected {i}") for i in range(len(again["turns"]))]
+    assert repeated == 0
+
+
+@pytest.mark.parametrize("failing_step", ["_check_keys_and_references", "_replace_drop"])
+def test_a_failed_ingest_leaves_raw_as_it_was_and_no_staging_behind(
+    failing_step, tmp_path, warehouse_path, sample_drop, monkeypatch
+):
+    """A failure after the step has really run (the replace's deletes included) rolls back."""
+    first = sample_conversations(sample_drop, 3)
+    with duckdb.connect(str(warehouse_path)) as conn:
+        land_drop(conn, small_drop(tmp_path, "2024-01", first))
+        before = raw_contents(conn)
+    step = getattr(drop_module, failing_step)
+
+    def run_then_crash(*args, **kwargs):
+        step(*args, **kwargs)
+        raise RuntimeError("killed halfway")
+
+    monkeypatch.setattr(drop_module, failing_step, run_then_crash)
+    again = [{**c, "model": "corrected-model"} for c in first[:2]]
+    with duckdb.connect(str(warehouse_path)) as conn:
+        with pytest.raises(RuntimeError, match="killed halfway"):
+            land_drop(conn, small_drop(tmp_path, "2024-02", again))
+        assert raw_contents(conn) == before
+        assert staging_schemas(conn) == []
+
+
+def test_a_staging_schema_left_by_a_killed_run_is_dropped(tmp_path, warehouse_path, sample_drop):
+    """A killed process cannot clean up, so the next ingest of the drop starts from scratch."""
+    folder = small_drop(tmp_path, "2024-01", sample_conversations(sample_drop, 2))
+    with duckdb.connect(str(warehouse_path)) as conn:
+        conn.execute('create schema "_landing_2024-01"')
+        conn.execute('create table "_landing_2024-01".conversations (leftover INTEGER)')
+        report = land_drop(conn, folder)
+        assert staging_schemas(conn) == []
+        assert conn.execute("select count(*) from raw.conversations").fetchone()[0] == 2
+    assert report.rows_landed == 2
 
 
 def test_a_folder_without_exports_is_an_error(tmp_path, warehouse_path):
