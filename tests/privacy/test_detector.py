@@ -8,7 +8,7 @@ import pytest
 import tldextract
 
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.engine import Detector, build_analyzer
+from pipelines.privacy.engine import Detector, DetectorPool, build_analyzer
 from pipelines.privacy.recognizers import GivenNameRecognizer
 
 
@@ -227,3 +227,21 @@ def test_finds_addresses_written_the_european_and_military_way(detector, text, e
 )
 def test_numbers_around_words_and_series_of_words_are_left_alone(detector, text):
     assert found(detector, text) == {}
+
+
+def test_worker_pool_is_kept_across_batches_and_answers_in_order(detector):
+    """A drop is detected batch by batch: the workers start once and each batch comes back in
+    its own order, the same as the in-process detector's."""
+    batches = [
+        [("Write to ann@site.org.", "full"), ("Nothing here.", "full"),
+         ("Call 212 555 0187", "full")],
+        [(f"Text {i} of Maria Lopez, maria{i}@example.com", "full") for i in range(40)],
+    ]
+    with DetectorPool(ScrubberConfig.load(), workers=2) as pool:
+        first = pool.detect(batches[0])
+        workers = pool._pool
+        second = pool.detect(batches[1])
+        assert workers is not None and pool._pool is workers
+    assert pool._pool is None, "the workers end with the block"
+    for batch, found in zip(batches, [first, second], strict=True):
+        assert found == detector.detect([text for text, _ in batch], [r for _, r in batch])
