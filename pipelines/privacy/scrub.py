@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,8 +197,10 @@ class DropScrubber:
         key: bytes,
         workers: int = 2,
         manifest: Path | None = None,
+        progress: Callable[[str], None] | None = None,
     ):
         self.conn = conn
+        self.progress = progress or (lambda message: None)
         self.config = config
         self.key = key
         self.workers = workers
@@ -275,6 +277,9 @@ class DropScrubber:
                     for i, _, text, key in texts:
                         if key:
                             self._gather_names(batch.scopes[i], text, findings[key])
+                self.progress(f"found: {table.name} done; {self.report.texts} texts so far, "
+                              f"{self.report.texts_analyzed} analyzed, "
+                              f"{self.report.cache_hits} from the cache")
 
     def _cached(self, keys: list[str]) -> dict[str, list[Finding]]:
         found: dict[str, list[Finding]] = {}
@@ -331,6 +336,7 @@ class DropScrubber:
             self._number_full_names_first()
             for table in TABLES.values():
                 self._write_table(table, drop_id)
+                self.progress(f"staged: {table.name}, {self.report.rows[table.name]} rows")
             self.report.leaks = self._scan(drop_id)
             if self.report.leaks:
                 raise LeakFound(self.report)
@@ -506,9 +512,14 @@ def scrub_drop(
     key: bytes,
     workers: int = 2,
     manifest: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ScrubReport:
-    """Scrub one drop of the `raw` schema into `scrubbed`; raises LeakFound if the scan fails."""
-    scrubber = DropScrubber(conn, config, key, workers=workers, manifest=manifest)
+    """Scrub one drop of the `raw` schema into `scrubbed`; raises LeakFound if the scan fails.
+
+    `progress` receives a line (counts only, never text) as each table is done in each pass.
+    """
+    scrubber = DropScrubber(conn, config, key, workers=workers, manifest=manifest,
+                            progress=progress)
     scrubber.prepare()
     scrubber.find(drop_id)
     return scrubber.write(drop_id)

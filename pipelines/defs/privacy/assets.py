@@ -111,7 +111,8 @@ def scrubbed_tables(
     with warehouse.get_connection() as conn:
         try:
             report = scrub_drop(conn, drop_id, scrubber_config, settings.hash_key(),
-                                workers=config.workers, manifest=manifest)
+                                workers=config.workers, manifest=manifest,
+                                progress=context.log.info)
         except LeakFound as leak:
             leaks = leak.report.leaks
         except Exception as error:  # noqa: BLE001 (re-raised below, once the connection is closed)
