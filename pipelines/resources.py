@@ -10,5 +10,5 @@ def warehouse() -> DuckDBResource:
     settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
     return DuckDBResource(
         database=str(settings.duckdb_path()),
-        connection_config={"memory_limit": settings.duckdb_memory_limit()},
+        connection_config=settings.duckdb_config(),
     )

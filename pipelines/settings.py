@@ -54,16 +54,23 @@ def duckdb_path() -> Path:
     return _path("DUCKDB_PATH", DATA_DIR / "warehouse.duckdb")
 
 
-DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB"
 
 
 def duckdb_memory_limit() -> str:
-    """DuckDB's buffer pool cap (e.g. "2GB"): past it DuckDB spills to `<warehouse>.tmp/`.
+    """DuckDB's memory cap (e.g. "512MB", "4GB"): past it DuckDB spills to `<warehouse>.tmp/`.
 
-    DuckDB's own default is 80% of the machine's memory, which grows its cache with the corpus
-    and leaves nothing to the scrubber's workers; dbt reads the same variable (profiles.yml).
+    DuckDB's own default is 80% of the machine's memory: its cache would grow with the corpus and
+    crowd out the scrubber's workers. With a cap, every stage's memory stays flat as the corpus
+    grows (docs/benchmarks.md); raise it on a larger machine for speed. dbt reads the same
+    variable (profiles.yml).
     """
     return os.environ.get("PIPELINES_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
+
+
+def duckdb_config() -> dict[str, str]:
+    """Configuration of every DuckDB connection the pipeline opens, in-memory ones included."""
+    return {"memory_limit": duckdb_memory_limit()}
 
 
 def drops_dir() -> Path:

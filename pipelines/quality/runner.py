@@ -80,9 +80,10 @@ class DuckDBSource:
 
     def connect(self) -> _SeparateCursors:
         if self.database:
-            connection = duckdb.connect(self.database, read_only=True)
+            connection = duckdb.connect(self.database, read_only=True,
+                                        config=settings.duckdb_config())
         else:
-            connection = duckdb.connect()
+            connection = duckdb.connect(config=settings.duckdb_config())
         for statement in self.setup:
             connection.execute(statement)
         return _SeparateCursors(connection)

@@ -275,7 +275,7 @@ def plan_release(
         if "metrics" in configs
         else []
     )
-    with duckdb.connect() as local:
+    with duckdb.connect(config=settings.duckdb_config()) as local:
         metrics = (
             _table(
                 local,

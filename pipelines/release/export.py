@@ -2,14 +2,16 @@
 
 Files are written in a total row order (`order by all`) with fixed row groups and compression, so
 the same rows always give the same bytes and an unchanged config shows no diff in the dataset
-repo. The content identity of a split is computed from the written files (a hash of each row's
-JSON, sorted), so it does not depend on the Parquet writer's version.
+repo. Rows stream from DuckDB as Arrow record batches into the Parquet writer, so memory is bounded
+by a row group, not by the table. The content identity of a split is computed by DuckDB from the
+written files (a hash of each row's JSON, sorted), so it does not depend on the writer's version.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +19,18 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines import settings
 from pipelines.release.configs import USER_COLUMN, WHOLE_TABLE_SPLIT, ReleaseConfig
 
 SPLIT_RELATION = "release_split_assignment"
 COMPRESSION = "zstd"
-ROW_GROUP_ROWS = 10_000
+# Row groups for the Hub: its dataset viewer reads one row group at a time and refuses large ones,
+# and `datasets` streams by row group. A group holds up to ROW_GROUP_ROWS rows but closes early at
+# about ROW_GROUP_BYTES of uncompressed Arrow data (wide rows: whole conversations).
+ROW_GROUP_ROWS = 100_000
+ROW_GROUP_BYTES = 64 * 2**20
+# Rows per record batch read from DuckDB: the granularity of the byte limit.
+READ_BATCH_ROWS = 4_096
 MAX_ROWS_PER_FILE = 250_000
 # DuckDB HUGEINT (e.g. a sum of integers) reaches Arrow as decimal128(38, 0); it is published as
 # int64, and a value that does not fit fails the cast instead of silently changing.
@@ -114,9 +123,9 @@ def export_config(
         query, params = split_query(config, split)
         (rows,) = conn.execute(f"select count(*) from ({query})", params).fetchone()
         n_files = max(1, math.ceil(rows / max_rows_per_file))
-        reader = conn.execute(query, params).to_arrow_reader(ROW_GROUP_ROWS)
+        reader = conn.execute(query, params).to_arrow_reader(READ_BATCH_ROWS)
         result = SplitFiles(rows=rows)
-        pending = _Rebatcher(reader, schema, ROW_GROUP_ROWS)
+        groups = _RowGroups(reader, schema)
         for index in range(n_files):
             path = target / f"{split}-{index:05d}-of-{n_files:05d}.parquet"
             with pq.ParquetWriter(
@@ -126,46 +135,43 @@ def export_config(
                 write_statistics=True,
                 write_page_index=True,
             ) as writer:
-                for table in pending.take(max_rows_per_file):
-                    writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+                for group in groups.take(max_rows_per_file):
+                    writer.write_table(group, row_group_size=group.num_rows)
             result.files.append(path.relative_to(out_dir).as_posix())
             result.num_bytes += _uncompressed_bytes(path)
         written[split] = result
     return schema, written
 
 
-class _Rebatcher:
-    """Regroups a record batch stream into tables of exactly `size` rows, cast to `schema`."""
+class _RowGroups:
+    """Regroups a record batch stream into row groups cast to `schema`: ROW_GROUP_ROWS rows at
+    most, and no further batch once ROW_GROUP_BYTES are reached. The same rows in the same order
+    give the same groups."""
 
-    def __init__(self, reader: pa.RecordBatchReader, schema: pa.Schema, size: int):
-        self._reader = iter(reader)
+    def __init__(self, reader: pa.RecordBatchReader, schema: pa.Schema):
+        self._batches = iter(reader)
         self._schema = schema
-        self._size = size
-        self._buffer: list[pa.RecordBatch] = []
-        self._buffered = 0
+        self._carry: pa.RecordBatch | None = None
 
-    def _fill(self) -> None:
-        for batch in self._reader:
-            self._buffer.append(batch)
-            self._buffered += batch.num_rows
-            if self._buffered >= self._size:
-                return
+    def _next(self) -> pa.RecordBatch | None:
+        batch, self._carry = self._carry, None
+        return batch if batch is not None else next(self._batches, None)
 
-    def take(self, limit: int):
-        """Yield tables of `size` rows (the last may be shorter) until `limit` rows are out."""
-        remaining = limit
-        while remaining > 0:
-            if self._buffered < self._size:
-                self._fill()
-            if not self._buffered:
+    def take(self, limit: int) -> Iterator[pa.Table]:
+        """Yield row groups until `limit` rows are out (a file's share) or the stream ends."""
+        while limit > 0:
+            cap = min(ROW_GROUP_ROWS, limit)
+            batches, rows, size = [], 0, 0
+            while rows < cap and size < ROW_GROUP_BYTES and (batch := self._next()) is not None:
+                if rows + batch.num_rows > cap:
+                    batch, self._carry = batch.slice(0, cap - rows), batch.slice(cap - rows)
+                batches.append(batch)
+                rows += batch.num_rows
+                size += batch.nbytes
+            if not rows:
                 return
-            table = pa.Table.from_batches(self._buffer)
-            n = min(self._size, remaining, table.num_rows)
-            head, rest = table.slice(0, n), table.slice(n)
-            self._buffer = rest.to_batches()
-            self._buffered = rest.num_rows
-            remaining -= n
-            yield head.cast(self._schema)
+            limit -= rows
+            yield pa.Table.from_batches(batches).cast(self._schema)
 
 
 def _uncompressed_bytes(path: Path) -> int:
@@ -185,7 +191,7 @@ def row_hash_query(files: list[Path]) -> str:
 
 def content_sha256(files: list[Path], schema: pa.Schema) -> str:
     """Identity of a split's logical content: its schema and the sorted hashes of its rows."""
-    with duckdb.connect() as conn:
+    with duckdb.connect(config=settings.duckdb_config()) as conn:
         (digest,) = conn.execute(
             f"select coalesce(sha256(string_agg(h, ',' order by h)), '') "
             f"from ({row_hash_query(files)})"
@@ -201,7 +207,7 @@ def _hashes(files: list[Path]) -> str:
 
 def rows_added_removed(new_files: list[Path], old_files: list[Path]) -> tuple[int, int]:
     """Rows in the new files and not the old ones, and the reverse (a changed row is in both)."""
-    with duckdb.connect() as conn:
+    with duckdb.connect(config=settings.duckdb_config()) as conn:
         added, removed = conn.execute(
             f"""
             with new as (select h, count(*) as n from ({_hashes(new_files)}) group by h),

@@ -7,11 +7,11 @@ versions, splits and changelogs continue from what was actually published.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import subprocess
 import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -112,10 +112,42 @@ class LocalGitTarget:
         return versioning.latest(self.tags())
 
     def fetch(self, version: str, into: Path) -> None:
-        """Extract the tree of release `version` into a folder (no checkout, no state change)."""
-        archive = self.git("archive", "--format=tar", versioning.tag(version))
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(into, filter="data")
+        """Extract the tree of release `version` into a folder (no checkout, no state change).
+
+        The archive is read from git's output as a stream, member by member, so memory does not
+        grow with the size of the release.
+        """
+        with (
+            tempfile.TemporaryFile() as errors,
+            subprocess.Popen(
+                [
+                    "git",
+                    f"--git-dir={self.path / '.git'}",
+                    "archive",
+                    "--format=tar",
+                    versioning.tag(version),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=self._env(),
+                cwd=self.path,
+            ) as archive,
+        ):
+            try:
+                with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
+                    tar.extractall(into, filter="data")
+            except tarfile.ReadError:
+                if archive.wait() == 0:
+                    raise
+                # else git failed before writing a whole tar: its exit status and message say why
+            finally:
+                archive.stdout.close()
+            if archive.wait() != 0:
+                errors.seek(0)
+                raise GitError(
+                    f"git archive failed in {self.path} (exit {archive.returncode}): "
+                    f"{errors.read().decode(errors='replace').strip()}"
+                )
 
     def _head(self) -> str | None:
         try:

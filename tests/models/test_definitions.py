@@ -12,7 +12,12 @@ from pipelines.contract.tables import TABLES
 from pipelines.defs.models import defs
 from pipelines.defs.models.assets import dbt_models
 from pipelines.defs.models.metrics import format_metrics
-from pipelines.defs.models.project import DBT_EXECUTABLE, dbt_project
+from pipelines.defs.models.project import (
+    DBT_EXECUTABLE,
+    PARTIAL_PARSE_FILE,
+    dbt_project,
+    keep_partial_parse,
+)
 
 MARTS = [
     "users",
@@ -33,6 +38,20 @@ def test_models_depend_on_the_privacy_assets_and_share_the_duckdb_pool():
     assert {spec.group_name for spec in specs.values()} == {"models"}
     assert dbt_models.op.pool == "duckdb"
     dg.Definitions.validate_loadable(defs)
+
+
+def test_a_builds_parse_state_is_kept_for_the_next_build(tmp_path, monkeypatch):
+    """dagster-dbt seeds each build's fresh target folder from the base one; dbt writes the
+    updated state to the fresh folder only, so it is copied back for the next build to reuse."""
+    build = tmp_path / "base" / "dbt_models-1234567-abcdefg"
+    build.mkdir(parents=True)
+    (build / PARTIAL_PARSE_FILE).write_bytes(b"state of this build")
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "base"))
+    keep_partial_parse(build, dbt_project())
+    assert (tmp_path / "base" / PARTIAL_PARSE_FILE).read_bytes() == b"state of this build"
+    assert sorted(p.name for p in (tmp_path / "base").iterdir()) == sorted(
+        [build.name, PARTIAL_PARSE_FILE]
+    )
 
 
 def test_every_model_and_column_is_documented(edge_case_build, tmp_path, monkeypatch):

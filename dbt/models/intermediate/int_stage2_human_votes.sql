@@ -7,10 +7,10 @@ votes as (
     select
         attribute_id,
         prompt_id,
-        list(
+        -- Sorted by the first field, the annotator (one vote each): cheaper than `order by`.
+        list_sort(list(
             {'annotator_id': annotator_id, 'relevant': relevant, 'rating': relevance_rating}
-            order by annotator_id
-        ) as human_labels,
+        )) as human_labels,
         count(*) as n_human_votes,
         count_if(relevant) as n_relevant_votes
     from human

@@ -4,10 +4,11 @@ llm as ( select * from {{ ref('int_stage2_judgments') }} where annotator_kind = 
 select
     attribute_id,
     prompt_id,
-    list(
+    -- Sorted by the first field, the judge (one label each): list_sort is several times cheaper
+    -- than an ordered aggregate.
+    list_sort(list(
         {'judge': annotator_id, 'relevant': relevant, 'relevance_score': relevance_score}
-        order by annotator_id
-    ) as llm_labels,
+    )) as llm_labels,
     count(*) as n_llm_labels,
     count_if(relevant) as n_llm_relevant
 from llm

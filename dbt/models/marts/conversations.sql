@@ -4,9 +4,9 @@ conversations as ( select * from {{ ref('stg_conversations') }} ),
 turns as (
     select
         conversation_id,
-        list(
-            {'turn_index': turn_index, 'role': role, 'content': content} order by turn_index
-        ) as turns
+        -- Sorted by the first field, the turn index (unique in a conversation): list_sort is
+        -- cheaper than an ordered aggregate.
+        list_sort(list({'turn_index': turn_index, 'role': role, 'content': content})) as turns
     from {{ ref('stg_turns') }}
     group by conversation_id
 )

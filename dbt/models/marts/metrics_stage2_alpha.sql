@@ -4,20 +4,18 @@
 -- when every pairable label is the same (n_0 * n_1 = 0).
 with
 judgments as ( select * from {{ ref('int_stage2_judgments') }} ),
+per_kind as (
+    select annotator_kind, attribute_id, prompt_id, count(*) as m, count_if(relevant) as n_yes
+    from judgments
+    group by all
+),
+-- The group 'all' sums an item's per-kind counts, so the judgments are read once, not twice.
 grouped as (
-    select annotator_kind as judge_group, attribute_id, prompt_id, relevant from judgments
+    select annotator_kind as judge_group, m, n_yes from per_kind
     union all
-    select 'all', attribute_id, prompt_id, relevant from judgments
+    select 'all', sum(m), sum(n_yes) from per_kind group by attribute_id, prompt_id
 ),
-units as (
-    select
-        judge_group,
-        count(*) as m,
-        count_if(relevant) as n_yes
-    from grouped
-    group by judge_group, attribute_id, prompt_id
-    having count(*) >= 2
-),
+units as ( select * from grouped where m >= 2 ),
 totals as (
     select
         judge_group,

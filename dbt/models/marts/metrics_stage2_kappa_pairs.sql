@@ -2,26 +2,43 @@
 -- 1 - n * disagreements / (n_a_no * n_b_yes + n_a_yes * n_b_no), which is (p_o - p_e) / (1 - p_e);
 -- it is undefined (null; scikit-learn returns nan) when the expected agreement p_e is 1, i.e. both
 -- judges gave one and the same label to every shared item.
+-- Judges are few and items many, so the pairs are not formed by a self-join of the judgments (a row
+-- per item and pair of its judges). Items labelled the same way by the same judges share a label
+-- pattern; each pattern is counted once, paired within itself, and weighted by its item count.
 with
-judgments as (
-    select annotator_id, annotator_kind, attribute_id, prompt_id, relevant
-    from {{ ref('int_stage2_judgments') }}
+human as ( select * from {{ ref('int_stage2_human_votes') }} ),
+llm as ( select * from {{ ref('int_stage2_llm_labels') }} ),
+items as (
+    select
+        list_concat(
+            [
+                {'judge': label.annotator_id, 'kind': 'human', 'relevant': label.relevant}
+                for label in coalesce(human.human_labels, [])
+            ],
+            [
+                {'judge': label.judge, 'kind': 'llm', 'relevant': label.relevant}
+                for label in coalesce(llm.llm_labels, [])
+            ]
+        ) as labels
+    from human
+    full join llm using (attribute_id, prompt_id)
 ),
+patterns as ( select labels, count(*) as n_items from items group by labels ),
 pairs as (
     select
-        a.annotator_id as judge_a,
-        b.annotator_id as judge_b,
-        a.annotator_kind as kind_a,
-        b.annotator_kind as kind_b,
-        count(*) as n_shared,
-        count_if(a.relevant) as n_a_relevant,
-        count_if(b.relevant) as n_b_relevant,
-        count_if(a.relevant <> b.relevant) as n_disagreements
-    from judgments as a
-    join judgments as b
-        on a.attribute_id = b.attribute_id
-        and a.prompt_id = b.prompt_id
-        and a.annotator_id < b.annotator_id
+        a.label.judge as judge_a,
+        b.label.judge as judge_b,
+        a.label.kind as kind_a,
+        b.label.kind as kind_b,
+        sum(n_items)::bigint as n_shared,
+        coalesce(sum(n_items) filter (where a.label.relevant), 0)::bigint as n_a_relevant,
+        coalesce(sum(n_items) filter (where b.label.relevant), 0)::bigint as n_b_relevant,
+        coalesce(sum(n_items) filter (where a.label.relevant <> b.label.relevant), 0)::bigint
+            as n_disagreements
+    from patterns
+    cross join unnest(labels) as a(label)
+    cross join unnest(labels) as b(label)
+    where a.label.judge < b.label.judge
     group by all
 ),
 expected as (

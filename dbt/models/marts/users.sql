@@ -4,8 +4,9 @@ attributes as (
     select user_id, count(*) as n_attributes from {{ ref('stg_attributes') }} group by user_id
 ),
 stage2 as (
-    select user_id, count(distinct (attribute_id, prompt_id)) as n_stage2_items
-    from {{ ref('int_stage2_judgments') }}
+    -- One row per item already: counting them is cheaper than a distinct over the judgments.
+    select user_id, count(*) as n_stage2_items
+    from {{ ref('stage2_relevance') }}
     group by user_id
 ),
 stage3 as (

@@ -6,9 +6,7 @@ pool "duckdb" (limit 1), like every other step that opens the DuckDB file: dbt-d
 file's write lock for the run, and no other process may open the file meanwhile.
 """
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -17,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import settings
 from pipelines.defs.models.metrics import kappa_matrix_markdown, metrics_markdown
-from pipelines.defs.models.project import dbt_project
+from pipelines.defs.models.project import dbt_environment, dbt_project, keep_partial_parse
 
 GROUP = "models"
 
@@ -25,20 +23,6 @@ GROUP = "models"
 class ModelsTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return GROUP
-
-
-@contextmanager
-def _dbt_environment() -> Iterator[None]:
-    """dbt (a subprocess) reads the same DuckDB file as Dagster: DUCKDB_PATH set explicitly."""
-    previous = os.environ.get("DUCKDB_PATH")
-    os.environ["DUCKDB_PATH"] = str(settings.duckdb_path())
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["DUCKDB_PATH"]
-        else:
-            os.environ["DUCKDB_PATH"] = previous
 
 
 # What a maintainer reads first on a metric mart's page, besides its row count.
@@ -53,7 +37,8 @@ def _built_metadata(relations: set[str]) -> dict[str, dict[str, dg.MetadataValue
     if not relations:
         return {}
     metadata: dict[str, dict[str, dg.MetadataValue]] = {}
-    with duckdb.connect(str(settings.duckdb_path()), read_only=True) as conn:
+    with duckdb.connect(str(settings.duckdb_path()), read_only=True,
+                        config=settings.duckdb_config()) as conn:
         for name in relations:
             rows = conn.execute(f'select count(*) from main."{name}"').fetchone()[0]
             metadata[name] = {"dagster/row_count": dg.MetadataValue.int(rows)}
@@ -71,8 +56,12 @@ def _built_metadata(relations: set[str]) -> dict[str, dict[str, dg.MetadataValue
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build` of the selected models: each model materializes, each dbt test is a check."""
-    with _dbt_environment():
-        events = list(dbt.cli(["build"], context=context).stream())
+    with dbt_environment():
+        invocation = dbt.cli(["build"], context=context)
+        try:
+            events = list(invocation.stream())
+        finally:
+            keep_partial_parse(invocation.target_path, dbt_project())
     relations = {
         event.output_name: context.asset_key_for_output(event.output_name).path[-1]
         for event in events

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -15,10 +19,58 @@ from pipelines import settings
 # runs with the virtualenv's bin folder off PATH).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def dbt_cli_resource(project: DbtProject) -> DbtCliResource:
     return DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+
+
+@contextmanager
+def dbt_environment() -> Iterator[None]:
+    """dbt (a subprocess) reads the same DuckDB file, with the same memory cap, as Dagster.
+
+    Both are set explicitly, the same way for `dbt parse` and `dbt build`: dbt hashes the profile
+    (these values included) into its partial-parse state and reparses everything when it differs.
+    """
+    values = {
+        "DUCKDB_PATH": str(settings.duckdb_path()),
+        "PIPELINES_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit(),
+    }
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
+
+
+def base_target_path(project: DbtProject) -> Path:
+    """The target folder dagster-dbt seeds each invocation's own folder from (DBT_TARGET_PATH,
+    else the project's), where the partial-parse state has to be for the next run to use it."""
+    path = Path(os.environ.get("DBT_TARGET_PATH") or project.target_path)
+    return path if path.is_absolute() else Path(project.project_dir) / path
+
+
+def keep_partial_parse(invocation_target: Path, project: DbtProject) -> None:
+    """Copy an invocation's partial-parse state back to the base target folder.
+
+    dagster-dbt runs every invocation in a fresh folder and copies the base folder's state into it,
+    but dbt writes the updated state only to the fresh folder; without copying it back, every run
+    starts from the state of the last `dbt parse`, made with whichever profile that process had.
+    """
+    source = Path(invocation_target) / PARTIAL_PARSE_FILE
+    if not source.is_file():
+        return
+    base = base_target_path(project)
+    base.mkdir(parents=True, exist_ok=True)
+    staged = base / f".{PARTIAL_PARSE_FILE}.{os.getpid()}"
+    shutil.copyfile(source, staged)
+    staged.replace(base / PARTIAL_PARSE_FILE)  # atomic: a concurrent run reads old or new
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -42,5 +94,8 @@ def dbt_project() -> DbtProject:
         project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
     )
     if using_dagster_dev() or manifest_is_stale(project):
-        dbt_cli_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+        with dbt_environment():
+            dbt_cli_resource(project).cli(
+                ["parse", "--quiet"], target_path=project.target_path
+            ).wait()
     return project

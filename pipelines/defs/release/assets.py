@@ -32,7 +32,10 @@ def dataset_release(
     release_target: ReleaseTargetResource,
 ) -> dg.MaterializeResult:
     target = release_target.target()
-    with duckdb.connect(warehouse.database, read_only=True) as conn:
+    # The resource's settings too (memory limit): the export's sorts spill instead of growing.
+    with duckdb.connect(
+        warehouse.database, read_only=True, config=dict(warehouse.connection_config)
+    ) as conn:
         result = publish_release(conn, target)
     plan = result.plan
     context.log.info(result.summary())
