@@ -23,7 +23,9 @@ For each size (conversations), in a fresh working folder `<out>/n<size>/`:
 
 3. after the largest size, the **incremental** run: a second drop of the same seed adding 1% new
    conversations (new users, judged by the same annotators on the same prompts), then the same
-   stages again (ingest, validate and scrub that drop; model, validate and release everything).
+   stages again (ingest, validate and scrub that drop; model, validate and release everything),
+   all in one process as `pipelines run` and the sensor's runs process a new drop
+   (`--increment-per-stage` gives it one process per stage, like the full run).
 
 Per stage it records the process's wall time, the Dagster run's step time (from the run's step
 statistics in the instance storage), CPU time, rows, rows/s, the peak RSS of the largest process of
