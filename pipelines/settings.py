@@ -54,11 +54,11 @@ def duckdb_path() -> Path:
     return _path("DUCKDB_PATH", DATA_DIR / "warehouse.duckdb")
 
 
-DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 def duckdb_memory_limit() -> str:
-    """DuckDB's memory cap (e.g. "512MB", "4GB"): past it DuckDB spills to `<warehouse>.tmp/`.
+    """DuckDB's memory cap (e.g. "1GB", "4GB"): past it DuckDB spills to `<warehouse>.tmp/`.
 
     DuckDB's own default is 80% of the machine's memory: its cache would grow with the corpus and
     crowd out the scrubber's workers. With a cap, every stage's memory stays flat as the corpus
