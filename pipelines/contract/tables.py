@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, get_args
 
+import duckdb
 from pydantic import BaseModel
 
 from pipelines.contract import models as m
@@ -43,6 +44,24 @@ class Table:
     @property
     def all_columns(self) -> list[str]:
         return [*self.columns, *LINEAGE_COLUMNS]
+
+    def replace_drop(
+        self, conn: duckdb.DuckDBPyConnection, schema: str, staging: str, drop_id: str
+    ) -> None:
+        """Replace a drop's rows in `schema` by the rows staged for it in `staging`.
+
+        The drop's earlier rows go, and so do other drops' rows whose key the drop delivers again:
+        the later delivery wins, and keys stay unique without a primary-key index. The caller
+        holds the transaction.
+        """
+        target, staged = f"{schema}.{self.name}", f"{staging}.{self.name}"
+        conn.execute(f"delete from {target} where _drop_id = ?", [drop_id])
+        # Its own statement: joined alone, DuckDB hashes the smaller side (the target or the
+        # drop), where an `or` with the delete above would make it hash every key of the drop.
+        same_key = " and ".join(f"old.{k} = new.{k}" for k in self.key)
+        conn.execute(f"delete from {target} old using {staged} new where {same_key}")
+        columns = ", ".join(self.all_columns)
+        conn.execute(f"insert into {target} ({columns}) select {columns} from {staged}")
 
 
 @dataclass(frozen=True)

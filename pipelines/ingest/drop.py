@@ -398,16 +398,8 @@ def _sha256(path: Path) -> str:
 def _replace_drop(conn: duckdb.DuckDBPyConnection, drop_id: str) -> None:
     """Replace the drop's rows in `raw`, and any other drop's rows whose key the drop delivers."""
     staging = _staging(drop_id)
-    for name, table in TABLES.items():
-        conn.execute(f"delete from {RAW_SCHEMA}.{name} where _drop_id = ?", [drop_id])
-        # Its own statement: joined alone, DuckDB hashes the smaller side (raw or the drop), where
-        # an `or` with the delete above would make it hash every key of the drop.
-        matches = " and ".join(f"{RAW_SCHEMA}.{name}.{k} = s.{k}" for k in table.key)
-        conn.execute(f"delete from {RAW_SCHEMA}.{name} using {staging}.{name} s where {matches}")
-        columns = ", ".join(table.all_columns)
-        conn.execute(
-            f"insert into {RAW_SCHEMA}.{name} ({columns}) select {columns} from {staging}.{name}"
-        )
+    for table in TABLES.values():
+        table.replace_drop(conn, RAW_SCHEMA, staging, drop_id)
     conn.execute(f"delete from {RAW_SCHEMA}.quarantine where _drop_id = ?", [drop_id])
     conn.execute(f"delete from {RAW_SCHEMA}.ingested_files where _drop_id = ?", [drop_id])
     conn.execute(f"insert into {RAW_SCHEMA}.quarantine select * from {staging}.quarantine")

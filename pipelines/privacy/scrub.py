@@ -467,13 +467,7 @@ class DropScrubber:
         self.conn.execute("begin transaction")
         try:
             for table in TABLES.values():
-                target, staged = f"{SCHEMA}.{table.name}", f"{STAGING}.{table.name}"
-                same_key = " and ".join(f"old.{c} = new.{c}" for c in table.key)
-                columns = ", ".join(table.all_columns)
-                self.conn.execute(f"delete from {target} where _drop_id = ?", [drop_id])
-                self.conn.execute(f"delete from {target} old using {staged} new where {same_key}")
-                self.conn.execute(
-                    f"insert into {target} ({columns}) select {columns} from {staged}")
+                table.replace_drop(self.conn, SCHEMA, STAGING, drop_id)
             self.conn.execute("delete from private.pii_audit where _drop_id = ?", [drop_id])
             audit_rows = [(drop_id, *k, n) for k, n in sorted(self.report.findings.items())]
             if audit_rows:
