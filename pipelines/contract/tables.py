@@ -12,11 +12,13 @@ repeated within a drop and deletes the row of an earlier drop whose key a new dr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, get_args
 
 import duckdb
+import pyarrow as pa
 from pydantic import BaseModel
 
 from pipelines.contract import models as m
@@ -62,6 +64,16 @@ class Table:
         conn.execute(f"delete from {target} old using {staged} new where {same_key}")
         columns = ", ".join(self.all_columns)
         conn.execute(f"insert into {target} ({columns}) select {columns} from {staged}")
+
+
+@contextmanager
+def registered(conn: duckdb.DuckDBPyConnection, name: str, frame: pa.Table) -> Iterator[None]:
+    """An Arrow table that SQL reads as `name` during the block, unregistered however it ends."""
+    conn.register(name, frame)
+    try:
+        yield
+    finally:
+        conn.unregister(name)
 
 
 @dataclass(frozen=True)

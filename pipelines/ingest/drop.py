@@ -38,6 +38,7 @@ from pipelines.contract.tables import (
     REFERENCES,
     TABLES,
     RawFile,
+    registered,
 )
 
 log = logging.getLogger(__name__)
@@ -203,11 +204,10 @@ class _Landing:
 
     def _insert(self, name: str, batch: pa.Table) -> None:
         columns = ", ".join(batch.column_names)
-        self.conn.register("landing_batch", batch)
-        self.conn.execute(
-            f"insert into {self.staging}.{name} ({columns}) select {columns} from landing_batch"
-        )
-        self.conn.unregister("landing_batch")
+        with registered(self.conn, "landing_batch", batch):
+            self.conn.execute(
+                f"insert into {self.staging}.{name} ({columns}) select {columns} from landing_batch"
+            )
 
 
 def _jsonify(rows: list[dict[str, Any]], json_columns: list[str]) -> None:

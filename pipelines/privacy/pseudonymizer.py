@@ -21,6 +21,7 @@ import pyarrow as pa
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
+from pipelines.contract.tables import registered
 from pipelines.privacy.engine import Finding
 
 PSEUDONYMS_DDL = """
@@ -115,14 +116,11 @@ class Pseudonymizer:
         wanted = {self.scope_key(s) for s in scopes} - self.loaded_scopes
         if not wanted:
             return
-        conn.register("wanted_scopes", pa.table({"scope_key": sorted(wanted)}))
-        try:
+        with registered(conn, "wanted_scopes", pa.table({"scope_key": sorted(wanted)})):
             rows = conn.execute(
                 "select p.scope_key, entity_type, value_key, number from private.pseudonyms p "
                 "semi join wanted_scopes w on p.scope_key = w.scope_key"
             ).fetchall()
-        finally:
-            conn.unregister("wanted_scopes")
         for scope_key, entity_type, value_key, number in rows:
             self.numbers[(scope_key, entity_type, value_key)] = number
             self.highest[(scope_key, entity_type)] = max(
@@ -166,12 +164,9 @@ class Pseudonymizer:
             frame = pa.table({c: [row[i] for row in self.pending] for i, c in enumerate(columns)},
                              schema=pa.schema([*(pa.field(c, pa.string()) for c in columns[:3]),
                                                pa.field("number", pa.int32())]))
-            conn.register("new_pseudonyms", frame)
-            try:
+            with registered(conn, "new_pseudonyms", frame):
                 conn.execute("insert into private.pseudonyms select * from new_pseudonyms "
                              "on conflict do nothing")
-            finally:
-                conn.unregister("new_pseudonyms")
         saved = len(self.pending)
         self.pending = []
         return saved

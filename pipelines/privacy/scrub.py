@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines.contract.tables import TABLES, Table
+from pipelines.contract.tables import TABLES, Table, registered
 from pipelines.privacy.audit import Leak, scan_manifest, scan_tables
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import DetectorPool, Finding, Route, is_english
@@ -285,14 +285,11 @@ class DropScrubber:
         found: dict[str, list[Finding]] = {}
         if not keys:
             return found
-        self.conn.register("wanted_keys", pa.table({"text_key": keys}))
-        try:
+        with registered(self.conn, "wanted_keys", pa.table({"text_key": keys})):
             rows = self.conn.execute(
                 "select c.text_key, c.findings from private.scrub_cache c "
                 "semi join wanted_keys w on c.text_key = w.text_key"
             ).fetchall()
-        finally:
-            self.conn.unregister("wanted_keys")
         for text_key, findings in rows:
             found[text_key] = [Finding(*f) for f in json.loads(findings)]
         return found
@@ -306,14 +303,11 @@ class DropScrubber:
                 for found in new.values()
             ],
         })
-        self.conn.register("new_cache_entries", frame)
-        try:
+        with registered(self.conn, "new_cache_entries", frame):
             self.conn.execute(
                 "insert into private.scrub_cache select text_key, findings::JSON "
                 "from new_cache_entries on conflict do nothing"
             )
-        finally:
-            self.conn.unregister("new_cache_entries")
 
     def _gather_names(self, scope: str, text: str, findings: list[Finding]) -> None:
         """The names found in each scope, so a mention the NER missed is replaced too."""
@@ -453,14 +447,11 @@ class DropScrubber:
         if table.name not in self.report.previews and table.text_columns:
             self.report.previews[table.name] = (
                 frame.slice(0, 3).select([*table.key, *table.text_columns]).to_pylist())
-        self.conn.register("scrubbed_batch", frame)
-        try:
+        with registered(self.conn, "scrubbed_batch", frame):
             self.conn.execute(
                 f"insert into {STAGING}.{table.name} ({', '.join(table.all_columns)}) "
                 f"select {', '.join(table.all_columns)} from scrubbed_batch"
             )
-        finally:
-            self.conn.unregister("scrubbed_batch")
 
     def _swap_in(self, drop_id: str) -> None:
         """One transaction: the staged drop replaces its earlier rows and any re-delivered key."""
