@@ -74,9 +74,18 @@ class LocalGitTarget:
             **extra,
         }
 
+    def _argv(self, *args: str) -> list[str]:
+        return ["git", f"--git-dir={self.path / '.git'}", *args]
+
+    def _failed(self, command: str, returncode: int, stderr: bytes) -> GitError:
+        return GitError(
+            f"git {command} failed in {self.path} (exit {returncode}): "
+            f"{stderr.decode(errors='replace').strip()}"
+        )
+
     def git(self, *args: str, stdin: bytes | None = None, **env: str) -> bytes:
         result = subprocess.run(
-            ["git", f"--git-dir={self.path / '.git'}", *args],
+            self._argv(*args),
             input=stdin,
             capture_output=True,
             env=self._env(**env),
@@ -84,10 +93,7 @@ class LocalGitTarget:
             check=False,
         )
         if result.returncode != 0:
-            raise GitError(
-                f"git {args[0]} failed in {self.path} (exit {result.returncode}): "
-                f"{result.stderr.decode(errors='replace').strip()}"
-            )
+            raise self._failed(args[0], result.returncode, result.stderr)
         return result.stdout
 
     def ensure(self) -> None:
@@ -120,13 +126,7 @@ class LocalGitTarget:
         with (
             tempfile.TemporaryFile() as errors,
             subprocess.Popen(
-                [
-                    "git",
-                    f"--git-dir={self.path / '.git'}",
-                    "archive",
-                    "--format=tar",
-                    versioning.tag(version),
-                ],
+                self._argv("archive", "--format=tar", versioning.tag(version)),
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 env=self._env(),
@@ -144,10 +144,7 @@ class LocalGitTarget:
                 archive.stdout.close()
             if archive.wait() != 0:
                 errors.seek(0)
-                raise GitError(
-                    f"git archive failed in {self.path} (exit {archive.returncode}): "
-                    f"{errors.read().decode(errors='replace').strip()}"
-                )
+                raise self._failed("archive", archive.returncode, errors.read())
 
     def _head(self) -> str | None:
         try:
