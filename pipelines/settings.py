@@ -61,9 +61,10 @@ def duckdb_memory_limit() -> str:
     """DuckDB's memory cap (e.g. "1GB", "4GB"): past it DuckDB spills to `<warehouse>.tmp/`.
 
     DuckDB's own default is 80% of the machine's memory: its cache would grow with the corpus and
-    crowd out the scrubber's workers. With a cap, every stage's memory stays flat as the corpus
-    grows (docs/benchmarks.md); raise it on a larger machine for speed. dbt reads the same
-    variable (profiles.yml).
+    crowd out the scrubber's workers. With a cap, a stage's memory is bounded by its own footprint
+    plus the cap however large the corpus (docs/benchmarks.md); a query that needs more than the
+    cap fails, so raise it for larger corpora or for speed. dbt reads the same variable
+    (profiles.yml).
     """
     return os.environ.get("PIPELINES_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
 

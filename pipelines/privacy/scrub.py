@@ -371,6 +371,7 @@ class DropScrubber:
             for i, column, text, key in batch.texts:
                 scrubbed[(i, column)].append(
                     self._scrub_text(table, column, batch, i, text, key, findings))
+            kinds = batch.values.get("kind") or [None] * batch.arrow.num_rows
             columns: dict[str, list[Any]] = {}
             for column in table.text_columns:
                 columns[column] = [
@@ -380,7 +381,6 @@ class DropScrubber:
                     for i, value in enumerate(batch.values[column])
                 ]
             for column in table.identifier_columns:
-                kinds = batch.values.get("kind") or [None] * batch.arrow.num_rows
                 columns[column] = [
                     self._scrub_identifier(column, value, kind)
                     for value, kind in zip(batch.arrow.column(column).to_pylist(), kinds,
