@@ -19,7 +19,7 @@ import pyarrow as pa
 import pytest
 
 from pipelines import settings
-from pipelines.contract.tables import RAW_FILES, TABLES
+from pipelines.contract.tables import RAW_FILES, TABLES, registered
 from pipelines.sample.generator import SampleConfig, generate
 from tests.models import model_fixtures
 
@@ -42,7 +42,9 @@ def load_records(
     records: Mapping[str, Iterable[dict[str, Any] | str]],
     drop_id: str = "fixture",
 ) -> None:
-    """Validate records (dicts or JSON lines) per export stem and append them to `scrubbed`."""
+    """Validate records (dicts or JSON lines) per export stem and write them to `scrubbed` as the
+    privacy stage does: the drop's rows replace its earlier ones and any row with a key it delivers
+    again."""
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for stem, items in records.items():
         raw_file = RAW_FILES[stem]
@@ -56,15 +58,19 @@ def load_records(
                 rows[table].append(
                     {**row, "_drop_id": drop_id, "_file": f"{stem}.jsonl", "_line": line}
                 )
+    staging = "fixture_staging"
+    conn.execute(f"create schema {staging}")
     for table, table_rows in rows.items():
         columns = TABLES[table].all_columns
         batch = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in table_rows])
-        conn.register("batch", batch)
-        conn.execute(
-            f"insert into scrubbed.{table} ({', '.join(columns)}) "
-            f"select {', '.join(columns)} from batch"
-        )
-        conn.unregister("batch")
+        conn.execute(TABLES[table].ddl(staging))
+        with registered(conn, "batch", batch):
+            conn.execute(
+                f"insert into {staging}.{table} ({', '.join(columns)}) "
+                f"select {', '.join(columns)} from batch"
+            )
+        TABLES[table].replace_drop(conn, "scrubbed", staging, drop_id)
+    conn.execute(f"drop schema {staging} cascade")
 
 
 def build_scrubbed_warehouse(path: Path, records: Mapping[str, Iterable[Any]]) -> Path:

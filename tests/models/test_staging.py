@@ -1,5 +1,5 @@
-"""Staging keeps one row per key: a record delivered again in a later drop replaces the earlier one,
-and a record delivered once is kept as it is."""
+"""Staging shows one row per key: a record delivered again in a later drop replaces the earlier one
+(in `scrubbed`, which the staging views read), and a record delivered once is kept as it is."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 -- Per attribute: every human label and the majority label. A tie for the most votes gives no
 -- consensus (consensus_label null, consensus_tied true); nothing is broken at random.
+{{ config(
+    materialized='bucketed_table', bucket_input='int_stage1_judgments', bucket_key=['attribute_id']
+) }}
 with
-human as ( select * from {{ ref('int_stage1_judgments') }} where annotator_kind = 'human' ),
+human as ( select * from {{ bucket_of('int_stage1_judgments') }} where annotator_kind = 'human' ),
 counts as (
     select
         attribute_id,

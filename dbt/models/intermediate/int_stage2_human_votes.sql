@@ -1,8 +1,13 @@
 -- Per (attribute, prompt) item: the human votes and their majority. An even split (possible when
 -- an item has an even number of human votes) gives no consensus: consensus_relevant is null and
 -- consensus_tied is true; such items are left out of precision / recall / F1.
+{{ config(
+    materialized='bucketed_table',
+    bucket_input='int_stage2_judgments',
+    bucket_key=['attribute_id', 'prompt_id'],
+) }}
 with
-human as ( select * from {{ ref('int_stage2_judgments') }} where annotator_kind = 'human' ),
+human as ( select * from {{ bucket_of('int_stage2_judgments') }} where annotator_kind = 'human' ),
 votes as (
     select
         attribute_id,

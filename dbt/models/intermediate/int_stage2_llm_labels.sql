@@ -1,6 +1,11 @@
 -- Per (attribute, prompt) item: the label of every LLM judge.
+{{ config(
+    materialized='bucketed_table',
+    bucket_input='int_stage2_judgments',
+    bucket_key=['attribute_id', 'prompt_id'],
+) }}
 with
-llm as ( select * from {{ ref('int_stage2_judgments') }} where annotator_kind = 'llm' )
+llm as ( select * from {{ bucket_of('int_stage2_judgments') }} where annotator_kind = 'llm' )
 select
     attribute_id,
     prompt_id,

@@ -1,7 +1,8 @@
 -- Per stage-3 item: every human and LLM rating and the human mean. Lists are sorted by their first
 -- field, the judge (one rating each): list_sort is cheaper than an ordered aggregate.
+{{ config(materialized='bucketed_table', bucket_input='int_stage3_ratings', bucket_key=['item_id']) }}
 with
-ratings as ( select * from {{ ref('int_stage3_ratings') }} )
+ratings as ( select * from {{ bucket_of('int_stage3_ratings') }} )
 select
     item_id,
     list_sort(list({'annotator_id': annotator_id, 'rating': rating})

@@ -1,3 +1,4 @@
+{{ config(materialized='bucketed_table', bucket_input='stg_turns', bucket_key=['conversation_id']) }}
 with
 users as ( select user_id from {{ ref('int_user_histories') }} where in_study ),
 conversations as ( select * from {{ ref('stg_conversations') }} ),
@@ -7,7 +8,7 @@ turns as (
         -- Sorted by the first field, the turn index (unique in a conversation): list_sort is
         -- cheaper than an ordered aggregate.
         list_sort(list({'turn_index': turn_index, 'role': role, 'content': content})) as turns
-    from {{ ref('stg_turns') }}
+    from {{ bucket_of('stg_turns') }}
     group by conversation_id
 )
 select

@@ -1,5 +1,5 @@
 with
-source as ( {{ latest_per_key(source('scrubbed', 'annotators'), ['annotator_id']) }} ),
+source as ( select * from {{ source('scrubbed', 'annotators') }} ),
 renamed as (
     select
         annotator_id,

@@ -1,5 +1,5 @@
 with
-source as ( {{ latest_per_key(source('scrubbed', 'attributes'), ['attribute_id']) }} ),
+source as ( select * from {{ source('scrubbed', 'attributes') }} ),
 renamed as (
     select
         attribute_id,

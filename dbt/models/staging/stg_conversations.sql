@@ -1,5 +1,5 @@
 with
-source as ( {{ latest_per_key(source('scrubbed', 'conversations'), ['conversation_id']) }} ),
+source as ( select * from {{ source('scrubbed', 'conversations') }} ),
 renamed as (
     select
         conversation_id,

@@ -1,9 +1,5 @@
 with
-source as (
-    {{ latest_per_key(
-        source('scrubbed', 'expected_behaviors'), ['attribute_id', 'prompt_id', 'generator_model']
-    ) }}
-),
+source as ( select * from {{ source('scrubbed', 'expected_behaviors') }} ),
 renamed as (
     select
         user_id,

@@ -1,5 +1,5 @@
 with
-source as ( {{ latest_per_key(source('scrubbed', 'prompts'), ['prompt_id']) }} ),
+source as ( select * from {{ source('scrubbed', 'prompts') }} ),
 renamed as (
     select
         prompt_id,

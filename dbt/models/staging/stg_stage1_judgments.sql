@@ -1,7 +1,5 @@
 with
-source as (
-    {{ latest_per_key(source('scrubbed', 'stage1_judgments'), ['annotator_id', 'attribute_id']) }}
-),
+source as ( select * from {{ source('scrubbed', 'stage1_judgments') }} ),
 renamed as (
     select
         annotator_id,

@@ -1,7 +1,5 @@
 with
-source as (
-    {{ latest_per_key(source('scrubbed', 'stage1_reviews'), ['annotator_id', 'user_id']) }}
-),
+source as ( select * from {{ source('scrubbed', 'stage1_reviews') }} ),
 renamed as (
     select
         annotator_id,

@@ -1,9 +1,5 @@
 with
-source as (
-    {{ latest_per_key(
-        source('scrubbed', 'stage2_judgments'), ['annotator_id', 'attribute_id', 'prompt_id']
-    ) }}
-),
+source as ( select * from {{ source('scrubbed', 'stage2_judgments') }} ),
 renamed as (
     select
         annotator_id,

@@ -1,5 +1,5 @@
 with
-source as ( {{ latest_per_key(source('scrubbed', 'stage3_items'), ['item_id']) }} ),
+source as ( select * from {{ source('scrubbed', 'stage3_items') }} ),
 renamed as (
     select
         item_id,

@@ -1,5 +1,5 @@
 with
-source as ( {{ latest_per_key(source('scrubbed', 'stage3_ratings'), ['annotator_id', 'item_id']) }} ),
+source as ( select * from {{ source('scrubbed', 'stage3_ratings') }} ),
 renamed as (
     select
         annotator_id,

@@ -1,7 +1,5 @@
 with
-source as (
-    {{ latest_per_key(source('scrubbed', 'turns'), ['conversation_id', 'turn_index']) }}
-),
+source as ( select * from {{ source('scrubbed', 'turns') }} ),
 renamed as (
     select
         conversation_id,
