@@ -317,6 +317,11 @@ def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
         started = time.perf_counter()
         if not payloads[-1]["success"]:
             break
+    # As `pipelines run` does once after its runs: the Data Docs index, outside any step.
+    from pipelines.quality import refresh_data_docs_index
+
+    refresh_data_docs_index()
+    payloads[-1]["data_docs_index_seconds"] = round(time.perf_counter() - started, 3)
     result_path.write_text(json.dumps(payloads, indent=2, default=str) + "\n")
     return 0 if all(p["success"] for p in payloads) else 1
 
@@ -497,10 +502,13 @@ def _loadavg() -> float:
 # -- the benchmark -------------------------------------------------------------------------------
 
 
-def stage_env(workdir: Path) -> dict[str, str]:
-    """tests/end_to_end/conftest.py `pipeline_env`, plus the drops folder and a fixed hash key."""
+def stage_env(workdir: Path, memory_limit: str | None = None) -> dict[str, str]:
+    """tests/end_to_end/conftest.py `pipeline_env`, plus the drops folder, a fixed hash key and,
+    when given, DuckDB's memory cap (else the pipeline's default)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPELINES_", "DUCKDB_"))}
     env.pop("HF_TOKEN", None)
+    if memory_limit:
+        env["PIPELINES_DUCKDB_MEMORY_LIMIT"] = memory_limit
     env.update(
         PIPELINES_DATA_DIR=str(workdir / "data"),
         DUCKDB_PATH=str(workdir / "data" / "warehouse.duckdb"),
@@ -630,6 +638,7 @@ class Benchmark:
             "versions": self._versions(),
             "settings": {
                 "seed": "the generator's default" if args.seed is None else args.seed,
+                "duckdb_memory_limit": args.memory_limit or "the pipeline's default",
                 "scrub_workers": args.workers,
                 "increment_share": args.increment_share,
             },
@@ -689,7 +698,7 @@ class Benchmark:
         measured = measure(
             command,
             cwd=ROOT,
-            env=stage_env(workdir),
+            env=stage_env(workdir, self.args.memory_limit),
             log=workdir / "logs" / f"{drop_id}-generate.log",
         )
         if measured["exit_code"] != 0:
@@ -736,7 +745,9 @@ class Benchmark:
             str(result_path),
         ]
         log = workdir / "logs" / f"{drop_id}-{name}.log"
-        measured = measure(command, cwd=workdir, env=stage_env(workdir), log=log)
+        measured = measure(
+            command, cwd=workdir, env=stage_env(workdir, self.args.memory_limit), log=log
+        )
         details = json.loads(result_path.read_text()) if result_path.exists() else []
         counts = _helper("count-rows", str(workdir))
         rows = []
@@ -1020,6 +1031,11 @@ def main(argv: list[str] | None = None) -> int:
         default=0.01,
         help="new conversations of the incremental drop, as a share of the "
         f"largest size (at least {MIN_INCREMENT}; default 0.01)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        help="DuckDB's memory cap for every stage, e.g. 1GB (default: the pipeline's, "
+        "PIPELINES_DUCKDB_MEMORY_LIMIT's default)",
     )
     parser.add_argument("--no-increment", action="store_true", help="skip the incremental run")
     parser.add_argument(

@@ -63,7 +63,17 @@ def fail_orphaned_runs(instance) -> list[str]:
 
 
 def run(drops: list[Path]) -> int:
-    """Process each drop (ingest, scrub), then rebuild models, checks and the release."""
+    """Process each drop (ingest, scrub), then rebuild models, checks and the release; refresh the
+    Data Docs index once at the end, whatever the outcome."""
+    from pipelines.quality import refresh_data_docs_index
+
+    try:
+        return _run_jobs(drops)
+    finally:
+        refresh_data_docs_index()
+
+
+def _run_jobs(drops: list[Path]) -> int:
     import duckdb
 
     from pipelines.definitions import defs

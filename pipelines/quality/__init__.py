@@ -5,7 +5,12 @@
 
 from pipelines.quality.outcome import ExpectationOutcome, SuiteOutcome, ValidationFailed
 from pipelines.quality.published import validate_published
-from pipelines.quality.runner import DuckDBSource, validate
+from pipelines.quality.runner import (
+    DuckDBSource,
+    data_docs_index_is_stale,
+    refresh_data_docs_index,
+    validate,
+)
 from pipelines.quality.suites import Suite, SuiteError, load_suite, load_suites
 
 __all__ = [
@@ -15,8 +20,10 @@ __all__ = [
     "SuiteError",
     "SuiteOutcome",
     "ValidationFailed",
+    "data_docs_index_is_stale",
     "load_suite",
     "load_suites",
+    "refresh_data_docs_index",
     "validate",
     "validate_published",
 ]

@@ -42,6 +42,11 @@ from pipelines.quality.suites import Suite, expectation_columns
 SITE = "local_site"
 # Enough offending rows to name a few in a report; the full count is always given.
 KEPT_UNEXPECTED = 20
+INDEX_PAGE = "index.html"
+# The index lists the newest validations only (a few runs' worth): building it reads each one.
+INDEX_RESULTS = 100
+# Names no stored validation result: passed as the resources to render, it renders no page.
+_NO_PAGE = ExpectationSuiteIdentifier(name="no-page")
 _VALUE_FIELDS = ("partial_unexpected_list", "partial_unexpected_counts", "unexpected_list")
 _INDEX_FIELDS = ("partial_unexpected_index_list", "unexpected_index_list")
 
@@ -124,7 +129,10 @@ def _context(docs_dir: Path | None) -> Any:
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(docs_dir),
                 },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "validation_results_limit": INDEX_RESULTS,
+                },
             }
         }
     return gx.get_context(mode="ephemeral", project_config=config)
@@ -169,18 +177,39 @@ def _sanitize(suite: Suite, validation: Any) -> None:
             info["exception_traceback"] = ""
 
 
-def _write_docs(context: Any, suite: Suite, validation: Any, batch: str) -> tuple[Path, Path]:
+def _write_docs(docs_dir: Path, suite: Suite, validation: Any, batch: str) -> tuple[Path, Path]:
+    """Store the result and render its own page; the index is left to refresh_data_docs_index."""
     run_time = datetime.now(UTC)
     identifier = ValidationResultIdentifier(
         expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
         run_id=RunIdentifier(run_name=run_time.strftime("%Y%m%dT%H%M%S.%fZ"), run_time=run_time),
         batch_identifier=batch,
     )
+    context = _context(docs_dir)
     context.validation_results_store.set(identifier, validation)
-    context.build_data_docs(site_names=[SITE], resource_identifiers=[identifier])
-    site = Path(context.get_docs_sites_urls(site_name=SITE)[0]["site_url"].removeprefix("file://"))
+    context.build_data_docs(
+        site_names=[SITE], resource_identifiers=[identifier], build_index=False
+    )
     (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE)
-    return Path(page["site_url"].removeprefix("file://")), site
+    return Path(page["site_url"].removeprefix("file://")), docs_dir / INDEX_PAGE
+
+
+def data_docs_index_is_stale(docs_dir: Path | None = None) -> bool:
+    """A validation result is newer than the index (or there is no index yet)."""
+    docs = docs_dir or settings.data_docs_dir()
+    results = [p.stat().st_mtime for p in (docs / "results").rglob("*.json")]
+    index = docs / INDEX_PAGE
+    return bool(results) and (not index.is_file() or max(results) > index.stat().st_mtime)
+
+
+def refresh_data_docs_index(docs_dir: Path | None = None) -> Path | None:
+    """Rebuild the Data Docs index over the newest INDEX_RESULTS validations; its path, or None
+    when nothing was ever validated. Called once per run (the CLI, the Data Docs sensor)."""
+    docs = docs_dir or settings.data_docs_dir()
+    if not (docs / "results").is_dir():
+        return None
+    _context(docs).build_data_docs(site_names=[SITE], resource_identifiers=[_NO_PAGE])
+    return docs / INDEX_PAGE
 
 
 def validate(
@@ -235,7 +264,7 @@ def validate(
     page = index = None
     if docs is not None:
         page, index = _write_docs(
-            _context(docs), suite, validation, f"partition-{partition}" if partition else "all"
+            docs, suite, validation, f"partition-{partition}" if partition else "all"
         )
     results: list[ExpectationOutcome] = [outcome_of(r, suite) for r in validation.results]
     return SuiteOutcome(

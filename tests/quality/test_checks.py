@@ -14,6 +14,7 @@ from pipelines.defs.ingest.assets import RAW_TABLE_KEYS, raw_tables
 from pipelines.defs.partitions import drop_partitions
 from pipelines.defs.quality import defs as quality_defs
 from pipelines.defs.quality.checks import CHECK_NAME, suite_checks
+from pipelines.defs.quality.sensors import data_docs_index_sensor
 from pipelines.quality import load_suites
 
 SUITES = load_suites()
@@ -101,3 +102,19 @@ def test_a_good_drop_flows_downstream(
     assert all(e.passed for e in result.get_asset_check_evaluations())
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert dg.AssetKey(["downstream_of_stage2"]) in materialized
+
+
+def test_the_data_docs_sensor_rebuilds_the_index_once_after_a_run(
+    tmp_path, warehouse: DuckDBResource, instance: dg.DagsterInstance
+):
+    _run(_drop(tmp_path, relevant=None), warehouse, instance)
+    index = settings.data_docs_dir() / "index.html"
+    assert not index.exists(), "the checks render their own pages, not the index"
+
+    first = data_docs_index_sensor(dg.build_sensor_context(instance=instance))
+
+    assert "rebuilt" in first.skip_message
+    listed = index.read_text()
+    assert all(f"raw.{name}" in listed for name in ("prompts", "stage2_judgments"))
+    again = data_docs_index_sensor(dg.build_sensor_context(instance=instance))
+    assert "up to date" in again.skip_message

@@ -13,8 +13,10 @@ from pipelines.quality import (
     DuckDBSource,
     SuiteError,
     ValidationFailed,
+    data_docs_index_is_stale,
     load_suite,
     load_suites,
+    refresh_data_docs_index,
     validate,
     validate_published,
 )
@@ -160,7 +162,28 @@ def test_suite_passes_on_the_sample(name, sample_build: SampleBuild, tmp_path):
         docs_dir=tmp_path / "docs",
     )
     assert outcome.success, outcome.message()
-    assert outcome.data_docs.is_file() and outcome.data_docs_index.is_file()
+    assert outcome.data_docs.is_file()
+
+
+def test_the_data_docs_index_is_rebuilt_once_and_lists_each_validation(
+    sample_build: SampleBuild, tmp_path
+):
+    docs = tmp_path / "docs"
+    assert refresh_data_docs_index(docs) is None, "nothing validated, no index"
+    pages = [
+        validate(SUITES[name], _source(sample_build.warehouse), partition=_partition(name),
+                 docs_dir=docs).data_docs
+        for name in ("raw.prompts", "main.users")
+    ]
+    assert not (docs / "index.html").exists(), "a validation renders its own page only"
+    assert data_docs_index_is_stale(docs)
+
+    index = refresh_data_docs_index(docs)
+
+    assert index == docs / "index.html" and not data_docs_index_is_stale(docs)
+    listed = index.read_text()
+    for page in pages:
+        assert page.is_file() and page.relative_to(docs).as_posix() in listed
 
 
 @pytest.mark.parametrize("name", WAREHOUSE_SUITES)
