@@ -55,6 +55,11 @@
                 insert into {{ intermediate_relation }} {{ compiled_code }}
             {%- endcall %}
         {% endif %}
+        {#- Commit each bucket: DuckDB holds a transaction's appends in memory until it commits,
+            so one transaction over every bucket would grow with the corpus. The rows are in the
+            intermediate table, which becomes the model only by the rename below; a failed run
+            leaves it behind, and the next run drops it first. -#}
+        {% do adapter.commit() %}
     {% endfor %}
     {% do run_query('reset variable bucket') %}
     {% do run_query('reset variable buckets') %}
