@@ -11,6 +11,7 @@ the same row hashes give the row diff with the previous release (`RowHashes`).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import tempfile
 from collections.abc import Iterator
@@ -204,6 +205,7 @@ class RowHashes:
             config={**settings.duckdb_config(), "temp_directory": self._spill.name}
         )
         self._tables: dict[tuple[Path, ...], str] = {}
+        self._names = (f"split_hashes_{n}" for n in itertools.count())
 
     def close(self) -> None:
         self._conn.close()
@@ -212,7 +214,7 @@ class RowHashes:
     def _table(self, files: list[Path]) -> str:
         key = tuple(files)
         if key not in self._tables:
-            name = f"split_hashes_{len(self._tables)}"
+            name = next(self._names)
             self._conn.execute(f"create temp table {name} as {row_hash_query(files)}")
             self._tables[key] = name
         return self._tables[key]
