@@ -221,16 +221,13 @@ def _install_timers(stage: str, timers: _Timers) -> None:
     elif stage == "release":
         import pipelines.release.build as build
         import pipelines.release.publish as publish
-        from pipelines.release.export import RowHashes
         from pipelines.release.targets import LocalGitTarget
 
         timers.wrap(LocalGitTarget, "fetch", "fetch the previous release")
         timers.wrap(publish, "plan_release", "plan: splits, export, hashes, diff, card")
         timers.wrap(build, "export_config", "  of which Parquet export")
-        timers.wrap(RowHashes, "content_sha256", "  of which content hashes")
-        timers.wrap(
-            RowHashes, "rows_added_removed", "  of which row diff with the previous release"
-        )
+        timers.wrap(build, "content_sha256", "  of which content hashes")
+        timers.wrap(build, "rows_added_removed", "  of which row diff with the previous release")
         timers.wrap(publish, "validate_published", "validate the published files (GE)")
         timers.wrap(LocalGitTarget, "publish", "publish: git commit and tag")
 

@@ -28,7 +28,12 @@ from pipelines.release.card import (
     undocumented_fields,
 )
 from pipelines.release.configs import CONFIGS, USER_COLUMN, ReleaseConfig
-from pipelines.release.export import SPLIT_RELATION, RowHashes, export_config
+from pipelines.release.export import (
+    SPLIT_RELATION,
+    content_sha256,
+    export_config,
+    rows_added_removed,
+)
 from pipelines.release.splits import SplitAssignment, assign_splits
 
 MANIFEST = "release.json"
@@ -144,11 +149,7 @@ def _audit(conn: duckdb.DuckDBPyConnection) -> Table:
 
 
 def _config_changes(
-    new: dict[str, Any],
-    old: dict[str, Any] | None,
-    staging: Path,
-    previous: Path | None,
-    hashes: RowHashes,
+    new: dict[str, Any], old: dict[str, Any] | None, staging: Path, previous: Path | None
 ) -> dict[str, versioning.ConfigChange]:
     """Per config: rows added and removed (by row content) and columns added, removed, retyped."""
     old_configs = (old or {}).get("configs", {})
@@ -161,7 +162,7 @@ def _config_changes(
         else:
             change = versioning.schema_change(before["columns"], config["columns"])
             old_files = [previous / f for s in before["splits"].values() for f in s["files"]]
-        new_splits = [[staging / f for f in s["files"]] for s in config["splits"].values()]
+        new_files = [staging / f for s in config["splits"].values() for f in s["files"]]
         unchanged = (
             before is not None
             and all(
@@ -170,10 +171,8 @@ def _config_changes(
             )
             and set(before["splits"]) == set(config["splits"])
         )
-        if unchanged:
-            hashes.forget(new_splits)
-        else:
-            change.added, change.removed = hashes.rows_added_removed(new_splits, old_files)
+        if not unchanged:
+            change.added, change.removed = rows_added_removed(new_files, old_files)
         changes[name] = change
     for name, before in old_configs.items():
         if name not in new:
@@ -242,7 +241,6 @@ def plan_release(
     splits = [s for s, share in options.ratios.items() if share > 0]
     configs: dict[str, dict[str, Any]] = {}
     card_configs = []
-    hashes = RowHashes()
     try:
         for config in options.configs:
             schema, written = export_config(conn, config, splits, staging)
@@ -256,9 +254,7 @@ def plan_release(
                         "num_bytes": files.num_bytes,
                         "download_size": sum((staging / f).stat().st_size for f in files.files),
                         "files": files.files,
-                        "sha256": hashes.content_sha256(
-                            [staging / f for f in files.files], schema
-                        ),
+                        "sha256": content_sha256([staging / f for f in files.files], schema),
                     }
                     for split, files in written.items()
                 },
@@ -267,11 +263,10 @@ def plan_release(
                 CardConfig(config.name, config.summary, schema, configs[config.name]["splits"])
             )
         audit = _audit(conn)
-        changes = _config_changes(configs, old, staging, previous, hashes)
     finally:
         conn.unregister(SPLIT_RELATION)
-        hashes.close()
 
+    changes = _config_changes(configs, old, staging, previous)
     change = versioning.change_kind(previous_version, changes)
     metadata = load_metadata(options.datacard_dir)
     descriptions = field_descriptions(options.marts_dir)

@@ -4,16 +4,13 @@ Files are written in a total row order (`order by all`) with fixed row groups an
 the same rows always give the same bytes and an unchanged config shows no diff in the dataset
 repo. Rows stream from DuckDB as Arrow record batches into the Parquet writer, so memory is bounded
 by a row group, not by the table. The content identity of a split is computed by DuckDB from the
-written files (a hash of each row's JSON, sorted), so it does not depend on the writer's version;
-the same row hashes give the row diff with the previous release (`RowHashes`).
+written files (a hash of each row's JSON, sorted), so it does not depend on the writer's version.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,64 +185,37 @@ def _uncompressed_bytes(path: Path) -> int:
 
 
 def row_hash_query(files: list[Path]) -> str:
-    if not files:
-        return "select null::varchar as h where false"
     paths = ", ".join(f"'{p.as_posix()}'" for p in files)
     return f"select md5(to_json(t)::varchar) as h from read_parquet([{paths}]) t"
 
 
-class RowHashes:
-    """The hash of every row of a release's splits, computed once per split: the split's content
-    identity and the row diff with the previous release both read them. The hashes live in an
-    in-memory DuckDB under the memory cap, spilling to a temporary folder of their own."""
-
-    def __init__(self) -> None:
-        self._spill = tempfile.TemporaryDirectory(prefix="row-hashes-")
-        self._conn = duckdb.connect(
-            config={**settings.duckdb_config(), "temp_directory": self._spill.name}
-        )
-        self._tables: dict[tuple[Path, ...], str] = {}
-        self._names = (f"split_hashes_{n}" for n in itertools.count())
-
-    def close(self) -> None:
-        self._conn.close()
-        self._spill.cleanup()
-
-    def _table(self, files: list[Path]) -> str:
-        key = tuple(files)
-        if key not in self._tables:
-            name = next(self._names)
-            self._conn.execute(f"create temp table {name} as {row_hash_query(files)}")
-            self._tables[key] = name
-        return self._tables[key]
-
-    def content_sha256(self, files: list[Path], schema: pa.Schema) -> str:
-        """Identity of a split's logical content: its schema and the sorted hashes of its rows."""
-        (digest,) = self._conn.execute(
-            f"select coalesce(sha256(string_agg(h, ',' order by h)), '') from {self._table(files)}"
+def content_sha256(files: list[Path], schema: pa.Schema) -> str:
+    """Identity of a split's logical content: its schema and the sorted hashes of its rows."""
+    with duckdb.connect(config=settings.duckdb_config()) as conn:
+        (digest,) = conn.execute(
+            f"select coalesce(sha256(string_agg(h, ',' order by h)), '') "
+            f"from ({row_hash_query(files)})"
         ).fetchone()
-        return hashlib.sha256(f"{schema}\n{digest}".encode()).hexdigest()
+    return hashlib.sha256(f"{schema}\n{digest}".encode()).hexdigest()
 
-    def rows_added_removed(
-        self, new_splits: list[list[Path]], old_files: list[Path]
-    ) -> tuple[int, int]:
-        """Rows in a config's new splits and not in its old files, and the reverse (a changed row
-        is in both); the new splits' hashes are dropped afterwards."""
-        new = " union all ".join(f"select h from {self._table(f)}" for f in new_splits)
-        added, removed = self._conn.execute(
+
+def _hashes(files: list[Path]) -> str:
+    if not files:
+        return "select null::varchar as h where false"
+    return row_hash_query(files)
+
+
+def rows_added_removed(new_files: list[Path], old_files: list[Path]) -> tuple[int, int]:
+    """Rows in the new files and not the old ones, and the reverse (a changed row is in both)."""
+    with duckdb.connect(config=settings.duckdb_config()) as conn:
+        added, removed = conn.execute(
             f"""
-            with new as (select h, count(*) as n from ({new or row_hash_query([])}) group by h),
-                 old as (select h, count(*) as n from ({row_hash_query(old_files)}) group by h)
+            with new as (select h, count(*) as n from ({_hashes(new_files)}) group by h),
+                 old as (select h, count(*) as n from ({_hashes(old_files)}) group by h)
             select
                 coalesce(sum(greatest(coalesce(new.n, 0) - coalesce(old.n, 0), 0)), 0),
                 coalesce(sum(greatest(coalesce(old.n, 0) - coalesce(new.n, 0), 0)), 0)
             from new full outer join old using (h)
             """
         ).fetchone()
-        self.forget(new_splits)
-        return int(added), int(removed)
-
-    def forget(self, splits: list[list[Path]]) -> None:
-        """Drop the hashes of splits no diff needs (a config unchanged since the last release)."""
-        for files in splits:
-            self._conn.execute(f"drop table {self._tables.pop(tuple(files))}")
+    return int(added), int(removed)
