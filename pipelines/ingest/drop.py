@@ -342,8 +342,7 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
     report = DropReport(drop_id=drop_id, ignored_files=ignored)
     create_raw_schema(conn)
     staging = _staging(drop_id)
-    # A killed run may have left its staging schema behind.
-    conn.execute(f"drop schema if exists {staging} cascade")
+    _drop_leftover_staging(conn)
     conn.execute(f"create schema {staging}")
     try:
         landing = _Landing(conn, staging)
@@ -385,6 +384,19 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
     finally:
         conn.execute(f"drop schema if exists {staging} cascade")
     return report
+
+
+def _drop_leftover_staging(conn: duckdb.DuckDBPyConnection) -> None:
+    """Drop the staging schemas killed ingests left behind, of this drop or any other: only one
+    process writes the file (the "duckdb" pool), so none belongs to a live ingest, and each may
+    hold most of a drop's rows."""
+    leftovers = conn.execute(
+        "select schema_name from duckdb_schemas() "
+        "where database_name = current_database() and starts_with(schema_name, '_landing_')"
+    ).fetchall()
+    for (name,) in leftovers:
+        log.warning("dropping the staging schema %s a killed ingest left behind", name)
+        conn.execute('drop schema "' + name.replace('"', '""') + '" cascade')
 
 
 def _sha256(path: Path) -> str:

@@ -252,12 +252,15 @@ def test_a_failed_ingest_leaves_raw_as_it_was_and_no_staging_behind(
         assert staging_schemas(conn) == []
 
 
-def test_a_staging_schema_left_by_a_killed_run_is_dropped(tmp_path, warehouse_path, sample_drop):
-    """A killed process cannot clean up, so the next ingest of the drop starts from scratch."""
+def test_staging_schemas_left_by_killed_runs_are_dropped(tmp_path, warehouse_path, sample_drop):
+    """A killed process cannot clean up, so the next ingest, of that drop or another, does: the
+    drop starts from scratch, and no other drop's leftover rows stay in the file."""
     folder = small_drop(tmp_path, "2024-01", sample_conversations(sample_drop, 2))
     with duckdb.connect(str(warehouse_path)) as conn:
-        conn.execute('create schema "_landing_2024-01"')
-        conn.execute('create table "_landing_2024-01".conversations (leftover INTEGER)')
+        for leftover in ("2024-01", 'killed "drop"'):
+            schema = '"_landing_' + leftover.replace('"', '""') + '"'
+            conn.execute(f"create schema {schema}")
+            conn.execute(f"create table {schema}.conversations (leftover INTEGER)")
         report = land_drop(conn, folder)
         assert staging_schemas(conn) == []
         assert conn.execute("select count(*) from raw.conversations").fetchone()[0] == 2
