@@ -37,6 +37,10 @@ class Table:
     """Free text that the privacy stage scrubs."""
     identifier_columns: tuple[str, ...] = ()
     """Keys that identify a person; the privacy stage turns them into keyed hashes."""
+    part_of: tuple[str, str] | None = None
+    """(table, column): the rows come whole with a record of that table, so a new delivery of
+    the record replaces all of them (a conversation delivered again with fewer turns keeps none
+    of its old turns)."""
 
     def ddl(self, schema: str) -> str:
         columns = {**self.columns, **LINEAGE_COLUMNS}
@@ -62,6 +66,12 @@ class Table:
         # drop), where an `or` with the delete above would make it hash every key of the drop.
         same_key = " and ".join(f"old.{k} = new.{k}" for k in self.key)
         conn.execute(f"delete from {target} old using {staged} new where {same_key}")
+        if self.part_of:
+            parent, column = self.part_of
+            conn.execute(
+                f"delete from {target} old using {staging}.{parent} new "
+                f"where old.{column} = new.{column}"
+            )
         columns = ", ".join(self.all_columns)
         conn.execute(f"insert into {target} ({columns}) select {columns} from {staged}")
 
@@ -129,6 +139,7 @@ TABLES: dict[str, Table] = {
             },
             key=("conversation_id", "turn_index"),
             text_columns=("content",),
+            part_of=("conversations", "conversation_id"),
         ),
         Table(
             "attributes",

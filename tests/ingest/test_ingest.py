@@ -228,6 +228,27 @@ def test_a_later_drop_delivering_a_key_again_replaces_the_earlier_row(
     assert repeated == 0
 
 
+def test_a_conversation_delivered_again_with_fewer_turns_keeps_none_of_its_old_turns(
+    tmp_path, warehouse_path, sample_drop
+):
+    """Turns come whole with their conversation: keys alone would keep the old tail turns."""
+    first = next(c for c in sample_conversations(sample_drop, 50) if len(c["turns"]) >= 3)
+    again = {**first, "turns": first["turns"][:1]}
+    with duckdb.connect(str(warehouse_path)) as conn:
+        land_drop(conn, small_drop(tmp_path, "2024-01", [first]))
+        land_drop(conn, small_drop(tmp_path, "2024-02", [again]))
+        turns = conn.execute(
+            "select turn_index, _drop_id from raw.turns where conversation_id = ?",
+            [first["conversation_id"]],
+        ).fetchall()
+        (n_turns,) = conn.execute(
+            "select n_turns from raw.conversations where conversation_id = ?",
+            [first["conversation_id"]],
+        ).fetchone()
+    assert turns == [(0, "2024-02")]
+    assert n_turns == 1
+
+
 @pytest.mark.parametrize("failing_step", ["_check_keys_and_references", "_replace_drop"])
 def test_a_failed_ingest_leaves_raw_as_it_was_and_no_staging_behind(
     failing_step, tmp_path, warehouse_path, sample_drop, monkeypatch

@@ -232,3 +232,19 @@ def test_a_key_delivered_again_by_a_later_drop_replaces_the_earlier_row(tiny_his
     staging = tiny_history.execute(
         "select count(*) from duckdb_schemas() where schema_name = 'scrubbed_staging'").fetchone()
     assert staging == (0,), "the staging schema is dropped once the drop is swapped in"
+
+
+def test_a_conversation_delivered_again_with_fewer_turns_keeps_none_of_its_old_turns(
+    tiny_history,
+):
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    # Ingest moved c1 (two turns in d1) to d2, where it came again with one turn.
+    for table in ("conversations", "turns"):
+        tiny_history.execute(f"delete from raw.{table} where conversation_id = 'c1'")
+    _raw_conversation(tiny_history, "c1", "u1", "d2", ["Tom Becker again."])
+    scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
+    rows = tiny_history.execute(
+        "select turn_index, _drop_id from scrubbed.turns where conversation_id = 'c1'"
+    ).fetchall()
+    assert rows == [(0, "d2")]
