@@ -209,6 +209,34 @@ def test_suite_catches_its_broken_table(name, sample_copy: SampleBuild, tmp_path
         assert failed[0].row_keys, "offending rows are named by their keys"
 
 
+# Suites whose key uniqueness is checked by grouping (spills to disk at any size), not by GE's
+# compound-unique check, which holds every column of the table in a window (out of memory at 500k).
+GROUPED_UNIQUE_KEYS = {
+    "raw.stage1_reviews": ("annotator_id", "user_id"),
+    "raw.stage2_judgments": ("annotator_id", "attribute_id", "prompt_id"),
+    "raw.stage3_ratings": ("annotator_id", "item_id"),
+    "raw.turns": ("conversation_id", "turn_index"),
+    "main.stage2_relevance": ("attribute_id", "prompt_id"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GROUPED_UNIQUE_KEYS))
+def test_a_key_found_twice_fails_its_grouped_uniqueness_check(name, sample_copy: SampleBuild):
+    relation = SUITES[name].relation
+    where = f"where {DROP}" if _partition(name) else ""
+    with duckdb.connect(str(sample_copy.warehouse)) as conn:
+        conn.execute(f"insert into {relation} (select * from {relation} {where} limit 1)")
+    outcome = validate(
+        SUITES[name], _source(sample_copy.warehouse), partition=_partition(name), docs_dir=None
+    )
+
+    keys = ", ".join(GROUPED_UNIQUE_KEYS[name])
+    failed = [r for r in outcome.errors if r.notes.startswith(f"one row per ({keys})")]
+    assert failed, outcome.message()
+    assert failed[0].observed == "2 unexpected rows"
+    assert len(failed[0].row_keys) == 2, "both copies are named by their row keys"
+
+
 def test_private_values_never_reach_messages_or_data_docs(sample_copy: SampleBuild, tmp_path):
     with duckdb.connect(str(sample_copy.warehouse)) as conn:
         conn.execute(f"update raw.turns set content = ' ' || '{PLANTED_EMAIL}' where _line = 3")
