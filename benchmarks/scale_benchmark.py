@@ -789,6 +789,10 @@ class Benchmark:
                 "note": "in one process: RSS is the process's",
             }
             rows.append(self._stage_row(workdir, stage, drop_id, own, detail, counts, log))
+        if len(stages) == 1:
+            (workdir / "logs" / f"{drop_id}-{name}.row.json").write_text(
+                json.dumps(rows[0], indent=2, default=str) + "\n"
+            )
         if len(stages) > 1:
             rows.append({
                 "stage": "all (one process)",
@@ -837,11 +841,19 @@ class Benchmark:
 
     def pass_of(
         self, workdir: Path, drop_id: str, conversations: int, label: str, one_process: bool,
-        **generate: Any
+        resume_from: str | None = None, **generate: Any
     ) -> dict[str, Any]:
-        rows = [self.generate(workdir, drop_id, conversations, **generate)]
-        print_row(label, rows[-1], conversations)
-        for stages in [STAGES] if one_process else [(stage,) for stage in STAGES]:
+        if resume_from:
+            done = ("generate", *STAGES[: STAGES.index(resume_from)])
+            rows = [earlier_row(workdir, drop_id, stage) for stage in done]
+        else:
+            rows = [self.generate(workdir, drop_id, conversations, **generate)]
+        for row in rows:
+            print_row(label, row, conversations)
+        todo = STAGES[STAGES.index(resume_from or STAGES[0]):]
+        if self.args.stop_after:
+            todo = todo[: todo.index(self.args.stop_after) + 1]
+        for stages in [todo] if one_process else [(stage,) for stage in todo]:
             for row in self.stages(workdir, stages, drop_id):
                 rows.append(row)
                 print_row(label, row, conversations)
@@ -854,20 +866,27 @@ class Benchmark:
         sizes = sorted(self.args.sizes)
         for size in sizes:
             workdir = self.out / f"n{size}"
-            if self.args.drops_from and self.args.drops_from.resolve() == workdir.resolve():
-                raise SystemExit(f"--drops-from {workdir} is the folder this run starts afresh")
-            if workdir.exists():
-                shutil.rmtree(workdir)
-            (workdir / "drops").mkdir(parents=True)
+            resume = self.args.resume_from if size == sizes[0] else None
+            if resume:
+                if not (workdir / "data" / "warehouse.duckdb").is_file():
+                    raise SystemExit(f"--resume-from: {workdir} holds no earlier run's warehouse")
+            else:
+                if self.args.drops_from and self.args.drops_from.resolve() == workdir.resolve():
+                    raise SystemExit(f"--drops-from {workdir} is the folder this run starts afresh")
+                if workdir.exists():
+                    shutil.rmtree(workdir)
+                (workdir / "drops").mkdir(parents=True)
             entry: dict[str, Any] = {}
             self.results["sizes"][str(size)] = entry
-            full = self.pass_of(workdir, f"s{size:07d}-0-full", size, str(size), False)
+            full = self.pass_of(
+                workdir, f"s{size:07d}-0-full", size, str(size), False, resume_from=resume
+            )
             entry["full"] = full
             entry["full"]["totals"] = totals(full["stages"])
             self.save()
             if not all(s.get("success", True) for s in full["stages"]):
                 return 1
-            if size == sizes[-1] and not self.args.no_increment:
+            if size == sizes[-1] and not self.args.no_increment and not self.args.stop_after:
                 n_increment = max(MIN_INCREMENT, round(size * self.args.increment_share))
                 first_user = _helper("n-users", str(size))
                 increment = self.pass_of(
@@ -905,6 +924,19 @@ class Benchmark:
         self.save()
         print(f"\nwritten: {self.out / 'scale_benchmark.json'}")
         return 0
+
+
+def earlier_row(workdir: Path, drop_id: str, stage: str) -> dict[str, Any]:
+    """The row an earlier run measured for a stage (--resume-from), or an empty one naming it."""
+    path = workdir / "logs" / f"{drop_id}-{stage}.row.json"
+    if path.is_file():
+        row = json.loads(path.read_text())
+        return {**row, "note": f"{row.get('note') or ''} measured by an earlier run".strip()}
+    return {
+        "stage": stage, "wall_seconds": 0.0, "cpu_seconds": 0.0, "max_rss_mb": 0.0,
+        "tree_rss_mb": 0.0, "exit_code": 0, "step_seconds": None, "rows": None,
+        "note": "run by an earlier run, which kept no figures",
+    }
 
 
 def totals(stages: list[dict[str, Any]]) -> dict[str, float]:
@@ -1077,6 +1109,15 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="the size folder of an earlier --keep run (e.g. data/benchmarks/scale/n500000): "
         "copy its drops instead of generating them again (same seed and sizes only)",
+    )
+    parser.add_argument(
+        "--resume-from",
+        choices=STAGES,
+        help="continue the (first) size's working folder from this stage, e.g. after a failed "
+        "or stopped run: its drops and warehouse are used as they are",
+    )
+    parser.add_argument(
+        "--stop-after", choices=STAGES, help="run the full pass up to this stage (no increment)"
     )
     parser.add_argument(
         "--keep",
