@@ -6,11 +6,15 @@
     `bucket_key` (DuckDB variables `bucket` and `buckets`); the materialization runs the model's
     query once per bucket, each run appending its rows. A key's rows all fall in one bucket, so no
     group is split, and memory is bounded by a bucket of about PIPELINES_DBT_ROWS_PER_BUCKET input
-    rows (default 500000). Each bucket scans the input's used columns again: the cost grows as
-    rows x buckets, a few seconds at 50k conversations and about a minute per model at 500k
-    (docs/benchmarks.md), the price of not copying the input.
+    rows (default 500000) and, for a model that sets bucket_row_bytes, about
+    PIPELINES_DBT_BYTES_PER_BUCKET bytes (default 32 MiB, for the default 256MB DuckDB cap: at 500k
+    conversations the turns of 5 buckets of 500k rows ran out of memory, 8 buckets passed). Each
+    bucket scans the input's used columns again: the cost grows as rows x buckets, a few seconds at
+    50k conversations and about a minute per model at 500k (docs/benchmarks.md), the price of not
+    copying the input.
 
-    config: bucket_input (the model read through bucket_of) and bucket_key (its grouping columns).
+    config: bucket_input (the model read through bucket_of), bucket_key (its grouping columns),
+    and optionally bucket_row_bytes (an SQL expression: what a row of the input weighs in memory).
 -#}
 
 {% macro bucket_of(name) -%}
@@ -38,11 +42,19 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- set input_rows = run_query('select count(*) from ' ~ input).columns[0].values()[0] -%}
+    {%- set row_bytes = config.get('bucket_row_bytes') or '0' -%}
+    {%- set size = run_query(
+        'select count(*), coalesce(sum(' ~ row_bytes ~ '), 0) from ' ~ input).rows[0] -%}
+    {%- set input_rows, input_bytes = size[0], size[1] -%}
     {%- set rows_per_bucket = env_var('PIPELINES_DBT_ROWS_PER_BUCKET', '500000') | int -%}
-    {%- set buckets = [1, (input_rows / rows_per_bucket) | round(0, 'ceil') | int] | max -%}
-    {% do log(this.identifier ~ ': ' ~ input_rows ~ ' input rows in ' ~ buckets ~ ' buckets',
-              info=True) %}
+    {%- set bytes_per_bucket = env_var('PIPELINES_DBT_BYTES_PER_BUCKET', '33554432') | int -%}
+    {%- set buckets = [
+        1,
+        (input_rows / rows_per_bucket) | round(0, 'ceil') | int,
+        (input_bytes / bytes_per_bucket) | round(0, 'ceil') | int,
+    ] | max -%}
+    {% do log(this.identifier ~ ': ' ~ input_rows ~ ' input rows (' ~ input_bytes
+              ~ ' bytes counted) in ' ~ buckets ~ ' buckets', info=True) %}
     {% do run_query('set variable buckets = ' ~ buckets) %}
     {% for bucket in range(buckets) %}
         {% do run_query('set variable bucket = ' ~ bucket) %}

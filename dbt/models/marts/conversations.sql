@@ -1,4 +1,10 @@
-{{ config(materialized='bucketed_table', bucket_input='stg_turns', bucket_key=['conversation_id']) }}
+{#- A turn weighs its text plus about 100 bytes of list entry, struct and key. -#}
+{{ config(
+    materialized='bucketed_table',
+    bucket_input='stg_turns',
+    bucket_key=['conversation_id'],
+    bucket_row_bytes='strlen(content) + 100',
+) }}
 with
 users as ( select user_id from {{ ref('int_user_histories') }} where in_study ),
 conversations as ( select * from {{ ref('stg_conversations') }} ),
