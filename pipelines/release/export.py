@@ -32,6 +32,8 @@ ROW_GROUP_BYTES = 64 * 2**20
 # Rows per record batch read from DuckDB: the granularity of the byte limit.
 READ_BATCH_ROWS = 4_096
 MAX_ROWS_PER_FILE = 250_000
+# Row hashes per batch streamed out of DuckDB's sort into the content digest.
+HASH_BATCH_ROWS = 100_000
 # DuckDB HUGEINT (e.g. a sum of integers) reaches Arrow as decimal128(38, 0); it is published as
 # int64, and a value that does not fit fails the cast instead of silently changing.
 _INTEGER_DUCKDB_TYPES = {"HUGEINT": pa.int64(), "UHUGEINT": pa.uint64()}
@@ -190,12 +192,23 @@ def row_hash_query(files: list[Path]) -> str:
 
 
 def content_sha256(files: list[Path], schema: pa.Schema) -> str:
-    """Identity of a split's logical content: its schema and the sorted hashes of its rows."""
+    """Identity of a split's logical content: its schema and the sorted hashes of its rows.
+
+    The sha256 of the comma-joined sorted row hashes, computed as they stream from DuckDB's sort
+    (which spills): joined in SQL (`string_agg`), one split's string was too large for the memory
+    cap at 500k conversations. The digest is the same as that of the joined string.
+    """
+    joined = hashlib.sha256()
+    separator = b""
     with duckdb.connect(config=settings.duckdb_config()) as conn:
-        (digest,) = conn.execute(
-            f"select coalesce(sha256(string_agg(h, ',' order by h)), '') "
-            f"from ({row_hash_query(files)})"
-        ).fetchone()
+        batches = conn.execute(
+            f"select h from ({row_hash_query(files)}) order by h"
+        ).fetch_record_batch(HASH_BATCH_ROWS)
+        for batch in batches:
+            if batch.num_rows:
+                joined.update(separator + ",".join(batch.column(0).to_pylist()).encode())
+                separator = b","
+    digest = joined.hexdigest() if separator else ""
     return hashlib.sha256(f"{schema}\n{digest}".encode()).hexdigest()
 
 
