@@ -843,17 +843,19 @@ class Benchmark:
         self, workdir: Path, drop_id: str, conversations: int, label: str, one_process: bool,
         resume_from: str | None = None, **generate: Any
     ) -> dict[str, Any]:
+        start = STAGES.index(resume_from) if resume_from in STAGES else len(STAGES)
         if resume_from:
-            done = ("generate", *STAGES[: STAGES.index(resume_from)])
+            done = ("generate", *STAGES[:start])
             rows = [earlier_row(workdir, drop_id, stage) for stage in done]
         else:
             rows = [self.generate(workdir, drop_id, conversations, **generate)]
+            start = 0
         for row in rows:
             print_row(label, row, conversations)
-        todo = STAGES[STAGES.index(resume_from or STAGES[0]):]
+        todo = STAGES[start:]
         if self.args.stop_after:
             todo = todo[: todo.index(self.args.stop_after) + 1]
-        for stages in [todo] if one_process else [(stage,) for stage in todo]:
+        for stages in ([todo] if one_process else [(stage,) for stage in todo]) if todo else []:
             for row in self.stages(workdir, stages, drop_id):
                 rows.append(row)
                 print_row(label, row, conversations)
@@ -1112,9 +1114,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--resume-from",
-        choices=STAGES,
-        help="continue the (first) size's working folder from this stage, e.g. after a failed "
-        "or stopped run: its drops and warehouse are used as they are",
+        choices=[*STAGES, "increment"],
+        help="continue the (first) size's working folder from this stage, or from the "
+        "incremental run, e.g. after a failed or stopped run: its drops and warehouse are used "
+        "as they are",
     )
     parser.add_argument(
         "--stop-after", choices=STAGES, help="run the full pass up to this stage (no increment)"

@@ -92,10 +92,11 @@ def _select(table: Table) -> str:
         scope = _user_scope("t.user_id")
         source = "coalesce(u.source, 'unknown')"
     elif "attribute_id" in table.columns:
-        # A judgment of an attribute talks about that attribute's user.
+        # A judgment of an attribute talks about that attribute's user. attribute_id is the key
+        # of raw.attributes (ingest keeps keys unique; a blocking check guards it): a plain join,
+        # where grouping the attributes first held them twice in memory and ran out at 500k.
         joins = (
-            "left join (select attribute_id, any_value(user_id) as user_id from raw.attributes "
-            "group by attribute_id) a using (attribute_id) "
+            "left join raw.attributes a using (attribute_id) "
             "left join (select user_id, any_value(source) as source from raw.conversations "
             "group by user_id) u on u.user_id = a.user_id"
         )
@@ -243,7 +244,14 @@ class DropScrubber:
         return keyed_hash(self.key, "scrub-cache", self.config.version, route, text)
 
     def _batches(self, table: Table, drop_id: str) -> Iterator[_Batch]:
-        """The drop's rows as Arrow batches: only text and identifier columns become Python."""
+        """The drop's rows as Arrow batches: only text and identifier columns become Python.
+
+        They come sorted by key (placeholders are numbered in that order), on one DuckDB thread:
+        rows as wide as their texts made the sort on two threads run out of memory under the 256MB
+        cap at 500k conversations (raw.stage2_judgments, 28.8M rows), where one thread spills.
+        """
+        (threads,) = self.conn.execute("select current_setting('threads')").fetchone()
+        self.conn.execute("set threads = 1")
         cursor = self.conn.cursor()
         try:
             cursor.execute(_select(table), [drop_id])
@@ -252,6 +260,7 @@ class DropScrubber:
                     yield _Batch(self, table, batch)
         finally:
             cursor.close()
+            self.conn.execute(f"set threads = {int(threads)}")
 
     # -- pass 1: find ---------------------------------------------------------------------------
 
