@@ -28,37 +28,37 @@ def _buckets(logged: str, table: str) -> list[str]:
     return re.findall(rf"{table}: \d+ input rows \(\d+ bytes counted\) in (\d+) buckets", logged)
 
 
-def test_many_buckets_give_the_rows_of_one(sample_build, tmp_path, monkeypatch, capfd):
+def _rebuilt_with(setting: str, value: str, sample_build, tmp_path, monkeypatch, capfd):
+    """A copy of the sample warehouse with its models built again under one bucket setting; the
+    copy and dbt's log."""
     one_bucket, result = sample_build
     assert result.success
-    many_buckets = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(one_bucket, many_buckets)
-    monkeypatch.setenv("PIPELINES_DBT_ROWS_PER_BUCKET", "40")
+    rebuilt = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(one_bucket, rebuilt)
+    monkeypatch.setenv(setting, value)
     capfd.readouterr()
+    assert materialize_models(rebuilt, tmp_path / "data").success
+    return rebuilt, capfd.readouterr().out
 
-    assert materialize_models(many_buckets, tmp_path / "data").success
 
-    logged = capfd.readouterr().out
+def test_many_buckets_give_the_rows_of_one(sample_build, tmp_path, monkeypatch, capfd):
+    many_buckets, logged = _rebuilt_with(
+        "PIPELINES_DBT_ROWS_PER_BUCKET", "40", sample_build, tmp_path, monkeypatch, capfd
+    )
     for table in BUCKETED:
         (buckets,) = _buckets(logged, table)
         assert int(buckets) > 1, table
-        assert _rows(many_buckets, table) == _rows(one_bucket, table), table
+        assert _rows(many_buckets, table) == _rows(sample_build[0], table), table
 
 
 def test_a_model_weighing_its_rows_in_bytes_gets_buckets_by_bytes(
     sample_build, tmp_path, monkeypatch, capfd
 ):
-    """conversations weighs its turns' text: long turns make more buckets at the same row count."""
-    one_bucket, _ = sample_build
-    by_bytes = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(one_bucket, by_bytes)
-    monkeypatch.setenv("PIPELINES_DBT_BYTES_PER_BUCKET", "100000")
-    capfd.readouterr()
-
-    assert materialize_models(by_bytes, tmp_path / "data").success
-
-    logged = capfd.readouterr().out
+    """conversations weighs its turns' text: a small byte budget splits it, whatever its rows."""
+    by_bytes, logged = _rebuilt_with(
+        "PIPELINES_DBT_BYTES_PER_BUCKET", "100000", sample_build, tmp_path, monkeypatch, capfd
+    )
     (buckets,) = _buckets(logged, "conversations")
     assert int(buckets) > 1
     assert _buckets(logged, "int_stage2_llm_labels") == ["1"], "a model without a weight: rows only"
-    assert _rows(by_bytes, "conversations") == _rows(one_bucket, "conversations")
+    assert _rows(by_bytes, "conversations") == _rows(sample_build[0], "conversations")
