@@ -705,17 +705,12 @@ class Benchmark:
         )
         if measured["exit_code"] != 0:
             raise SystemExit(f"generating {drop_id} failed; see {workdir}/logs")
-        records = 0
-        for line in (workdir / "logs" / f"{drop_id}-generate.log").read_text().splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[2] == "records":
-                records += int(parts[1].replace(",", ""))
         drop_bytes = _folder_bytes(workdir / "drops" / drop_id)
         return {
             "stage": "generate",
             **measured,
             "step_seconds": None,
-            "rows": records,
+            "rows": _generated_records(workdir / "logs" / f"{drop_id}-generate.log"),
             "drop_mb": round(drop_bytes / 2**20, 1),
         }
 
@@ -725,22 +720,10 @@ class Benchmark:
         source = self.args.drops_from
         shutil.copytree(source / "drops" / drop_id, workdir / "drops" / drop_id)
         log = source / "logs" / f"{drop_id}-generate.log"
-        records = 0
-        for line in log.read_text().splitlines() if log.exists() else []:
-            parts = line.split()
-            if len(parts) == 3 and parts[2] == "records":
-                records += int(parts[1].replace(",", ""))
         return {
-            "stage": "generate",
-            "wall_seconds": 0.0,
-            "cpu_seconds": 0.0,
-            "max_rss_mb": 0.0,
-            "tree_rss_mb": 0.0,
-            "exit_code": 0,
-            "step_seconds": None,
-            "rows": records or None,
+            **_unmeasured_row("generate", f"reused from {source}"),
+            "rows": (_generated_records(log) if log.exists() else 0) or None,
             "drop_mb": round(_folder_bytes(workdir / "drops" / drop_id) / 2**20, 1),
-            "note": f"reused from {source}",
         }
 
     def stages(self, workdir: Path, stages: tuple[str, ...], drop_id: str
@@ -843,19 +826,19 @@ class Benchmark:
         self, workdir: Path, drop_id: str, conversations: int, label: str, one_process: bool,
         resume_from: str | None = None, **generate: Any
     ) -> dict[str, Any]:
-        start = STAGES.index(resume_from) if resume_from in STAGES else len(STAGES)
         if resume_from:
-            done = ("generate", *STAGES[:start])
-            rows = [earlier_row(workdir, drop_id, stage) for stage in done]
+            start = STAGES.index(resume_from) if resume_from in STAGES else len(STAGES)
+            rows = [earlier_row(workdir, drop_id, s) for s in ("generate", *STAGES[:start])]
         else:
-            rows = [self.generate(workdir, drop_id, conversations, **generate)]
             start = 0
+            rows = [self.generate(workdir, drop_id, conversations, **generate)]
         for row in rows:
             print_row(label, row, conversations)
         todo = STAGES[start:]
         if self.args.stop_after:
             todo = todo[: todo.index(self.args.stop_after) + 1]
-        for stages in ([todo] if one_process else [(stage,) for stage in todo]) if todo else []:
+        processes = [(stage,) for stage in todo] if not one_process else [todo] if todo else []
+        for stages in processes:
             for row in self.stages(workdir, stages, drop_id):
                 rows.append(row)
                 print_row(label, row, conversations)
@@ -934,11 +917,25 @@ def earlier_row(workdir: Path, drop_id: str, stage: str) -> dict[str, Any]:
     if path.is_file():
         row = json.loads(path.read_text())
         return {**row, "note": f"{row.get('note') or ''} measured by an earlier run".strip()}
+    return _unmeasured_row(stage, "run by an earlier run, which kept no figures")
+
+
+def _unmeasured_row(stage: str, note: str) -> dict[str, Any]:
+    """A row for a stage this run did not measure: zero figures, and a note saying why."""
     return {
         "stage": stage, "wall_seconds": 0.0, "cpu_seconds": 0.0, "max_rss_mb": 0.0,
-        "tree_rss_mb": 0.0, "exit_code": 0, "step_seconds": None, "rows": None,
-        "note": "run by an earlier run, which kept no figures",
+        "tree_rss_mb": 0.0, "exit_code": 0, "step_seconds": None, "rows": None, "note": note,
     }
+
+
+def _generated_records(log: Path) -> int:
+    """Records the generator reports in its log (`<table> <count> records` per table)."""
+    records = 0
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "records":
+            records += int(parts[1].replace(",", ""))
+    return records
 
 
 def totals(stages: list[dict[str, Any]]) -> dict[str, float]:

@@ -42,6 +42,8 @@ from pipelines.contract.tables import (
 )
 
 log = logging.getLogger(__name__)
+# A drop's staging schema is this prefix and the drop id.
+STAGING_PREFIX = "_landing_"
 
 BATCH_RECORDS = 5_000
 RAW_SCHEMA = "raw"
@@ -156,7 +158,7 @@ def _describe(error: ValidationError) -> tuple[str, str]:
 
 def _staging(drop_id: str) -> str:
     """The drop's staging schema, quoted: a drop id is a folder name, not an identifier."""
-    return '"' + f"_landing_{drop_id}".replace('"', '""') + '"'
+    return '"' + f"{STAGING_PREFIX}{drop_id}".replace('"', '""') + '"'
 
 
 class _Landing:
@@ -392,11 +394,12 @@ def _drop_leftover_staging(conn: duckdb.DuckDBPyConnection) -> None:
     hold most of a drop's rows."""
     leftovers = conn.execute(
         "select schema_name from duckdb_schemas() "
-        "where database_name = current_database() and starts_with(schema_name, '_landing_')"
+        "where database_name = current_database() and starts_with(schema_name, ?)",
+        [STAGING_PREFIX],
     ).fetchall()
     for (name,) in leftovers:
         log.warning("dropping the staging schema %s a killed ingest left behind", name)
-        conn.execute('drop schema "' + name.replace('"', '""') + '" cascade')
+        conn.execute(f"drop schema {_staging(name.removeprefix(STAGING_PREFIX))} cascade")
 
 
 def _sha256(path: Path) -> str:
