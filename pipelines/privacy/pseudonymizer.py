@@ -29,8 +29,7 @@ create table if not exists private.pseudonyms (
     scope_key VARCHAR NOT NULL,
     entity_type VARCHAR NOT NULL,
     value_key VARCHAR NOT NULL,
-    number INTEGER NOT NULL,
-    primary key (scope_key, entity_type, value_key)
+    number INTEGER NOT NULL
 )"""
 
 PLACEHOLDER_NAMES = {
@@ -158,15 +157,17 @@ class Pseudonymizer:
         self.pending.append((scope_key, entity_type, value_key, number))
 
     def save(self, conn: duckdb.DuckDBPyConnection) -> int:
-        """Write the new numbers (inside the caller's transaction); returns how many."""
+        """Write the new numbers (inside the caller's transaction); returns how many.
+
+        Only numbers not loaded for their scope are pending, and one scrub at a time writes.
+        """
         if self.pending:
             columns = ("scope_key", "entity_type", "value_key", "number")
             frame = pa.table({c: [row[i] for row in self.pending] for i, c in enumerate(columns)},
                              schema=pa.schema([*(pa.field(c, pa.string()) for c in columns[:3]),
                                                pa.field("number", pa.int32())]))
             with registered(conn, "new_pseudonyms", frame):
-                conn.execute("insert into private.pseudonyms select * from new_pseudonyms "
-                             "on conflict do nothing")
+                conn.execute("insert into private.pseudonyms select * from new_pseudonyms")
         saved = len(self.pending)
         self.pending = []
         return saved

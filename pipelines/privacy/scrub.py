@@ -49,7 +49,7 @@ STAGING = "scrubbed_staging"
 REMOVED_TEXT = "<NON_ENGLISH_TEXT_REMOVED>"
 CACHE_DDL = """
 create table if not exists private.scrub_cache (
-    text_key VARCHAR PRIMARY KEY,
+    text_key VARCHAR NOT NULL,
     findings JSON NOT NULL
 )"""
 # Findings per entity type, table, field, source and language group: counts, never text.
@@ -65,6 +65,31 @@ create table if not exists private.pii_audit (
 )"""
 BATCH_ROWS = 5000
 LATIN = "A-Za-z\u00c0-\u024f"
+
+
+def _create_without_primary_key(conn: duckdb.DuckDBPyConnection, name: str, ddl: str) -> None:
+    """Create `private.<name>`; rebuild it if an earlier version made it with a primary key.
+
+    Both tables grow with every drop, and DuckDB pins a key's index in memory: at 1.4M cache
+    entries the index alone held 159 MB of a 256MB cap and the 500k scrub ran out of memory.
+    """
+    keyed = conn.execute(
+        "select count(*) from duckdb_constraints() where schema_name = 'private' "
+        "and table_name = ? and constraint_type = 'PRIMARY KEY'", [name]
+    ).fetchone()[0]
+    if not keyed:
+        conn.execute(ddl)
+        return
+    conn.execute("begin transaction")
+    try:
+        conn.execute(f"alter table private.{name} rename to {name}_keyed")
+        conn.execute(ddl)
+        conn.execute(f"insert into private.{name} select * from private.{name}_keyed")
+        conn.execute(f"drop table private.{name}_keyed")
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
 
 
 def _user_scope(column: str) -> str:
@@ -221,8 +246,9 @@ class DropScrubber:
         self.conn.execute("create schema if not exists private")
         for table in TABLES.values():
             self.conn.execute(table.ddl(SCHEMA))
-        for ddl in (PSEUDONYMS_DDL, CACHE_DDL, AUDIT_DDL):
-            self.conn.execute(ddl)
+        for name, ddl in (("pseudonyms", PSEUDONYMS_DDL), ("scrub_cache", CACHE_DDL)):
+            _create_without_primary_key(self.conn, name, ddl)
+        self.conn.execute(AUDIT_DDL)
         self._drop_staging()
         self.llm_annotators = {
             row[0]
@@ -304,7 +330,10 @@ class DropScrubber:
         return found
 
     def _save_cached(self, new: dict[str, list[Finding]]) -> None:
-        """Cache entries are a pure function of the text: kept even if the drop fails later."""
+        """Cache entries are a pure function of the text: kept even if the drop fails later.
+
+        Only keys the lookup just missed come here, and one scrub at a time writes the cache.
+        """
         frame = pa.table({
             "text_key": list(new),
             "findings": [
@@ -315,7 +344,7 @@ class DropScrubber:
         with registered(self.conn, "new_cache_entries", frame):
             self.conn.execute(
                 "insert into private.scrub_cache select text_key, findings::JSON "
-                "from new_cache_entries on conflict do nothing"
+                "from new_cache_entries"
             )
 
     def _gather_names(self, scope: str, text: str, findings: list[Finding]) -> None:

@@ -199,6 +199,37 @@ def test_same_person_keeps_one_placeholder_across_conversations_and_reruns(tiny_
     assert turns(tiny_history)[("c4", 0)] == "Dinner with <PERSON_1> and <PERSON_2>."
 
 
+def test_private_tables_keyed_by_an_earlier_version_lose_their_index_and_keep_their_rows(
+        tiny_history):
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    first = turns(tiny_history)
+    keys = {"pseudonyms": "scope_key, entity_type, value_key", "scrub_cache": "text_key"}
+    saved = {}
+    for table, key in keys.items():  # as the version before the 500k run created them
+        saved[table] = sorted(tiny_history.execute(f"select * from private.{table}").fetchall())
+        tiny_history.execute(f"create table private.old as select * from private.{table}")
+        tiny_history.execute(f"drop table private.{table}")
+        columns = ", ".join(f"{name} {kind}" for name, kind in tiny_history.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'private' and table_name = 'old' order by ordinal_position"
+        ).fetchall())
+        tiny_history.execute(f"create table private.{table} ({columns}, primary key ({key}))")
+        tiny_history.execute(f"insert into private.{table} select * from private.old")
+        tiny_history.execute("drop table private.old")
+
+    report = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+
+    assert tiny_history.execute(
+        "select count(*) from duckdb_constraints() where schema_name = 'private' "
+        "and constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
+    for table in keys:
+        rows = sorted(tiny_history.execute(f"select * from private.{table}").fetchall())
+        assert rows == saved[table], table
+    assert report.texts_analyzed == 0
+    assert turns(tiny_history) == first
+
+
 def test_private_tables_hold_no_original_value(tiny_history):
     scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     dump = " ".join(
