@@ -86,6 +86,18 @@ def registered(conn: duckdb.DuckDBPyConnection, name: str, frame: pa.Table) -> I
         conn.unregister(name)
 
 
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One DuckDB transaction for the block: committed when it ends, rolled back if it raises."""
+    conn.execute("begin transaction")
+    try:
+        yield
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+
+
 @dataclass(frozen=True)
 class RawFile:
     """One export file of a drop: its model and how a record becomes rows of which tables."""

@@ -39,6 +39,7 @@ from pipelines.contract.tables import (
     TABLES,
     RawFile,
     registered,
+    transaction,
 )
 
 log = logging.getLogger(__name__)
@@ -361,8 +362,7 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
         _check_keys_and_references(conn, drop_id)
         _fill_report(conn, report)
         now = datetime.now(UTC)
-        conn.execute("begin transaction")
-        try:
+        with transaction(conn):
             _replace_drop(conn, drop_id)
             conn.executemany(
                 f"insert into {RAW_SCHEMA}.ingested_files values (?, ?, ?, ?, ?, ?, ?)",
@@ -379,10 +379,6 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
                     for f in report.files.values()
                 ],
             )
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
     finally:
         conn.execute(f"drop schema if exists {staging} cascade")
     return report

@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines.contract.tables import TABLES, Table, registered
+from pipelines.contract.tables import TABLES, Table, registered, transaction
 from pipelines.privacy.audit import Leak, scan_manifest, scan_tables
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import DetectorPool, Finding, Route, is_english
@@ -80,16 +80,11 @@ def _create_without_primary_key(conn: duckdb.DuckDBPyConnection, name: str, ddl:
     if not keyed:
         conn.execute(ddl)
         return
-    conn.execute("begin transaction")
-    try:
+    with transaction(conn):
         conn.execute(f"alter table private.{name} rename to {name}_keyed")
         conn.execute(ddl)
         conn.execute(f"insert into private.{name} select * from private.{name}_keyed")
         conn.execute(f"drop table private.{name}_keyed")
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
 
 
 def _user_scope(column: str) -> str:
@@ -493,8 +488,7 @@ class DropScrubber:
 
     def _swap_in(self, drop_id: str) -> None:
         """One transaction: the staged drop replaces its earlier rows and any re-delivered key."""
-        self.conn.execute("begin transaction")
-        try:
+        with transaction(self.conn):
             for table in TABLES.values():
                 table.replace_drop(self.conn, SCHEMA, STAGING, drop_id)
             self.conn.execute("delete from private.pii_audit where _drop_id = ?", [drop_id])
@@ -504,10 +498,6 @@ class DropScrubber:
                     "insert into private.pii_audit values (?, ?, ?, ?, ?, ?, ?)", audit_rows
                 )
             self.report.new_pseudonyms = self.pseudonymizer.save(self.conn)
-            self.conn.execute("commit")
-        except BaseException:
-            self.conn.execute("rollback")
-            raise
 
     # -- the leak scan --------------------------------------------------------------------------
 
