@@ -837,7 +837,7 @@ class Benchmark:
         todo = STAGES[start:]
         if self.args.stop_after:
             todo = todo[: todo.index(self.args.stop_after) + 1]
-        processes = [(stage,) for stage in todo] if not one_process else [todo] if todo else []
+        processes = [todo] if one_process and todo else [(stage,) for stage in todo]
         for stages in processes:
             for row in self.stages(workdir, stages, drop_id):
                 rows.append(row)
