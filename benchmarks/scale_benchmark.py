@@ -309,7 +309,12 @@ def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
     timers = _Timers()
     for stage in stages:
         _install_timers(stage, timers)
+    from pipelines.cli import fail_orphaned_runs
+
     instance = dg.DagsterInstance.get()
+    # A stage process killed mid-run (a stopped benchmark) keeps its "duckdb" slot otherwise,
+    # and the resumed stage would wait for it for ever.
+    fail_orphaned_runs(instance)
     payloads = []
     for stage in stages:
         payloads.append(_run_stage(dg, defs, instance, stage, drop_id, drops_dir, workers,
@@ -328,6 +333,7 @@ def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
 
 def _run_stage(dg: Any, defs: Any, instance: Any, stage: str, drop_id: str, drops_dir: Path,
                workers: int, timers: _Timers, loaded: float) -> dict[str, Any]:
+    from pipelines.cli import process_tags
     from pipelines.defs.jobs import build_job, drop_job
     from pipelines.defs.partitions import drop_partitions
 
@@ -354,7 +360,8 @@ def _run_stage(dg: Any, defs: Any, instance: Any, stage: str, drop_id: str, drop
     timers.probes.clear()
     timers.dbt_target_paths.clear()
     result = job.execute_in_process(
-        instance=instance, run_config=run_config, raise_on_error=False, **kwargs
+        instance=instance, run_config=run_config, tags=process_tags(), raise_on_error=False,
+        **kwargs,
     )
     record = instance.get_run_record_by_id(result.run_id)
     steps = [

@@ -24,7 +24,8 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
-def _process_tags() -> dict[str, str]:
+def process_tags() -> dict[str, str]:
+    """Tags naming the process that executes a run, which fail_orphaned_runs reads."""
     return {_HOST_TAG: socket.gethostname(), _PID_TAG: str(os.getpid())}
 
 
@@ -39,7 +40,8 @@ def _alive(pid: int) -> bool:
 
 
 def fail_orphaned_runs(instance) -> list[str]:
-    """Mark runs of a killed `pipelines` process failed and free their concurrency slots.
+    """Mark runs of a killed process failed and free their concurrency slots (runs tagged with
+    process_tags: the `pipelines` CLI's and the scale benchmark's).
 
     A killed run stays STARTED and keeps its slot of the "duckdb" pool (limit 1), so every later
     run would wait for it forever.
@@ -84,7 +86,7 @@ def _run_jobs(drops: list[Path]) -> int:
     instance = _instance()
     for run_id in fail_orphaned_runs(instance):
         print(f"run {run_id} of a killed process: marked failed, its slots freed", flush=True)
-    tags = _process_tags()
+    tags = process_tags()
     for folder in drops:
         drop_id = folder.name
         instance.add_dynamic_partitions(drop_partitions.name, [drop_id])

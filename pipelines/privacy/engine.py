@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import multiprocessing.pool
 import re
+import signal
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -407,6 +410,9 @@ _WORKER_CONFIG: ScrubberConfig | None = None
 
 def _init_worker(config: ScrubberConfig) -> None:
     global _WORKER_CONFIG
+    # A parent that ignores SIGTERM (nohup, some schedulers) would pass that on, and a broken
+    # pool, which stops its workers with SIGTERM, would then wait for them for ever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER_CONFIG = config
     Detector.shared(config)
 
@@ -417,24 +423,31 @@ def _detect_chunk(chunk: tuple[list[str], list[Route]]) -> list[list[Finding]]:
     return Detector.shared(_WORKER_CONFIG).detect(texts, routes)
 
 
+class DetectorWorkerError(RuntimeError):
+    """A detector worker process stopped abruptly: killed, out of memory, or failed to start."""
+
+
 class DetectorPool:
     """The detector in `workers` processes (in this process when 1), started on first use and
-    kept until the block ends, so a drop scrubbed batch by batch loads spaCy once per worker."""
+    kept until the block ends, so a drop scrubbed batch by batch loads spaCy once per worker.
+
+    A worker that dies or cannot load its model breaks the pool, which raises DetectorWorkerError
+    instead of waiting for an answer that never comes. At most two chunks per worker are in
+    flight, so a long stream of texts is never queued whole."""
 
     def __init__(self, config: ScrubberConfig, workers: int = 2, chunk_size: int = 128):
         self.config = config
         self.workers = workers
         self.chunk_size = chunk_size
-        self._pool: multiprocessing.pool.Pool | None = None
+        self._executor: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> DetectorPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
 
     def detect(self, items: Sequence[tuple[str, Route]]) -> list[list[Finding]]:
         """Findings per text of a bounded batch, in order; chunks sized to keep workers busy."""
@@ -449,12 +462,26 @@ class DetectorPool:
             for texts, routes in chunks:
                 yield from detector.detect(texts, routes)
             return
-        if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = context.Pool(self.workers, initializer=_init_worker,
-                                      initargs=(self.config,))
-        for found in self._pool.imap(_detect_chunk, chunks):
-            yield from found
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.config,),
+            )
+        in_flight: deque[Future[list[list[Finding]]]] = deque()
+        try:
+            for chunk in chunks:
+                in_flight.append(self._executor.submit(_detect_chunk, chunk))
+                if len(in_flight) >= 2 * self.workers:
+                    yield from in_flight.popleft().result()
+            while in_flight:
+                yield from in_flight.popleft().result()
+        except BrokenProcessPool as error:
+            raise DetectorWorkerError(
+                "a detector worker process stopped abruptly (killed, out of memory, or failed "
+                "to load the spaCy model; its own error, if any, is in the log above)"
+            ) from error
 
 
 def detect_parallel(
