@@ -240,6 +240,53 @@ def test_private_tables_hold_no_original_value(tiny_history):
         assert value not in dump
 
 
+def _count_cache_lookups(monkeypatch) -> list[int]:
+    """The number of keys of each query of `private.scrub_cache`, as the scrub makes them."""
+    lookups: list[int] = []
+    real = scrub_module.registered
+
+    def counting(conn, name, frame):
+        if name == "wanted_keys":
+            lookups.append(frame.num_rows)
+        return real(conn, name, frame)
+
+    monkeypatch.setattr(scrub_module, "registered", counting)
+    return lookups
+
+
+def test_texts_seen_in_earlier_batches_are_not_looked_up_again(tiny_history, monkeypatch):
+    # Each lookup scans the whole cache, which grows with every drop: a text judged a million
+    # times must not cost a million scans.
+    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
+    _raw_conversation(tiny_history, "c5", "u2", "d1",
+                      ["Tom Becker is my boss. Reach me at ann@site.org."])
+    lookups = _count_cache_lookups(monkeypatch)
+    scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    scrubber.prepare()
+    scrubber.find("d1")
+    # One query per batch with a text not seen before: c5's turn repeats c3's and makes none.
+    assert len(lookups) == len({text for (text,) in tiny_history.execute(
+        "select content from raw.turns where _drop_id = 'd1'").fetchall()})
+    found = len(lookups)
+    scrubber.write("d1")
+    assert len(lookups) == found, "the write pass found every text of this drop in memory"
+    assert turns(tiny_history)[("c5", 0)] == turns(tiny_history)[("c3", 0)]
+
+
+def test_texts_forgotten_from_memory_are_looked_up_again_with_the_same_result(
+    tiny_history, monkeypatch
+):
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    remembered = turns(tiny_history)
+    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
+    monkeypatch.setattr(scrub_module, "RECENT_FINDINGS", 1)
+    lookups = _count_cache_lookups(monkeypatch)
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    assert turns(tiny_history) == remembered
+    assert len(lookups) == 2 * len(remembered), "both passes looked every batch up"
+
+
 def test_scrubbed_key_hashes_identifier_columns_of_a_key(tiny_history):
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     key = scrubber.scrubbed_key("stage1_reviews", {"annotator_id": "abc", "user_id": "u1"})
