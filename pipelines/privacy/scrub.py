@@ -48,9 +48,12 @@ SCHEMA = "scrubbed"
 # One scrub at a time writes it: every asset that writes the warehouse is in the pool "duckdb".
 STAGING = "scrubbed_staging"
 REMOVED_TEXT = "<NON_ENGLISH_TEXT_REMOVED>"
+# A text's key is the first 128 bits of HMAC(config version, route, text), as two integers: a
+# lookup scans the whole cache, and integers scan 7x faster than the 64-character hex of before.
 CACHE_DDL = """
 create table if not exists private.scrub_cache (
-    text_key VARCHAR NOT NULL,
+    key_high UBIGINT NOT NULL,
+    key_low UBIGINT NOT NULL,
     findings JSON NOT NULL
 )"""
 # Findings per entity type, table, field, source and language group: counts, never text.
@@ -71,6 +74,7 @@ RECENT_FINDINGS = 50_000
 # Cache keys of the texts seen last: keying a text (HMAC-SHA256) costs more than a dict lookup.
 RECENT_KEYS = 16_384
 LATIN = "A-Za-z\u00c0-\u024f"
+LOW_BITS = (1 << 64) - 1
 
 
 def _create_without_primary_key(conn: duckdb.DuckDBPyConnection, name: str, ddl: str) -> None:
@@ -91,6 +95,31 @@ def _create_without_primary_key(conn: duckdb.DuckDBPyConnection, name: str, ddl:
         conn.execute(ddl)
         conn.execute(f"insert into private.{name} select * from private.{name}_keyed")
         conn.execute(f"drop table private.{name}_keyed")
+
+
+def _cache_keyed_by_integers(conn: duckdb.DuckDBPyConnection) -> None:
+    """Convert a cache keyed by hex text (earlier versions) to the integer key, keeping entries."""
+    (hex_keyed,) = conn.execute(
+        "select count(*) from information_schema.columns where table_schema = 'private' "
+        "and table_name = 'scrub_cache' and column_name = 'text_key'"
+    ).fetchone()
+    if not hex_keyed:
+        return
+    with transaction(conn):
+        conn.execute("alter table private.scrub_cache rename to scrub_cache_hex_keyed")
+        conn.execute(CACHE_DDL)
+        conn.execute(
+            "insert into private.scrub_cache select ('0x' || text_key[1:16])::UBIGINT, "
+            "('0x' || text_key[17:32])::UBIGINT, findings from private.scrub_cache_hex_keyed"
+        )
+        conn.execute("drop table private.scrub_cache_hex_keyed")
+
+
+def _key_columns(keys: list[int]) -> pa.Table:
+    return pa.table({
+        "key_high": pa.array([key >> 64 for key in keys], pa.uint64()),
+        "key_low": pa.array([key & LOW_BITS for key in keys], pa.uint64()),
+    })
 
 
 def _user_scope(column: str) -> str:
@@ -205,7 +234,7 @@ class _Batch:
         self.routes = [scrubber._route(language) for language in self.languages]
         names = [*table.text_columns, *(["kind"] if "kind" in table.columns else [])]
         self.values: dict[str, list[Any]] = {c: arrow.column(c).to_pylist() for c in names}
-        self.texts: list[tuple[int, str, str, str | None]] = [
+        self.texts: list[tuple[int, str, str, int | None]] = [
             (i, column, text, None if route is None else scrubber._text_key(route, text))
             for i, route in enumerate(self.routes)
             for column in table.text_columns
@@ -239,7 +268,7 @@ class DropScrubber:
         self.llm_annotators: set[str] = set()
         self.hashed_identifiers: dict[tuple[str, str], str] = {}
         self.name_patterns: dict[str, re.Pattern[str] | None] = {}
-        self.recent_findings: dict[str, list[Finding]] = {}
+        self.recent_findings: dict[int, list[Finding]] = {}
         self._text_key = functools.lru_cache(maxsize=RECENT_KEYS)(self._keyed_text)
 
     # -- setup ----------------------------------------------------------------------------------
@@ -249,6 +278,7 @@ class DropScrubber:
         self.conn.execute("create schema if not exists private")
         for table in TABLES.values():
             self.conn.execute(table.ddl(SCHEMA))
+        _cache_keyed_by_integers(self.conn)
         for name, ddl in (("pseudonyms", PSEUDONYMS_DDL), ("scrub_cache", CACHE_DDL)):
             _create_without_primary_key(self.conn, name, ddl)
         self.conn.execute(AUDIT_DDL)
@@ -269,8 +299,8 @@ class DropScrubber:
             return "full"
         return "patterns" if self.config.non_english_policy == "patterns" else None
 
-    def _keyed_text(self, route: str, text: str) -> str:
-        return keyed_hash(self.key, "scrub-cache", self.config.version, route, text)
+    def _keyed_text(self, route: str, text: str) -> int:
+        return int(keyed_hash(self.key, "scrub-cache", self.config.version, route, text)[:32], 16)
 
     def _batches(self, table: Table, drop_id: str) -> Iterator[_Batch]:
         """The drop's rows as Arrow batches: only text and identifier columns become Python.
@@ -302,7 +332,8 @@ class DropScrubber:
                 for batch in self._batches(table, drop_id):
                     texts = batch.texts
                     self.report.texts += len(texts)
-                    wanted = {key: (text, batch.routes[i]) for i, _, text, key in texts if key}
+                    wanted = {key: (text, batch.routes[i])
+                              for i, _, text, key in texts if key is not None}
                     findings = self._cached(list(wanted))
                     missing = [key for key in wanted if key not in findings]
                     self.report.cache_hits += len(findings)
@@ -314,16 +345,16 @@ class DropScrubber:
                         self._remember(new)
                         findings.update(new)
                     for i, _, text, key in texts:
-                        if key:
+                        if key is not None:
                             self._gather_names(batch.scopes[i], text, findings[key])
                 self.progress(f"found: {table.name} done; {self.report.texts} texts so far, "
                               f"{self.report.texts_analyzed} analyzed, "
                               f"{self.report.cache_hits} from the cache")
 
-    def _cached(self, keys: list[str]) -> dict[str, list[Finding]]:
+    def _cached(self, keys: list[int]) -> dict[int, list[Finding]]:
         """The cached findings of these keys: from memory when seen lately, else one query."""
-        found: dict[str, list[Finding]] = {}
-        unknown: list[str] = []
+        found: dict[int, list[Finding]] = {}
+        unknown: list[int] = []
         for key in keys:
             recent = self.recent_findings.get(key)
             if recent is None:
@@ -332,38 +363,35 @@ class DropScrubber:
                 found[key] = recent
         if not unknown:
             return found
-        with registered(self.conn, "wanted_keys", pa.table({"text_key": unknown})):
+        with registered(self.conn, "wanted_keys", _key_columns(unknown)):
             rows = self.conn.execute(
-                "select c.text_key, c.findings from private.scrub_cache c "
-                "semi join wanted_keys w on c.text_key = w.text_key"
+                "select c.key_high, c.key_low, c.findings from private.scrub_cache c "
+                "semi join wanted_keys w on c.key_high = w.key_high and c.key_low = w.key_low"
             ).fetchall()
-        looked_up = {text_key: [Finding(*f) for f in json.loads(findings)]
-                     for text_key, findings in rows}
+        looked_up = {high << 64 | low: [Finding(*f) for f in json.loads(findings)]
+                     for high, low, findings in rows}
         self._remember(looked_up)
         found.update(looked_up)
         return found
 
-    def _remember(self, findings: dict[str, list[Finding]]) -> None:
+    def _remember(self, findings: dict[int, list[Finding]]) -> None:
         """Keep findings for the next batches; all forgotten at once when RECENT_FINDINGS is hit."""
         if len(self.recent_findings) + len(findings) > RECENT_FINDINGS:
             self.recent_findings.clear()
         self.recent_findings.update(findings)
 
-    def _save_cached(self, new: dict[str, list[Finding]]) -> None:
+    def _save_cached(self, new: dict[int, list[Finding]]) -> None:
         """Cache entries are a pure function of the text: kept even if the drop fails later.
 
         Only keys the lookup just missed come here, and one scrub at a time writes the cache.
         """
-        frame = pa.table({
-            "text_key": list(new),
-            "findings": [
-                json.dumps([[f.start, f.end, f.entity_type, f.score] for f in found])
-                for found in new.values()
-            ],
-        })
+        frame = _key_columns(list(new)).append_column("findings", pa.array([
+            json.dumps([[f.start, f.end, f.entity_type, f.score] for f in found])
+            for found in new.values()
+        ]))
         with registered(self.conn, "new_cache_entries", frame):
             self.conn.execute(
-                "insert into private.scrub_cache select text_key, findings::JSON "
+                "insert into private.scrub_cache select key_high, key_low, findings::JSON "
                 "from new_cache_entries"
             )
 
@@ -422,7 +450,7 @@ class DropScrubber:
 
     def _write_table(self, table: Table, drop_id: str) -> None:
         for batch in self._batches(table, drop_id):
-            findings = self._cached(list({key for *_, key in batch.texts if key}))
+            findings = self._cached(list({key for *_, key in batch.texts if key is not None}))
             self.pseudonymizer.load(self.conn, set(batch.scopes))
             # Row by row, as the texts come: placeholders are numbered in that order.
             scrubbed: dict[tuple[int, str], list[str]] = defaultdict(list)
@@ -447,7 +475,7 @@ class DropScrubber:
             self._insert(table, batch.arrow, columns)
 
     def _scrub_text(self, table: Table, column: str, batch: _Batch, i: int, text: str,
-                    key: str | None, findings: dict[str, list[Finding]]) -> str:
+                    key: int | None, findings: dict[int, list[Finding]]) -> str:
         language_group = "english" if is_english(batch.languages[i]) else "non_english"
         if language_group == "non_english":
             self.report.non_english_texts[table.name] += 1

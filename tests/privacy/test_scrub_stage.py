@@ -204,7 +204,7 @@ def test_private_tables_keyed_by_an_earlier_version_lose_their_index_and_keep_th
     config = ScrubberConfig.load()
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
     first = turns(tiny_history)
-    keys = {"pseudonyms": "scope_key, entity_type, value_key", "scrub_cache": "text_key"}
+    keys = {"pseudonyms": "scope_key, entity_type, value_key", "scrub_cache": "key_high, key_low"}
     saved = {}
     for table, key in keys.items():  # as the version before the 500k run created them
         saved[table] = sorted(tiny_history.execute(f"select * from private.{table}").fetchall())
@@ -226,6 +226,28 @@ def test_private_tables_keyed_by_an_earlier_version_lose_their_index_and_keep_th
     for table in keys:
         rows = sorted(tiny_history.execute(f"select * from private.{table}").fetchall())
         assert rows == saved[table], table
+    assert report.texts_analyzed == 0
+    assert turns(tiny_history) == first
+
+
+def test_a_cache_keyed_by_hex_text_is_converted_and_keeps_every_entry(tiny_history):
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    first = turns(tiny_history)
+    saved = sorted(tiny_history.execute("select * from private.scrub_cache").fetchall())
+    # As versions before the integer key wrote it: the 64 hex digits of the HMAC, keyed.
+    tiny_history.execute(
+        "create table private.hex as select lpad(to_hex(key_high), 16, '0') || "
+        "lpad(to_hex(key_low), 16, '0') || repeat('e', 32) as text_key, findings "
+        "from private.scrub_cache")
+    tiny_history.execute("drop table private.scrub_cache")
+    tiny_history.execute("create table private.scrub_cache "
+                         "(text_key VARCHAR PRIMARY KEY, findings JSON NOT NULL)")
+    tiny_history.execute("insert into private.scrub_cache select * from private.hex")
+
+    report = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+
+    assert sorted(tiny_history.execute("select * from private.scrub_cache").fetchall()) == saved
     assert report.texts_analyzed == 0
     assert turns(tiny_history) == first
 
