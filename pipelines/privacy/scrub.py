@@ -47,6 +47,8 @@ from pipelines.privacy.pseudonymizer import (
 SCHEMA = "scrubbed"
 # One scrub at a time writes it: every asset that writes the warehouse is in the pool "duckdb".
 STAGING = "scrubbed_staging"
+# The drop's new pseudonym numbers, moved to private.pseudonyms by the swap.
+STAGED_PSEUDONYMS = f"{STAGING}._new_pseudonyms"
 REMOVED_TEXT = "<NON_ENGLISH_TEXT_REMOVED>"
 # A text's key is the first 128 bits of HMAC(config version, route, text), as two integers: a
 # lookup scans the whole cache, and integers scan 7x faster than the 64-character hex of before.
@@ -412,8 +414,11 @@ class DropScrubber:
         self.conn.execute(f"create schema {STAGING}")
         for table in TABLES.values():
             self.conn.execute(table.ddl(STAGING))
+        self.conn.execute(
+            f"create table {STAGED_PSEUDONYMS} as select * from private.pseudonyms limit 0")
         try:
             self._number_full_names_first()
+            self.report.new_pseudonyms += self.pseudonymizer.save(self.conn, STAGED_PSEUDONYMS)
             for table in TABLES.values():
                 self._write_table(table, drop_id)
                 self.progress(f"staged: {table.name}, {self.report.rows[table.name]} rows")
@@ -473,6 +478,7 @@ class DropScrubber:
                                            strict=True)
                 ]
             self._insert(table, batch.arrow, columns)
+            self.report.new_pseudonyms += self.pseudonymizer.save(self.conn, STAGED_PSEUDONYMS)
 
     def _scrub_text(self, table: Table, column: str, batch: _Batch, i: int, text: str,
                     key: int | None, findings: dict[int, list[Finding]]) -> str:
@@ -550,7 +556,7 @@ class DropScrubber:
                 self.conn.executemany(
                     "insert into private.pii_audit values (?, ?, ?, ?, ?, ?, ?)", audit_rows
                 )
-            self.report.new_pseudonyms = self.pseudonymizer.save(self.conn)
+            self.conn.execute(f"insert into private.pseudonyms select * from {STAGED_PSEUDONYMS}")
 
     # -- the leak scan --------------------------------------------------------------------------
 

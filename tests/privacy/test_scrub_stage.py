@@ -309,6 +309,41 @@ def test_texts_forgotten_from_memory_are_looked_up_again_with_the_same_result(
     assert len(lookups) == 2 * len(remembered), "both passes looked every batch up"
 
 
+def test_new_pseudonyms_wait_on_disk_until_the_swap_and_are_lost_with_a_failed_drop(
+    tiny_history, monkeypatch
+):
+    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
+    scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    scrubber.prepare()
+    scrubber.find("d1")
+    seen = []  # (numbers staged, numbers pending) as each batch is inserted
+
+    def insert_and_look(table, batch, columns):
+        real_insert(table, batch, columns)
+        seen.append((tiny_history.execute(
+            f"select count(*) from {scrub_module.STAGED_PSEUDONYMS}").fetchone()[0],
+            len(scrubber.pseudonymizer.pending)))
+
+    real_insert = scrubber._insert
+    monkeypatch.setattr(scrubber, "_insert", insert_and_look)
+
+    def killed_before_the_swap(drop_id):
+        raise RuntimeError("killed before the swap")
+
+    monkeypatch.setattr(scrubber, "_swap_in", killed_before_the_swap)
+    with pytest.raises(RuntimeError):
+        scrubber.write("d1")
+    # What a batch numbers is on disk before the next batch: nothing piles up in memory.
+    assert any(pending for _, pending in seen)
+    assert all(later == staged + pending
+               for (staged, pending), (later, _) in zip(seen, seen[1:], strict=False))
+    assert tiny_history.execute("select count(*) from private.pseudonyms").fetchone()[0] == 0
+
+    report = scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    assert tiny_history.execute("select count(*) from private.pseudonyms").fetchone()[0] == (
+        report.new_pseudonyms) == seen[-1][0] + seen[-1][1]
+
+
 def test_scrubbed_key_hashes_identifier_columns_of_a_key(tiny_history):
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     key = scrubber.scrubbed_key("stage1_reviews", {"annotator_id": "abc", "user_id": "u1"})
