@@ -11,7 +11,8 @@ from pipelines.privacy.audit import scan_tables
 def test_a_leaking_text_repeated_in_many_rows_is_reported_for_each_row():
     conn = duckdb.connect()
     conn.execute("create schema staged")
-    conn.execute(TABLES["turns"].ddl("staged"))
+    for table in TABLES.values():
+        conn.execute(table.ddl("staged"))
     for index in range(3):
         conn.execute("insert into staged.turns values ('c1', ?, 'user', ?, null, null, 'd1', "
                      "'c.jsonl', 1)", [index, "Write to ann@site.org today."])
