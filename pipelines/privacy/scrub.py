@@ -266,6 +266,8 @@ class DropScrubber:
         self.pseudonymizer = Pseudonymizer(key)
         self.report = ScrubReport()
         self.names: dict[str, Counter] = defaultdict(Counter)
+        self.scopes: set[str] = set()
+        """The scopes of the drop's texts: their numbering is read in one query, not per batch."""
         """Scope -> names found in it: kept in this process's memory, never written anywhere."""
         self.llm_annotators: set[str] = set()
         self.hashed_identifiers: dict[tuple[str, str], str] = {}
@@ -333,6 +335,7 @@ class DropScrubber:
                     continue
                 for batch in self._batches(table, drop_id):
                     texts = batch.texts
+                    self.scopes.update(batch.scopes)
                     self.report.texts += len(texts)
                     wanted = {key: (text, batch.routes[i])
                               for i, _, text, key in texts if key is not None}
@@ -432,7 +435,8 @@ class DropScrubber:
 
     def _number_full_names_first(self) -> None:
         """Number full names before lone first or last names, so "Maria" joins "Maria Lopez"."""
-        self.pseudonymizer.load(self.conn, set(self.names))
+        # Each query scans all of private.pseudonyms, which grows with every drop.
+        self.pseudonymizer.load(self.conn, self.scopes | set(self.names))
         for scope in sorted(self.names):
             names = self.names[scope]
             for name in sorted(names, key=lambda n: (-len(n.split()), -names[n], n)):

@@ -309,6 +309,30 @@ def test_texts_forgotten_from_memory_are_looked_up_again_with_the_same_result(
     assert len(lookups) == 2 * len(remembered), "both passes looked every batch up"
 
 
+def test_the_numbering_of_a_drops_scopes_is_read_in_one_query(tiny_history, monkeypatch):
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    _raw_conversation(tiny_history, "c4", "u1", "d2", ["Dinner with Tom Becker and Maria Lopez."])
+    _raw_conversation(tiny_history, "c5", "u2", "d2", ["Tom Becker called."])
+    _raw_conversation(tiny_history, "c6", "u3", "d2", ["Call me at +1 212 555 0187."])
+    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
+    queries = []
+    real = scrub_module.registered
+
+    def counting(conn, name, frame):
+        if name == "wanted_scopes":
+            queries.append(frame.num_rows)
+        return real(conn, name, frame)
+
+    monkeypatch.setattr(scrub_module, "registered", counting)
+    monkeypatch.setattr("pipelines.privacy.pseudonymizer.registered", counting)
+    scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
+    assert queries == [3], "the three users' scopes, named or not, at once"
+    assert turns(tiny_history)[("c4", 0)] == "Dinner with <PERSON_1> and <PERSON_2>."
+    assert turns(tiny_history)[("c5", 0)] == "<PERSON_1> called."
+    assert turns(tiny_history)[("c6", 0)] == "Call me at <PHONE_1>."
+
+
 def test_new_pseudonyms_wait_on_disk_until_the_swap_and_are_lost_with_a_failed_drop(
     tiny_history, monkeypatch
 ):
