@@ -73,6 +73,9 @@ BATCH_ROWS = 5000
 # Findings of the texts seen last, kept in memory: judgments repeat a few texts millions of times,
 # and each lookup that misses them scans all of `private.scrub_cache` (0.1 s at 1.6M entries).
 RECENT_FINDINGS = 50_000
+# Scrubbed texts written last, per scope: a text repeated in a scope is scrubbed once. Fewer than
+# findings, as a scrubbed turn can weigh kilobytes.
+RECENT_SCRUBBED = 8_192
 # Cache keys of the texts seen last: keying a text (HMAC-SHA256) costs more than a dict lookup.
 RECENT_KEYS = 16_384
 LATIN = "A-Za-z\u00c0-\u024f"
@@ -273,6 +276,8 @@ class DropScrubber:
         self.hashed_identifiers: dict[tuple[str, str], str] = {}
         self.name_patterns: dict[str, re.Pattern[str] | None] = {}
         self.recent_findings: dict[int, list[Finding]] = {}
+        self.recent_scrubbed: dict[tuple[str, int], tuple[str, tuple[str, ...], int]] = {}
+        """(scope, text key) -> what _scrubbed made of it, for the texts written last."""
         self._text_key = functools.lru_cache(maxsize=RECENT_KEYS)(self._keyed_text)
 
     # -- setup ----------------------------------------------------------------------------------
@@ -494,25 +499,42 @@ class DropScrubber:
         if key not in findings:
             raise RuntimeError(f"private.scrub_cache lost entries while {table.name} was scrubbed")
         scope = batch.scopes[i]
-        found = findings[key]
-        names = self._name_pattern(scope)
-        if names is not None:
-            found = self._with_names(text, found, names)
-        for f in found:
+        scrubbed = self.recent_scrubbed.get((scope, key))
+        if scrubbed is None:
+            scrubbed = self._scrubbed(text, scope, findings[key])
+            if len(self.recent_scrubbed) >= RECENT_SCRUBBED:
+                self.recent_scrubbed.clear()
+            self.recent_scrubbed[(scope, key)] = scrubbed
+        replaced, entity_types, propagated = scrubbed
+        self.report.propagated_names += propagated
+        for entity_type in entity_types:
             self.report.findings[
-                (table.name, column, batch.sources[i], language_group, f.entity_type)
+                (table.name, column, batch.sources[i], language_group, entity_type)
             ] += 1
-        return self.pseudonymizer.replace(text, scope, found)
+        return replaced
 
-    def _with_names(self, text: str, found: list[Finding], names: re.Pattern[str]
-                    ) -> list[Finding]:
-        extra = [
+    def _scrubbed(self, text: str, scope: str, found: list[Finding]
+                  ) -> tuple[str, tuple[str, ...], int]:
+        """The text with its placeholders, the types it replaced, and how many were names found
+        elsewhere in the scope. The same for every occurrence of a text in a scope: a value keeps
+        its number, and the scope's names are all known before the first row is written."""
+        names = self._name_pattern(scope)
+        propagated = 0
+        if names is not None:
+            extra = self._names_missed(text, found, names)
+            propagated = len(extra)
+            if extra:
+                found = sorted(found + extra)
+        return (self.pseudonymizer.replace(text, scope, found),
+                tuple(f.entity_type for f in found), propagated)
+
+    @staticmethod
+    def _names_missed(text: str, found: list[Finding], names: re.Pattern[str]) -> list[Finding]:
+        return [
             Finding(m.start(), m.end(), "PERSON", 0.85)
             for m in names.finditer(text)
             if not any(f.start < m.end() and m.start() < f.end for f in found)
         ]
-        self.report.propagated_names += len(extra)
-        return sorted(found + extra) if extra else found
 
     def _scrub_identifiers(self, table: Table, row: dict) -> None:
         for column in table.identifier_columns:

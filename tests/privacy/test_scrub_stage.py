@@ -309,6 +309,32 @@ def test_texts_forgotten_from_memory_are_looked_up_again_with_the_same_result(
     assert len(lookups) == 2 * len(remembered), "both passes looked every batch up"
 
 
+def test_a_text_repeated_in_a_scope_is_scrubbed_and_counted_as_without_memory(
+    tiny_history, monkeypatch
+):
+    _raw_conversation(tiny_history, "c5", "u1", "d1", [
+        "Tom Becker asked Maria to call +1 212 555 0187.",  # c1's second turn, same user
+        "Maria said Tom Becker still uses (212) 555-0187.",  # c2's turn
+        "so Becker wrote back",  # a name the NER misses, twice
+        "so Becker wrote back",
+    ])
+    _raw_conversation(tiny_history, "c6", "u2", "d1", ["Maria said Tom Becker still uses "
+                                                       "(212) 555-0187."])  # another user
+    config = ScrubberConfig.load()
+    remembered = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    with_memory = turns(tiny_history)
+    assert with_memory[("c5", 0)] == with_memory[("c1", 1)]
+    assert with_memory[("c5", 1)] == with_memory[("c2", 0)]
+    assert with_memory[("c6", 0)] == "<PERSON_2> said <PERSON_1> still uses <PHONE_1>."
+
+    tiny_history.execute("delete from private.pseudonyms")
+    monkeypatch.setattr(scrub_module, "RECENT_SCRUBBED", 0)
+    forgotten = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    assert turns(tiny_history) == with_memory
+    assert forgotten.findings == remembered.findings
+    assert forgotten.propagated_names == remembered.propagated_names > 0
+
+
 def test_the_numbering_of_a_drops_scopes_is_read_in_one_query(tiny_history, monkeypatch):
     config = ScrubberConfig.load()
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
