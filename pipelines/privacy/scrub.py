@@ -8,20 +8,24 @@ grow with the drop:
    processes and their findings to the cache at once. The names found are gathered per scope.
 2. write: names are numbered (full names first), then each batch is scrubbed (numbered
    placeholders, names found elsewhere in the same scope replaced too, identifier columns hashed
-   or dropped) and appended to the schema `scrubbed_staging`, committed batch by batch so DuckDB
-   keeps it on disk, not in memory.
+   or dropped) and appended to the staging database `scrub_staging`, committed batch by batch.
+   It is a file of its own next to the warehouse, attached: DuckDB cannot checkpoint the
+   warehouse while the pass reads it, so rows appended there stayed in memory and squeezed the
+   sort of the rows being read until it ran out (500k conversations, `stage2_judgments`).
 
 The residual-leak scan reads the staging tables. Only when it finds nothing does one short
 transaction replace the drop's rows in `scrubbed` (and the rows of earlier drops whose key this
 drop delivers again) and record the new pseudonym numbers. A drop that fails the scan, or a run
-killed half-way, leaves `scrubbed` as it was; the next scrub clears the staging schema first.
+killed half-way, leaves `scrubbed` as it was; the next scrub clears the staging database first.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,7 +50,9 @@ from pipelines.privacy.pseudonymizer import (
 
 SCHEMA = "scrubbed"
 # One scrub at a time writes it: every asset that writes the warehouse is in the pool "duckdb".
-STAGING = "scrubbed_staging"
+STAGING = "scrub_staging"
+# Where versions before the staging database staged a drop, left behind by a killed run.
+STAGING_SCHEMA_BEFORE = "scrubbed_staging"
 # The drop's new pseudonym numbers, moved to private.pseudonyms by the swap.
 STAGED_PSEUDONYMS = f"{STAGING}._new_pseudonyms"
 REMOVED_TEXT = "<NON_ENGLISH_TEXT_REMOVED>"
@@ -299,8 +305,24 @@ class DropScrubber:
             ).fetchall()
         }
 
+    def _staging_path(self) -> Path:
+        (path,) = self.conn.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchone()
+        if path:
+            return Path(path).with_suffix(".scrub-staging.duckdb")
+        return Path(tempfile.gettempdir()) / f"scrub-staging-{os.getpid()}.duckdb"
+
     def _drop_staging(self) -> None:
-        self.conn.execute(f"drop schema if exists {STAGING} cascade")
+        self.conn.execute(f"drop schema if exists {STAGING_SCHEMA_BEFORE} cascade")
+        (attached,) = self.conn.execute(
+            "select count(*) from duckdb_databases() where database_name = ?", [STAGING]
+        ).fetchone()
+        if attached:
+            self.conn.execute(f"detach {STAGING}")
+        path = self._staging_path()
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
     def _route(self, language: str | None) -> Route | None:
         """How a text is analyzed; None when the non-English policy removes it."""
@@ -418,8 +440,9 @@ class DropScrubber:
     # -- pass 2: write --------------------------------------------------------------------------
 
     def write(self, drop_id: str) -> ScrubReport:
-        """Scrub the drop into the staging schema, scan it, and swap it in if no leak is left."""
-        self.conn.execute(f"create schema {STAGING}")
+        """Scrub the drop into the staging database, scan it, and swap it in if no leak is left."""
+        path = str(self._staging_path()).replace("'", "''")
+        self.conn.execute(f"attach '{path}' as {STAGING}")
         for table in TABLES.values():
             self.conn.execute(table.ddl(STAGING))
         self.conn.execute(

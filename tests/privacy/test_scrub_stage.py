@@ -141,8 +141,7 @@ def test_leak_check_blocks_the_run_and_names_place_not_text(instance, warehouse,
     assert not re.search(r"[\w.+-]+@[\w-]+\.\w+", message), "the message must not quote the text"
     with duckdb.connect(str(landed), read_only=True) as conn:
         assert conn.execute("select count(*) from scrubbed.turns").fetchone()[0] == 0
-        assert conn.execute("select count(*) from duckdb_schemas() "
-                            "where schema_name = 'scrubbed_staging'").fetchone()[0] == 0
+    assert not landed.with_suffix(".scrub-staging.duckdb").exists(), "staged rows are deleted"
 
 
 def _raw_conversation(conn, conversation_id: str, user: str, drop: str, texts: list[str]) -> None:
@@ -335,6 +334,36 @@ def test_a_text_repeated_in_a_scope_is_scrubbed_and_counted_as_without_memory(
     assert forgotten.propagated_names == remembered.propagated_names > 0
 
 
+def test_rows_are_staged_in_a_database_file_of_their_own(tiny_history, monkeypatch):
+    # The write pass reads the warehouse while it stages: rows appended to the warehouse itself
+    # stay in DuckDB's memory until the read ends (no checkpoint meanwhile), and at 500k
+    # conversations they squeezed the read's sort out of its 256MB.
+    tiny_history.execute("create schema scrubbed_staging")  # left by a killed older version
+    tiny_history.execute("create table scrubbed_staging.turns (x INTEGER)")
+    scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    scrubber.prepare()
+    scrubber.find("d1")
+    staged_in = []
+    real_insert = scrubber._insert
+
+    def insert_and_look(table, batch, columns):
+        real_insert(table, batch, columns)
+        staged_in.append(tiny_history.execute(
+            "select d.path, count(*) from duckdb_databases() d join duckdb_tables() t "
+            "using (database_name) where database_name = 'scrub_staging' group by d.path"
+        ).fetchone())
+
+    monkeypatch.setattr(scrubber, "_insert", insert_and_look)
+    scrubber.write("d1")
+    (warehouse,) = tiny_history.execute("select path from duckdb_databases() "
+                                        "where database_name = current_database()").fetchone()
+    assert {path for path, _ in staged_in} == {
+        str(Path(warehouse).with_suffix(".scrub-staging.duckdb"))}
+    assert tiny_history.execute("select count(*) from duckdb_schemas() "
+                                "where schema_name = 'scrubbed_staging'").fetchone()[0] == 0
+    assert len(turns(tiny_history)) == 4
+
+
 def test_the_numbering_of_a_drops_scopes_is_read_in_one_query(tiny_history, monkeypatch):
     config = ScrubberConfig.load()
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
@@ -414,9 +443,12 @@ def test_a_key_delivered_again_by_a_later_drop_replaces_the_earlier_row(tiny_his
         "and turn_index = 0").fetchall()
     assert rows == [("d2", "<PERSON_1> again.")]
     assert tiny_history.execute("select count(*) from scrubbed.turns").fetchone()[0] == 4
-    staging = tiny_history.execute(
-        "select count(*) from duckdb_schemas() where schema_name = 'scrubbed_staging'").fetchone()
-    assert staging == (0,), "the staging schema is dropped once the drop is swapped in"
+    attached = tiny_history.execute("select database_name from duckdb_databases()").fetchall()
+    assert ("scrub_staging",) not in attached
+    (path,) = tiny_history.execute("select path from duckdb_databases() "
+                                   "where database_name = current_database()").fetchone()
+    assert not Path(path).with_suffix(".scrub-staging.duckdb").exists(), (
+        "the staging database is deleted once the drop is swapped in")
 
 
 def test_a_conversation_delivered_again_with_fewer_turns_keeps_none_of_its_old_turns(
