@@ -261,18 +261,20 @@ def test_private_tables_hold_no_original_value(tiny_history):
         assert value not in dump
 
 
-def _count_cache_lookups(monkeypatch) -> list[int]:
-    """The number of keys of each query of `private.scrub_cache`, as the scrub makes them."""
-    lookups: list[int] = []
+def _count_queries(monkeypatch, relation: str) -> list[int]:
+    """The rows of the Arrow table registered as `relation` for each query that reads it: the
+    scrub looks up the cache with `wanted_keys`, the pseudonym numbering with `wanted_scopes`."""
+    queries: list[int] = []
     real = scrub_module.registered
 
     def counting(conn, name, frame):
-        if name == "wanted_keys":
-            lookups.append(frame.num_rows)
+        if name == relation:
+            queries.append(frame.num_rows)
         return real(conn, name, frame)
 
     monkeypatch.setattr(scrub_module, "registered", counting)
-    return lookups
+    monkeypatch.setattr("pipelines.privacy.pseudonymizer.registered", counting)
+    return queries
 
 
 def test_texts_seen_in_earlier_batches_are_not_looked_up_again(tiny_history, monkeypatch):
@@ -281,7 +283,7 @@ def test_texts_seen_in_earlier_batches_are_not_looked_up_again(tiny_history, mon
     monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
     _raw_conversation(tiny_history, "c5", "u2", "d1",
                       ["Tom Becker is my boss. Reach me at ann@site.org."])
-    lookups = _count_cache_lookups(monkeypatch)
+    lookups = _count_queries(monkeypatch, "wanted_keys")
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     scrubber.prepare()
     scrubber.find("d1")
@@ -302,7 +304,7 @@ def test_texts_forgotten_from_memory_are_looked_up_again_with_the_same_result(
     remembered = turns(tiny_history)
     monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
     monkeypatch.setattr(scrub_module, "RECENT_FINDINGS", 1)
-    lookups = _count_cache_lookups(monkeypatch)
+    lookups = _count_queries(monkeypatch, "wanted_keys")
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
     assert turns(tiny_history) == remembered
     assert len(lookups) == 2 * len(remembered), "both passes looked every batch up"
@@ -371,16 +373,7 @@ def test_the_numbering_of_a_drops_scopes_is_read_in_one_query(tiny_history, monk
     _raw_conversation(tiny_history, "c5", "u2", "d2", ["Tom Becker called."])
     _raw_conversation(tiny_history, "c6", "u3", "d2", ["Call me at +1 212 555 0187."])
     monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
-    queries = []
-    real = scrub_module.registered
-
-    def counting(conn, name, frame):
-        if name == "wanted_scopes":
-            queries.append(frame.num_rows)
-        return real(conn, name, frame)
-
-    monkeypatch.setattr(scrub_module, "registered", counting)
-    monkeypatch.setattr("pipelines.privacy.pseudonymizer.registered", counting)
+    queries = _count_queries(monkeypatch, "wanted_scopes")
     scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
     assert queries == [3], "the three users' scopes, named or not, at once"
     assert turns(tiny_history)[("c4", 0)] == "Dinner with <PERSON_1> and <PERSON_2>."
