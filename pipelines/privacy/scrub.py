@@ -77,7 +77,7 @@ create table if not exists private.pii_audit (
 )"""
 BATCH_ROWS = 5000
 # Findings of the texts seen last, kept in memory: judgments repeat a few texts millions of times,
-# and each lookup that misses them scans all of `private.scrub_cache` (0.1 s at 1.6M entries).
+# and each lookup that misses them scans all of `private.scrub_cache` (17 ms at 1.6M entries).
 RECENT_FINDINGS = 50_000
 # Scrubbed texts written last, per scope: a text repeated in a scope is scrubbed once. Fewer than
 # findings, as a scrubbed turn can weigh kilobytes.
@@ -124,6 +124,13 @@ def _cache_keyed_by_integers(conn: duckdb.DuckDBPyConnection) -> None:
             "('0x' || text_key[17:32])::UBIGINT, findings from private.scrub_cache_hex_keyed"
         )
         conn.execute("drop table private.scrub_cache_hex_keyed")
+
+
+def _keep(memory: dict, entries: dict, limit: int) -> None:
+    """Add entries to a memory of recent results, forgotten all at once when it reaches `limit`."""
+    if len(memory) + len(entries) > limit:
+        memory.clear()
+    memory.update(entries)
 
 
 def _key_columns(keys: list[int]) -> pa.Table:
@@ -275,9 +282,9 @@ class DropScrubber:
         self.pseudonymizer = Pseudonymizer(key)
         self.report = ScrubReport()
         self.names: dict[str, Counter] = defaultdict(Counter)
+        """Scope -> names found in it: kept in this process's memory, never written anywhere."""
         self.scopes: set[str] = set()
         """The scopes of the drop's texts: their numbering is read in one query, not per batch."""
-        """Scope -> names found in it: kept in this process's memory, never written anywhere."""
         self.llm_annotators: set[str] = set()
         self.hashed_identifiers: dict[tuple[str, str], str] = {}
         self.name_patterns: dict[str, re.Pattern[str] | None] = {}
@@ -374,7 +381,7 @@ class DropScrubber:
                         new = dict(zip(missing, detector.detect([wanted[k] for k in missing]),
                                        strict=True))
                         self._save_cached(new)
-                        self._remember(new)
+                        _keep(self.recent_findings, new, RECENT_FINDINGS)
                         findings.update(new)
                     for i, _, text, key in texts:
                         if key is not None:
@@ -402,15 +409,9 @@ class DropScrubber:
             ).fetchall()
         looked_up = {high << 64 | low: [Finding(*f) for f in json.loads(findings)]
                      for high, low, findings in rows}
-        self._remember(looked_up)
+        _keep(self.recent_findings, looked_up, RECENT_FINDINGS)
         found.update(looked_up)
         return found
-
-    def _remember(self, findings: dict[int, list[Finding]]) -> None:
-        """Keep findings for the next batches; all forgotten at once when RECENT_FINDINGS is hit."""
-        if len(self.recent_findings) + len(findings) > RECENT_FINDINGS:
-            self.recent_findings.clear()
-        self.recent_findings.update(findings)
 
     def _save_cached(self, new: dict[int, list[Finding]]) -> None:
         """Cache entries are a pure function of the text: kept even if the drop fails later.
@@ -525,9 +526,7 @@ class DropScrubber:
         scrubbed = self.recent_scrubbed.get((scope, key))
         if scrubbed is None:
             scrubbed = self._scrubbed(text, scope, findings[key])
-            if len(self.recent_scrubbed) >= RECENT_SCRUBBED:
-                self.recent_scrubbed.clear()
-            self.recent_scrubbed[(scope, key)] = scrubbed
+            _keep(self.recent_scrubbed, {(scope, key): scrubbed}, RECENT_SCRUBBED)
         replaced, entity_types, propagated = scrubbed
         self.report.propagated_names += propagated
         for entity_type in entity_types:
