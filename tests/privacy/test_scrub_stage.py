@@ -17,7 +17,7 @@ from pipelines.defs.privacy import defs as privacy_defs
 from pipelines.defs.privacy.assets import LEAK_CHECK, scrubbed_tables
 from pipelines.privacy import scrub as scrub_module
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.pseudonymizer import hash_identifier
+from pipelines.privacy.pseudonymizer import Pseudonymizer, hash_identifier
 from pipelines.privacy.scrub import DropScrubber, scrub_drop
 from tests.privacy.conftest import DROP_ID, TEST_KEY
 
@@ -196,6 +196,19 @@ def test_same_person_keeps_one_placeholder_across_conversations_and_reruns(tiny_
     _raw_conversation(tiny_history, "c4", "u1", "d2", ["Dinner with Tom Becker and Maria Lopez."])
     scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
     assert turns(tiny_history)[("c4", 0)] == "Dinner with <PERSON_1> and <PERSON_2>."
+
+
+def test_a_later_drop_numbers_a_new_person_after_the_numbers_it_reads_back(
+        tiny_history, monkeypatch):
+    """The numbering read back from private.pseudonyms (a row per read batch here) goes on from
+    the highest number of the scope, and known people keep theirs."""
+    monkeypatch.setattr(Pseudonymizer, "LOAD_BATCH_ROWS", 1)
+    config = ScrubberConfig.load()
+    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
+    _raw_conversation(tiny_history, "c4", "u1", "d2",
+                      ["Tom Becker met John Smith, then Maria called."])
+    scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
+    assert turns(tiny_history)[("c4", 0)] == "<PERSON_1> met <PERSON_3>, then <PERSON_2> called."
 
 
 def test_private_tables_keyed_by_an_earlier_version_lose_their_index_and_keep_their_rows(
