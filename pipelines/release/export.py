@@ -203,7 +203,7 @@ def content_sha256(files: list[Path], schema: pa.Schema) -> str:
     with duckdb.connect(config=settings.duckdb_config()) as conn:
         batches = conn.execute(
             f"select h from ({row_hash_query(files)}) order by h"
-        ).fetch_record_batch(HASH_BATCH_ROWS)
+        ).to_arrow_reader(HASH_BATCH_ROWS)
         for batch in batches:
             if batch.num_rows:
                 joined.update(separator + ",".join(batch.column(0).to_pylist()).encode())
