@@ -90,9 +90,9 @@ def normalize(entity_type: str, value: str) -> str:
     return value.casefold()
 
 
-def _short(hex_key: str) -> int:
-    """A keyed hash's first 128 bits, as the key it is remembered by: about a third of the memory
-    of the 64 hex characters (the scrub numbers 1.3M values at 500k conversations)."""
+def short_key(hex_key: str) -> int:
+    """A keyed hash's first 128 bits, as the key it is remembered by in memory: about a third of
+    the memory of the 64 hex characters (the scrub numbers 1.3M values at 500k conversations)."""
     return int(hex_key[:32], 16)
 
 
@@ -111,7 +111,7 @@ class Pseudonymizer:
         self.numbers: dict[int, int] = {}
         self.highest: dict[tuple[int, str], int] = defaultdict(int)
         self.pending: list[tuple[str, str, str, int]] = []
-        self.loaded_scopes: set[int] = set()
+        self.loaded_scopes: set[str] = set()
         self.anonymizer = AnonymizerEngine()
 
     def scope_key(self, scope: str) -> str:
@@ -122,10 +122,11 @@ class Pseudonymizer:
 
         One query for all of them: a drop's scopes are loaded at once, not one scan each.
         """
-        wanted = {k for k in map(self.scope_key, scopes) if _short(k) not in self.loaded_scopes}
+        wanted = scopes - self.loaded_scopes
         if not wanted:
             return
-        with registered(conn, "wanted_scopes", pa.table({"scope_key": sorted(wanted)})):
+        keys = sorted(map(self.scope_key, wanted))
+        with registered(conn, "wanted_scopes", pa.table({"scope_key": keys})):
             reader = conn.execute(
                 "select p.scope_key, entity_type, value_key, number from private.pseudonyms p "
                 "semi join wanted_scopes w on p.scope_key = w.scope_key"
@@ -134,37 +135,39 @@ class Pseudonymizer:
                 for scope_key, entity_type, value_key, number in zip(
                     *(column.to_pylist() for column in batch.columns), strict=True
                 ):
-                    self.numbers[_short(value_key)] = number
-                    counter = (_short(scope_key), entity_type)
+                    self.numbers[short_key(value_key)] = number
+                    counter = (short_key(scope_key), entity_type)
                     self.highest[counter] = max(self.highest[counter], number)
-        self.loaded_scopes |= {_short(k) for k in wanted}
+        self.loaded_scopes |= wanted
 
     def number(self, scope: str, entity_type: str, value: str) -> int:
         """The value's number in its scope; a first name alone reuses the full name's number."""
         scope_key = self.scope_key(scope)
         normalized = normalize(entity_type, value)
         value_key = keyed_hash(self.key, scope_key, entity_type, normalized)
-        known = self.numbers.get(_short(value_key))
+        known = self.numbers.get(short_key(value_key))
         if known is not None:
             return known
         parts = normalized.split() if entity_type == "PERSON" else []
         part_keys = [keyed_hash(self.key, scope_key, entity_type, p) for p in parts if len(p) > 1]
-        number = next(
-            (self.numbers[_short(k)] for k in part_keys if _short(k) in self.numbers), None
-        )
+        number = None
+        for part_key in part_keys:
+            number = self.numbers.get(short_key(part_key))
+            if number is not None:
+                break
         if number is None:
-            counter = (_short(scope_key), entity_type)
+            counter = (short_key(scope_key), entity_type)
             self.highest[counter] += 1
             number = self.highest[counter]
         self._remember(scope_key, entity_type, value_key, number)
         if len(parts) > 1:
             for part_key in part_keys:
-                if _short(part_key) not in self.numbers:
+                if short_key(part_key) not in self.numbers:
                     self._remember(scope_key, entity_type, part_key, number)
         return number
 
     def _remember(self, scope_key: str, entity_type: str, value_key: str, number: int) -> None:
-        self.numbers[_short(value_key)] = number
+        self.numbers[short_key(value_key)] = number
         self.pending.append((scope_key, entity_type, value_key, number))
 
     def save(self, conn: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -46,6 +46,7 @@ from pipelines.privacy.pseudonymizer import (
     Pseudonymizer,
     hash_identifier,
     keyed_hash,
+    short_key,
 )
 
 SCHEMA = "scrubbed"
@@ -338,7 +339,7 @@ class DropScrubber:
         return "patterns" if self.config.non_english_policy == "patterns" else None
 
     def _keyed_text(self, route: str, text: str) -> int:
-        return int(keyed_hash(self.key, "scrub-cache", self.config.version, route, text)[:32], 16)
+        return short_key(keyed_hash(self.key, "scrub-cache", self.config.version, route, text))
 
     def _batches(self, table: Table, drop_id: str) -> Iterator[_Batch]:
         """The drop's rows as Arrow batches: only text and identifier columns become Python.

@@ -1,5 +1,5 @@
 -- One DuckDB thread for this model: its joins hold both stage-2 label lists of every item, and on
--- two threads they sometimes overran the 256MB cap at 50k conversations (3 builds of 4), while
+-- two threads they sometimes overran the 256MB cap at 50k conversations (4 builds of 6), while
 -- on one thread they spill and pass even at 64MB (docs/benchmarks.md, eighth session).
 {{ config(pre_hook="set threads = 1", post_hook="reset threads") }}
 with
