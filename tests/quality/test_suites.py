@@ -305,6 +305,34 @@ def test_published_suite_catches_a_broken_release(name, sample_copy: SampleBuild
     assert PLANTED_EMAIL not in message
 
 
+@pytest.mark.parametrize(
+    ("planted", "leaks"),
+    [
+        ("write to jordan.planted@example.org", True),
+        ("the server at 203.0.113.77 answered", True),
+        ("platform id 5f2b9c1e8a7d6b4c3e2f1a0b", True),
+        ("the router at 192.168.1.20, then 10.0.0.1 and 127.0.0.1", False),
+        ("release 1.2.3, build 4.5.6.7.8, hash 5f2b9c1e8a7d6b4c3e2f1a0", False),
+    ],
+)
+def test_the_published_leak_scan_finds_each_kind_and_keeps_private_addresses(
+    planted, leaks, sample_copy: SampleBuild
+):
+    """The one-pattern prefilter must not hide any of the precise checks' findings."""
+    (train,) = (sample_copy.release / "data" / "prompts").glob("train-*.parquet")
+    _rewrite(
+        train,
+        f"select * replace (prompt_text || ' {planted}' as prompt_text) "
+        f"from read_parquet('{train}')",
+    )
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn:
+        outcomes = validate_published(sample_copy.release, conn, raise_on_error=False)
+    (prompts,) = [o for o in outcomes if o.suite == "published.prompts"]
+    (scan,) = [r for r in prompts.results if "no residual e-mail address" in r.notes]
+    assert scan.success is not leaks
+    assert planted not in scan.line(prompts.relation)
+
+
 def test_a_suite_file_error_names_file_line_and_field(tmp_path):
     path = tmp_path / "raw.prompts.yml"
     path.write_text(
