@@ -62,13 +62,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "benchmarks" / "scale"
 STAGES = ("ingest", "validate_raw", "scrub", "model", "validate_marts", "release")
-# The increment split as the product runs it (pipelines/defs/jobs.py): the drop sensor's job
-# ingests, checks and scrubs a new drop; the daily schedule's job rebuilds everything downstream.
+# The project's job that runs each stage (pipelines/defs/jobs.py), and by which the increment is
+# split: the drop sensor's job ingests, checks and scrubs one drop (a partition); the daily
+# schedule's job rebuilds everything downstream.
 JOB_STAGES = {
     "process_drop": ("ingest", "validate_raw", "scrub"),
     "build_release": ("model", "validate_marts", "release"),
 }
-PARTITIONED = {"ingest", "validate_raw", "scrub"}
+PARTITIONED = frozenset(JOB_STAGES["process_drop"])
 GE_CHECK = "great_expectations"
 # A key for pseudonymous ids, fixed so runs compare; the drops are generated, never real data.
 BENCHMARK_HASH_KEY = "scale-benchmark-key-not-a-secret"
@@ -340,14 +341,13 @@ def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
 def _run_stage(dg: Any, defs: Any, instance: Any, stage: str, drop_id: str, drops_dir: Path,
                workers: int, timers: _Timers, loaded: float) -> dict[str, Any]:
     from pipelines.cli import process_tags
-    from pipelines.defs.jobs import build_job, drop_job
     from pipelines.defs.partitions import drop_partitions
 
     # A subset of the project's own jobs: the per-drop job for the partitioned stages, the build
     # job for the rest, with exactly the stage's assets and checks.
     graph = defs.resolve_asset_graph()
     selection = _selection(stage, defs)
-    base = defs.resolve_job_def(drop_job.name if stage in PARTITIONED else build_job.name)
+    base = defs.resolve_job_def(next(job for job, part in JOB_STAGES.items() if stage in part))
     job = base.get_subset(
         asset_selection=set(selection.resolve(graph)),
         asset_check_selection=set(selection.resolve_checks(graph)),
