@@ -2,9 +2,10 @@
 
 Each config's Parquet files (`data/<config>/<split>-NNNNN-of-NNNNN.parquet`) are read by an
 in-memory DuckDB as the view `published."<config>"`, with the split in the column `_split`, and
-checked with the suite `expectations/published.<config>.yml`. The suites take two parameters:
-`card_columns` (the features the dataset card declares, plus `_split`) and `modeled_rows` (the
-rows of the mart the config is cut from).
+checked with the suite `expectations/published.<config>.yml`. The suites take three parameters:
+`card_columns` (the features the dataset card declares, plus `_split`), `modeled_rows` (the
+rows of the mart the config is cut from) and `leak_scan_query` (the residual-leak scan, the same
+for every config, kept once in `expectations/published.leak_scan.sql`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipelines.release.configs import CONFIGS
 
 SPLIT_COLUMN = "_split"
 CARD = "README.md"
+LEAK_SCAN_QUERY = settings.EXPECTATIONS_DIR / "published.leak_scan.sql"
 
 
 def card_features(folder: Path) -> dict[str, list[str]]:
@@ -53,6 +55,7 @@ def validate_published(
     folder = Path(folder)
     features = card_features_by_config or card_features(folder)
     suites = load_suites()
+    leak_scan_query = LEAK_SCAN_QUERY.read_text(encoding="utf-8")
     outcomes = []
     for config in CONFIGS:
         suite = suites.get(f"{PUBLISHED_SCHEMA}.{config.name}")
@@ -72,6 +75,7 @@ def validate_published(
                 parameters={
                     "card_columns": [*features.get(config.name, []), SPLIT_COLUMN],
                     "modeled_rows": modeled_rows,
+                    "leak_scan_query": leak_scan_query,
                 },
                 docs_dir=docs_dir,
             )
