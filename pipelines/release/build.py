@@ -24,10 +24,10 @@ from pipelines.release.card import (
     field_descriptions,
     load_metadata,
     render_card,
-    render_croissant,
     undocumented_fields,
 )
 from pipelines.release.configs import CONFIGS, USER_COLUMN, ReleaseConfig
+from pipelines.release.croissant import render_croissant
 from pipelines.release.export import (
     SPLIT_RELATION,
     content_sha256,
