@@ -76,6 +76,17 @@ def duckdb_config() -> dict[str, str]:
     return {"memory_limit": duckdb_memory_limit()}
 
 
+def data_dir() -> Path:
+    """The data folder (`PIPELINES_DATA_DIR`), read when called."""
+    return _path("PIPELINES_DATA_DIR", DATA_DIR)
+
+
+def dagster_dir() -> Path:
+    """The Dagster instance of `python -m pipelines run`: its storage, artifacts, compute logs and
+    the dagster.yaml that opens them, whatever the working directory."""
+    return data_dir() / "dagster"
+
+
 def drops_dir() -> Path:
     """Where raw drops land as folders; the sensor watches it."""
     return _path("PIPELINES_DROPS_DIR", SAMPLES_DIR / "drops")
@@ -97,6 +108,43 @@ def hash_key() -> bytes:
             f"PIPELINES_HASH_KEY must be at least {MIN_HASH_KEY_BYTES} bytes, got {len(key)}"
         )
     return key
+
+
+# Ingest: what a drop may carry before a record, or the drop, is refused.
+DEFAULT_MAX_TEXT_CHARS = 100_000
+DEFAULT_MAX_QUARANTINED_SHARE = 0.1
+
+
+def max_text_chars() -> int:
+    """The longest free text (`Table.text_columns`, turns included) a record may hold, in
+    characters; a longer one is quarantined at ingest, so the scrubber's NLP model never receives
+    it (a text of 1 MB took a scrubber worker to 4 GB)."""
+    value = os.environ.get("PIPELINES_MAX_TEXT_CHARS", "")
+    if not value:
+        return DEFAULT_MAX_TEXT_CHARS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"PIPELINES_MAX_TEXT_CHARS must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def max_quarantined_share(stem: str) -> float:
+    """The share of an export file's lines that may be quarantined before its drop fails, from
+    e.g. "0.1" or "0.1,stage3_ratings=0.25" (a bound for every file, then bounds per file stem);
+    1 lets every file through."""
+    value = os.environ.get("PIPELINES_MAX_QUARANTINED_SHARE", "")
+    bounds = {"": DEFAULT_MAX_QUARANTINED_SHARE}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name, _, share = part.rpartition("=")
+        try:
+            bounds[name.strip()] = float(share)
+        except ValueError:
+            raise ValueError(
+                f"PIPELINES_MAX_QUARANTINED_SHARE: {part!r} is not a share (e.g. 0.1) or "
+                "stem=share (e.g. stage3_ratings=0.25)"
+            ) from None
+    if not all(0 <= bound <= 1 for bound in bounds.values()):
+        raise ValueError(f"PIPELINES_MAX_QUARANTINED_SHARE: shares are from 0 to 1, got {value!r}")
+    return bounds.get(stem, bounds[""])
 
 
 # Release: splits, the local dataset repo and the Hub target.

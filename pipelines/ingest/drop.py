@@ -3,6 +3,11 @@ quarantined with its file, line, field and reason, and nothing is half-written i
 
 A drop is a folder of `<stem>.jsonl` (or `.jsonl.gz`) files, one per export of the contract
 (`pipelines.contract.tables.RAW_FILES`), and an optional `manifest.json`. Its id is the folder name.
+It holds plain files only: a symbolic link, a pipe or a device fails the drop before anything is
+read. A quarantined line is kept as its hash, its position and a masked excerpt, never its text; a
+free text longer than `settings.max_text_chars()` is quarantined, so the scrubber never receives
+it; and a file with more of its lines quarantined than `settings.max_quarantined_share()` fails
+the drop before `raw` is touched.
 Records are validated line by line and committed in batches to the tables of a staging schema of
 the drop (`_landing_<drop id>`), so DuckDB keeps them in the file, not in memory, and memory stays
 flat however large the drop. The checks run there; then one short transaction replaces the drop's
@@ -13,10 +18,13 @@ ingested wins): nothing is added twice, and the raw tables need no primary-key i
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import json
 import logging
+import re
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,9 +36,10 @@ import duckdb
 import pyarrow as pa
 from pydantic import ValidationError
 
+from pipelines import settings
 from pipelines.adapters import adapter_quarantine_rows
 from pipelines.adapters.writer import QUARANTINE_FILE, REPORT_FILE
-from pipelines.contract.models import DropManifest
+from pipelines.contract.models import ContractModel, DropManifest
 from pipelines.contract.tables import (
     INGESTED_FILES_DDL,
     QUARANTINE_DDL,
@@ -48,6 +57,23 @@ STAGING_PREFIX = "_landing_"
 
 BATCH_RECORDS = 5_000
 RAW_SCHEMA = "raw"
+# The contract's drop id: the folder name, also a Dagster partition key and part of a schema name.
+DROP_ID = re.compile(r"[A-Za-z0-9_.-]+")
+# Characters of a quarantined line kept in `raw_record`, letters and digits masked.
+EXCERPT_CHARS = 80
+_LETTER = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
+# Every field name of the contract. Any other name in an error's location is one of the record's
+# own keys (an unknown field, a header name), which may be personal data: it is named by position.
+_FIELD_NAMES = frozenset(
+    name for model in ContractModel.__subclasses__() for name in model.model_fields
+)
+# A row of a nested table is an item of the record's list of that name, at this key column.
+_NESTED_INDEX = {
+    name: next(column for column in table.key if column != table.part_of[1])
+    for name, table in TABLES.items()
+    if table.part_of
+}
 _QUARANTINE_COLUMNS = [
     "_drop_id",
     "_file",
@@ -67,9 +93,11 @@ class DropError(Exception):
 @dataclass
 class FileReport:
     file: str
+    stem: str
     rows_read: int = 0
     rows_landed: int = 0
     rows_quarantined: int = 0
+    quarantine_reasons: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -99,6 +127,25 @@ def create_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(INGESTED_FILES_DDL)
 
 
+def check_drop_folder(folder: Path) -> None:
+    """Refuse a drop whose name is not a drop id, or that holds anything but plain files and
+    folders, before anything in it is read: a symbolic link would be read as if the drop held its
+    target (/proc/self/environ, /etc/passwd), and a pipe or a device would block the read."""
+    if not DROP_ID.fullmatch(folder.name) or not folder.name.strip("."):
+        raise DropError(
+            f"{folder}: a drop folder's name is the drop id: letters, digits, '_', '.' and '-' "
+            "only, and not only dots"
+        )
+    if not folder.is_dir():
+        raise DropError(f"{folder}: not a drop folder")
+    for path in sorted(folder.iterdir()):
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            raise DropError(f"{path}: a symbolic link; a drop holds files, not links")
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise DropError(f"{path}: not a regular file (a pipe, socket or device)")
+
+
 def find_export_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
     """The contract's export files in a drop folder, and the names of any other files."""
     exports: dict[str, Path] = {}
@@ -123,7 +170,8 @@ def read_manifest(folder: Path) -> DropManifest | None:
     try:
         manifest = DropManifest.model_validate_json(path.read_bytes())
     except ValidationError as error:
-        raise DropError(f"{path}: not a valid drop manifest: {_describe(error)[1]}") from None
+        reason = _describe(error, path.read_bytes())[1]
+        raise DropError(f"{path}: not a valid drop manifest: {reason}") from None
     if manifest.drop_id != folder.name:
         raise DropError(
             f"{path}: drop_id {manifest.drop_id!r} differs from the folder name {folder.name!r}"
@@ -136,25 +184,81 @@ def _open(path: Path) -> IO[bytes]:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) of each non-blank line; an unreadable file raises DropError."""
+    """(line number, bytes) of each non-blank line, without a leading byte order mark; an
+    unreadable file raises DropError."""
     try:
         with _open(path) as handle:
             for number, line in enumerate(handle, start=1):
+                if number == 1:
+                    line = line.removeprefix(codecs.BOM_UTF8)
                 if line.strip():
                     yield number, line
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise DropError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
 
 
-def _describe(error: ValidationError) -> tuple[str, str]:
-    """(field, reason) of a validation error, without echoing the input (it may be personal)."""
+def _describe(error: ValidationError, document: str | bytes) -> tuple[str, str]:
+    """(field, reason) of a validation error of `document`, without echoing the input or a key of
+    the record that is not a contract field (either may be personal)."""
     first = error.errors(include_url=False, include_input=False)[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(record)"
+    location = _location(first["loc"], document) or "(record)"
     reason = first["msg"]
+    if first["type"] == "extra_forbidden":
+        reason = "not a field of the contract (its name is not repeated)"
     if first["type"] == "json_invalid":
         location, reason = "(record)", f"invalid JSON: {first['ctx'].get('error', reason)}"
     more = error.error_count() - 1
     return location, reason + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
+
+
+def _location(loc: tuple[int | str, ...], document: str | bytes) -> str:
+    """An error's location in a record, with each key that is not a contract field named by its
+    position in its object (`turns.0.<key 3>`), never by its text."""
+    if all(isinstance(part, int) or part in _FIELD_NAMES for part in loc):
+        return ".".join(str(part) for part in loc)
+    try:
+        node: Any = json.loads(document)
+    except (ValueError, RecursionError):
+        node = None
+    parts = []
+    for part in loc:
+        if isinstance(part, str) and part not in _FIELD_NAMES:
+            keys = list(node) if isinstance(node, dict) else []
+            parts.append(f"<key {keys.index(part) + 1}>" if part in keys else "<key>")
+        else:
+            parts.append(str(part))
+        inside = isinstance(node, dict) and part in node
+        inside = inside or (isinstance(node, list) and isinstance(part, int) and part < len(node))
+        node = node[part] if inside else None
+    return ".".join(parts)
+
+
+def _masked_excerpt(line: bytes) -> str:
+    """The start of a line with every letter as x and every digit as 0: its shape (an array where
+    an object belongs, a line cut short) without a single value."""
+    whole = line.rstrip(b"\r\n")
+    text = whole[: EXCERPT_CHARS * 4].decode("utf-8", "replace")
+    excerpt = _DIGIT.sub("0", _LETTER.sub("x", text[:EXCERPT_CHARS]))
+    cut = len(text) > EXCERPT_CHARS or len(whole) > EXCERPT_CHARS * 4
+    return excerpt + ("..." if cut else "")
+
+
+def _over_long_text(rows: list[tuple[str, dict[str, Any]]], limit: int) -> tuple[str, str] | None:
+    """(field, reason) of the first free text of a record's rows longer than `limit` characters."""
+    for table_name, row in rows:
+        table = TABLES[table_name]
+        prefix = f"{table_name}.{row[_NESTED_INDEX[table_name]]}." if table.part_of else ""
+        for column in table.text_columns:
+            value = row[column]
+            for position, text in enumerate(value if isinstance(value, list) else [value]):
+                if text is not None and len(text) > limit:
+                    where = f".{position}" if isinstance(value, list) else ""
+                    return (
+                        f"{prefix}{column}{where}",
+                        f"text of {len(text)} characters, over the limit of {limit} "
+                        "(PIPELINES_MAX_TEXT_CHARS)",
+                    )
+    return None
 
 
 def _staging(drop_id: str) -> str:
@@ -221,13 +325,16 @@ def _jsonify(rows: list[dict[str, Any]], json_columns: list[str]) -> None:
                 row[name] = json.dumps(row[name], ensure_ascii=False, sort_keys=True)
 
 
-def _land_file(landing: _Landing, drop_id: str, path: Path, raw_file: RawFile) -> FileReport:
-    report = FileReport(file=path.name)
+def _land_file(
+    landing: _Landing, drop_id: str, path: Path, raw_file: RawFile, max_text_chars: int
+) -> FileReport:
+    report = FileReport(file=path.name, stem=raw_file.stem)
     lineage = {"_drop_id": drop_id, "_file": path.name}
     pending = 0
     for number, line in _lines(path):
         report.rows_read += 1
         problem: tuple[str, str] | None = None
+        rows: list[tuple[str, dict[str, Any]]] = []
         try:
             text = line.rstrip(b"\r\n").decode("utf-8")
         except UnicodeDecodeError as error:
@@ -236,7 +343,10 @@ def _land_file(landing: _Landing, drop_id: str, path: Path, raw_file: RawFile) -
             try:
                 record = raw_file.model.model_validate_json(text)
             except ValidationError as error:
-                problem = _describe(error)
+                problem = _describe(error, text)
+            else:
+                rows = list(raw_file.to_rows(record))
+                problem = _over_long_text(rows, max_text_chars)
         if problem:
             landing.quarantine.append(
                 {
@@ -247,12 +357,12 @@ def _land_file(landing: _Landing, drop_id: str, path: Path, raw_file: RawFile) -
                     "field": problem[0],
                     "reason": problem[1],
                     "record_sha256": hashlib.sha256(line).hexdigest(),
-                    "raw_record": line.decode("utf-8", "replace"),
+                    "raw_record": _masked_excerpt(line),
                 }
             )
             log.warning("%s line %d, field %s: %s", path.name, number, *problem)
         else:
-            for table, row in raw_file.to_rows(record):
+            for table, row in rows:
                 landing.add(table, {**row, **lineage, "_line": number})
         pending += 1
         if pending >= BATCH_RECORDS:
@@ -332,8 +442,7 @@ def _check_keys_and_references(conn: duckdb.DuckDBPyConnection, drop_id: str) ->
 def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
     """Validate and land one drop folder, atomically replacing any earlier landing of it."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise DropError(f"{folder}: not a drop folder")
+    check_drop_folder(folder)
     read_manifest(folder)
     exports, ignored = find_export_files(folder)
     if not exports:
@@ -350,9 +459,12 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
     try:
         landing = _Landing(conn, staging)
         hashes = {}
+        max_text_chars = settings.max_text_chars()
         for stem, path in exports.items():
             log.info("ingesting %s", path)
-            report.files[path.name] = _land_file(landing, drop_id, path, RAW_FILES[stem])
+            report.files[path.name] = _land_file(
+                landing, drop_id, path, RAW_FILES[stem], max_text_chars
+            )
             hashes[path.name] = _sha256(path)
         for row in adapter_quarantine_rows(folder):
             landing.quarantine.append(row)
@@ -361,6 +473,7 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
         landing.flush()
         _check_keys_and_references(conn, drop_id)
         _fill_report(conn, report)
+        _check_quarantined_shares(report)
         now = datetime.now(UTC)
         with transaction(conn):
             _replace_drop(conn, drop_id)
@@ -430,12 +543,33 @@ def _fill_report(conn: duckdb.DuckDBPyConnection, report: DropReport) -> None:
         report.rows_per_table[name] = conn.execute(
             f"select count(*) from {staging}.{name}"
         ).fetchone()[0]
-    report.quarantine_reasons = Counter(
-        dict(
-            conn.execute(
-                "select table_name || '.' || field || ': ' || "
-                "regexp_replace(reason, ', first seen at line [0-9]+', ''), count(*) "
-                f"from {staging}.quarantine group by 1"
-            ).fetchall()
+    for file, reason, count in conn.execute(
+        "select _file, table_name || '.' || field || ': ' || "
+        "regexp_replace(reason, ', first seen at line [0-9]+', ''), count(*) "
+        f"from {staging}.quarantine group by 1, 2"
+    ).fetchall():
+        report.quarantine_reasons[reason] += count
+        if file in report.files:
+            report.files[file].quarantine_reasons[reason] += count
+
+
+def _check_quarantined_shares(report: DropReport) -> None:
+    """Fail the drop when a file has more of its lines quarantined than its bound allows: a
+    file of another shape (one JSON array, a renamed field) would otherwise land almost empty,
+    and every record pointing into it would be quarantined in turn."""
+    over = []
+    for file in report.files.values():
+        bound = settings.max_quarantined_share(file.stem)
+        if file.rows_read and file.rows_quarantined / file.rows_read > bound:
+            reason, count = file.quarantine_reasons.most_common(1)[0]
+            over.append(
+                f"{file.file}: {file.rows_quarantined} of {file.rows_read} lines quarantined "
+                f"(over the {bound:.0%} allowed), most often {reason} ({count} lines)"
+            )
+    if over:
+        raise DropError(
+            f"{report.drop_id}: too many lines quarantined, so nothing of the drop was landed: "
+            + "; ".join(over)
+            + ". Fix the export, or allow it with PIPELINES_MAX_QUARANTINED_SHARE "
+            "(`pipelines run --max-quarantined-share`; see docs/raw-data-contract.md)."
         )
-    )

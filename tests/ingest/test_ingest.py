@@ -58,8 +58,9 @@ def lines_in(path: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
-def test_sample_lands_whole_with_nothing_quarantined(instance, warehouse, warehouse_path,
-                                                     sample_drop):
+def test_sample_lands_whole_with_nothing_quarantined(
+    instance, warehouse, warehouse_path, sample_drop
+):
     result = ingest(instance, warehouse, sample_drop)
     assert result.success
     counts = table_counts(warehouse_path)
@@ -74,17 +75,24 @@ def test_sample_lands_whole_with_nothing_quarantined(instance, warehouse, wareho
     assert quarantine.metadata["rows_quarantined"].value == 0
 
 
-def test_reingesting_the_same_drop_adds_nothing_twice(instance, warehouse, warehouse_path,
-                                                      sample_drop):
+def test_reingesting_the_same_drop_adds_nothing_twice(
+    instance, warehouse, warehouse_path, sample_drop
+):
     assert ingest(instance, warehouse, sample_drop).success
     first = table_counts(warehouse_path)
     assert ingest(instance, warehouse, sample_drop).success
     assert table_counts(warehouse_path) == first
 
 
+@pytest.fixture
+def any_share_quarantined(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small drops whose one bad line is over the default quarantined share of its file."""
+    monkeypatch.setenv("PIPELINES_MAX_QUARANTINED_SHARE", "1")
+
+
 @pytest.mark.parametrize(("kind", "reason_words"), EXPECTED_BAD_RECORDS)
 def test_bad_records_are_quarantined_naming_file_line_and_field(
-    kind, reason_words, instance, warehouse, warehouse_path
+    kind, reason_words, instance, warehouse, warehouse_path, any_share_quarantined
 ):
     folder = BAD_DROPS / kind
     result = ingest(instance, warehouse, folder)
@@ -106,7 +114,7 @@ def test_bad_records_are_quarantined_naming_file_line_and_field(
     assert landed[1] == landed[0] + landed[2], "rows in = rows landed + rows quarantined"
 
 
-def test_wrong_types_are_not_coerced(tmp_path, warehouse_path):
+def test_wrong_types_are_not_coerced(tmp_path, warehouse_path, any_share_quarantined):
     folder = tmp_path / "drop"
     folder.mkdir()
     (folder / "prompts.jsonl").write_text(
@@ -126,13 +134,11 @@ def test_wrong_types_are_not_coerced(tmp_path, warehouse_path):
     assert ("stage3_ratings.jsonl", 1, "rating") in reasons
 
 
-def test_quarantine_reasons_never_repeat_the_value(tmp_path, warehouse_path):
+def test_quarantine_reasons_never_repeat_the_value(tmp_path, warehouse_path, any_share_quarantined):
     folder = tmp_path / "drop"
     folder.mkdir()
     secret = "jane.doe@example.org"
-    (folder / "annotators.jsonl").write_text(
-        f'{{"annotator_id": "x", "kind": "{secret}"}}\n'
-    )
+    (folder / "annotators.jsonl").write_text(f'{{"annotator_id": "x", "kind": "{secret}"}}\n')
     with duckdb.connect(str(warehouse_path)) as conn:
         land_drop(conn, folder)
         (reason,) = conn.execute("select reason from raw.quarantine").fetchone()
@@ -158,7 +164,7 @@ def test_a_failed_ingest_leaves_the_previous_tables_intact(
         land_drop(conn, folder)
     before = table_counts(warehouse_path)
 
-    (folder / "prompts.jsonl").unlink()
+    (folder / "stage3_ratings.jsonl").unlink()
 
     def crash(*args, **kwargs):
         raise RuntimeError("killed halfway")
