@@ -110,6 +110,27 @@ def hash_key() -> bytes:
     return key
 
 
+# How finely the scrubbed, and so the published, timestamps keep the time. A conversation's start
+# to the minute and its chat model find its row in the public, unscrubbed source corpus.
+TIMESTAMP_PRECISIONS = ("day", "hour", "minute", "second")
+DEFAULT_TIMESTAMP_PRECISION = "day"
+
+
+def timestamp_precision() -> str:
+    """The unit every scrubbed timestamp is truncated to (in UTC): day, hour, minute or second."""
+    value = os.environ.get("PIPELINES_TIMESTAMP_PRECISION", DEFAULT_TIMESTAMP_PRECISION)
+    return checked_timestamp_precision(value.strip().lower())
+
+
+def checked_timestamp_precision(value: str) -> str:
+    if value not in TIMESTAMP_PRECISIONS:
+        raise ValueError(
+            f"PIPELINES_TIMESTAMP_PRECISION must be one of {', '.join(TIMESTAMP_PRECISIONS)}, "
+            f"got {value!r}"
+        )
+    return value
+
+
 # Ingest: what a drop may carry before a record, or the drop, is refused.
 DEFAULT_MAX_TEXT_CHARS = 100_000
 DEFAULT_MAX_QUARANTINED_SHARE = 0.1

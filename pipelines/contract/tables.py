@@ -36,7 +36,8 @@ class Table:
     text_columns: tuple[str, ...] = ()
     """Free text that the privacy stage scrubs."""
     identifier_columns: tuple[str, ...] = ()
-    """Keys that identify a person; the privacy stage turns them into keyed hashes."""
+    """Keys that identify a person, or a record by its place in a source corpus, and fields that
+    hold such keys; the privacy stage turns them into keyed hashes (`pipelines/privacy/`)."""
     part_of: tuple[str, str] | None = None
     """(table, column): the rows come whole with a record of that table, so a new delivery of
     the record replaces all of them (a conversation delivered again with fewer turns keeps none
@@ -137,7 +138,7 @@ TABLES: dict[str, Table] = {
                 "n_turns": "INTEGER NOT NULL",
             },
             key=("conversation_id",),
-            identifier_columns=("user_id", "hashed_ip", "header"),
+            identifier_columns=("conversation_id", "user_id", "hashed_ip", "header"),
         ),
         Table(
             "turns",
@@ -151,6 +152,7 @@ TABLES: dict[str, Table] = {
             },
             key=("conversation_id", "turn_index"),
             text_columns=("content",),
+            identifier_columns=("conversation_id",),
             part_of=("conversations", "conversation_id"),
         ),
         Table(
@@ -167,7 +169,7 @@ TABLES: dict[str, Table] = {
             },
             key=("attribute_id",),
             text_columns=("attribute", "reason", "merged_from"),
-            identifier_columns=("user_id",),
+            identifier_columns=("attribute_id", "user_id", "evidence"),
         ),
         Table(
             "prompts",
@@ -179,6 +181,7 @@ TABLES: dict[str, Table] = {
             },
             key=("prompt_id",),
             text_columns=("prompt_text",),
+            identifier_columns=("prompt_id",),
         ),
         Table(
             "annotators",
@@ -205,7 +208,7 @@ TABLES: dict[str, Table] = {
             },
             key=("annotator_id", "attribute_id"),
             text_columns=("note",),
-            identifier_columns=("annotator_id",),
+            identifier_columns=("annotator_id", "attribute_id"),
         ),
         Table(
             "stage1_reviews",
@@ -239,7 +242,7 @@ TABLES: dict[str, Table] = {
             },
             key=("annotator_id", "attribute_id", "prompt_id"),
             text_columns=("raw_answer", "note"),
-            identifier_columns=("annotator_id", "user_id"),
+            identifier_columns=("annotator_id", "user_id", "attribute_id", "prompt_id"),
         ),
         Table(
             "expected_behaviors",
@@ -253,7 +256,7 @@ TABLES: dict[str, Table] = {
             },
             key=("attribute_id", "prompt_id", "generator_model"),
             text_columns=("explicit_behavior", "implicit_behavior"),
-            identifier_columns=("user_id",),
+            identifier_columns=("user_id", "attribute_id", "prompt_id"),
         ),
         Table(
             "stage3_items",
@@ -270,7 +273,7 @@ TABLES: dict[str, Table] = {
             },
             key=("item_id",),
             text_columns=("generic_response", "personalized_response"),
-            identifier_columns=("user_id",),
+            identifier_columns=("item_id", "user_id", "prompt_id", "attribute_ids"),
         ),
         Table(
             "stage3_ratings",
@@ -283,7 +286,7 @@ TABLES: dict[str, Table] = {
             },
             key=("annotator_id", "item_id"),
             text_columns=("note",),
-            identifier_columns=("annotator_id",),
+            identifier_columns=("annotator_id", "item_id"),
         ),
     ]
 }

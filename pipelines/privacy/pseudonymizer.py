@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections import defaultdict
 
@@ -41,10 +42,30 @@ PLACEHOLDER_NAMES = {
     "IBAN_CODE": "IBAN",
 }
 
-# Keyed-hash prefixes per identifier column, so every table agrees on a person's key.
-IDENTIFIER_PREFIXES = {"user_id": "user", "hashed_ip": "ip", "annotator_id": "annotator"}
+# Keyed-hash prefixes per identifier column, so every table agrees on a key. Record ids are
+# hashed like a person's: the exports number them in source order and a public corpus names the
+# same rows, so a readable id would link a published row back to its unscrubbed source.
+IDENTIFIER_PREFIXES = {
+    "user_id": "user",
+    "hashed_ip": "ip",
+    "annotator_id": "annotator",
+    "conversation_id": "conversation",
+    "attribute_id": "attribute",
+    "prompt_id": "prompt",
+    "item_id": "item",
+}
+# Identifier columns holding a list of another column's ids, hashed id by id.
+IDENTIFIER_LISTS = {"attribute_ids": "attribute_id"}
+# JSON identifier columns holding a list of objects that name another column's id.
+IDENTIFIERS_IN_OBJECTS = {"evidence": "conversation_id"}
 # Identifier columns that are dropped (set to null) rather than hashed.
-NULLED_IDENTIFIERS = {"header", "display_name"}
+NULLED_IDENTIFIERS = {"display_name"}
+# User agents of HTTP libraries and command-line clients: a conversation sent by a script.
+PROGRAMMATIC_CLIENTS = re.compile(
+    r"^(python-requests|python-urllib|python-httpx|httpx|aiohttp|curl|wget|go-http-client|okhttp"
+    r"|node-fetch|axios|undici|postmanruntime|java|libwww-perl|ruby|php|insomnia|openai)",
+    re.IGNORECASE,
+)
 
 DEFAULT_PHONE_REGION = "US"
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|madam)\.?\s+", re.IGNORECASE)
@@ -70,6 +91,21 @@ def hash_identifier(key: bytes, column: str, value: str) -> str:
     """`user_3fa4...`: the same person gets the same key in every table and every drop."""
     prefix = IDENTIFIER_PREFIXES[column]
     return f"{prefix}_{keyed_hash(key, 'identifier', prefix, value)[:16]}"
+
+
+def client_kind(header: dict[str, str]) -> str | None:
+    """"programmatic" or "browser", from a request header's user agent; None without one."""
+    agent = next((value for name, value in header.items() if name.lower() == "user-agent"), None)
+    if not agent:
+        return None
+    return "programmatic" if PROGRAMMATIC_CLIENTS.match(agent) else "browser"
+
+
+def scrubbed_header(header: str) -> str | None:
+    """A request header (JSON) reduced to `{"client_kind": ...}`: the study's filter needs to know
+    a scripted client, while the user agent and the languages fingerprint a person."""
+    kind = client_kind(json.loads(header) or {})
+    return json.dumps({"client_kind": kind}) if kind else None
 
 
 def placeholder(entity_type: str, number: int) -> str:

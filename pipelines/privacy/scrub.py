@@ -7,11 +7,12 @@ grow with the drop:
    hash of configuration version, route and text); texts never seen go to the detector's worker
    processes and their findings to the cache at once. The names found are gathered per scope.
 2. write: names are numbered (full names first), then each batch is scrubbed (numbered
-   placeholders, names found elsewhere in the same scope replaced too, identifier columns hashed
-   or dropped) and appended to the staging database `scrub_staging`, committed batch by batch.
-   It is a file of its own next to the warehouse, attached: DuckDB cannot checkpoint the
-   warehouse while the pass reads it, so rows appended there stayed in memory and squeezed the
-   sort of the rows being read until it ran out (500k conversations, `stage2_judgments`).
+   placeholders, names found elsewhere in the same scope replaced too, identifier columns hashed,
+   reduced or dropped, timestamps truncated to `settings.timestamp_precision()`) and appended to
+   the staging database `scrub_staging`, committed batch by batch. It is a file of its own next
+   to the warehouse, attached: DuckDB cannot checkpoint the warehouse while the pass reads it, so
+   rows appended there stayed in memory and squeezed the sort of the rows being read until it ran
+   out (500k conversations, `stage2_judgments`).
 
 The residual-leak scan reads the staging tables. Only when it finds nothing does one short
 transaction replace the drop's rows in `scrubbed` (and the rows of earlier drops whose key this
@@ -35,17 +36,21 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines import settings
 from pipelines.contract.tables import TABLES, Table, registered, transaction
 from pipelines.privacy.audit import Leak, scan_manifest, scan_tables
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import DetectorPool, Finding, Route, is_english
 from pipelines.privacy.pseudonymizer import (
+    IDENTIFIER_LISTS,
     IDENTIFIER_PREFIXES,
+    IDENTIFIERS_IN_OBJECTS,
     NULLED_IDENTIFIERS,
     PSEUDONYMS_DDL,
     Pseudonymizer,
     hash_identifier,
     keyed_hash,
+    scrubbed_header,
     short_key,
 )
 
@@ -85,6 +90,10 @@ RECENT_FINDINGS = 50_000
 RECENT_SCRUBBED = 8_192
 # Cache keys of the texts seen last: keying a text (HMAC-SHA256) costs more than a dict lookup.
 RECENT_KEYS = 16_384
+# Keyed hashes of the identifiers seen last: a drop names the same few users and annotators in most
+# of its rows, and rows come sorted by key, but record ids (attributes, conversations) are millions
+# in a large drop, so the memory is bounded.
+RECENT_IDENTIFIERS = 65_536
 LATIN = "A-Za-z\u00c0-\u024f"
 LOW_BITS = (1 << 64) - 1
 
@@ -145,11 +154,19 @@ def _user_scope(column: str) -> str:
     return f"'user:' || {column}"
 
 
+def _column(table: Table, column: str, timestamp_precision: str) -> str:
+    """A column as the scrub reads it: timestamps truncated (in UTC) to the precision kept."""
+    if table.columns.get(column) == "TIMESTAMPTZ":
+        return (f"date_trunc('{timestamp_precision}', t.{column} at time zone 'UTC') "
+                f"at time zone 'UTC' as {column}")
+    return f"t.{column}"
+
+
 # Per table: the SQL that reads a drop's rows with their pseudonym scope, language and source.
 # A text belongs to the user it is about when the row names one, directly or through the attribute
 # it judges; otherwise to the annotator who wrote it; prompts are global.
-def _select(table: Table) -> str:
-    columns = ", ".join(f"t.{c}" for c in table.all_columns)
+def _select(table: Table, timestamp_precision: str) -> str:
+    columns = ", ".join(_column(table, c, timestamp_precision) for c in table.all_columns)
     joins = ""
     language = "null"
     source = "'annotation'"
@@ -273,8 +290,11 @@ class DropScrubber:
         workers: int = 2,
         manifest: Path | None = None,
         progress: Callable[[str], None] | None = None,
+        timestamp_precision: str | None = None,
     ):
         self.conn = conn
+        self.timestamp_precision = (settings.checked_timestamp_precision(timestamp_precision)
+                                    if timestamp_precision else settings.timestamp_precision())
         self.progress = progress or (lambda message: None)
         self.config = config
         self.key = key
@@ -352,7 +372,7 @@ class DropScrubber:
         self.conn.execute("set threads = 1")
         cursor = self.conn.cursor()
         try:
-            cursor.execute(_select(table), [drop_id])
+            cursor.execute(_select(table, self.timestamp_precision), [drop_id])
             for batch in cursor.to_arrow_reader(BATCH_ROWS):
                 if batch.num_rows:
                     yield _Batch(self, table, batch)
@@ -563,19 +583,31 @@ class DropScrubber:
         for column in table.identifier_columns:
             row[column] = self._scrub_identifier(column, row[column], row.get("kind"))
 
-    def _scrub_identifier(self, column: str, value: str | None, kind: str | None) -> str | None:
-        """Hashed, or dropped; an LLM judge's id is no person's and stays readable."""
+    def _scrub_identifier(self, column: str, value: Any, kind: str | None) -> Any:
+        """Hashed, reduced to its non-personal fact (the header), or dropped; an LLM judge's id is
+        no person's and stays readable. Ids inside lists and evidence are hashed as their own
+        column is, so every join between tables holds."""
         if value is None or column in NULLED_IDENTIFIERS:
             return None
+        if column == "header":
+            return scrubbed_header(value)
+        if column in IDENTIFIER_LISTS:
+            return [self._hashed(IDENTIFIER_LISTS[column], v) for v in value]
+        if column in IDENTIFIERS_IN_OBJECTS:
+            named = IDENTIFIERS_IN_OBJECTS[column]
+            return json.dumps([{**item, named: self._hashed(named, item[named])}
+                               for item in json.loads(value)])
         if column == "annotator_id" and (value in self.llm_annotators or kind == "llm"):
             return value
         if column not in IDENTIFIER_PREFIXES:
             return value
-        # Memoized: a drop names the same few users and annotators in most of its rows.
+        return self._hashed(column, value)
+
+    def _hashed(self, column: str, value: str) -> str:
         hashed = self.hashed_identifiers.get((column, value))
         if hashed is None:
-            hashed = self.hashed_identifiers[(column, value)] = hash_identifier(
-                self.key, column, value)
+            hashed = hash_identifier(self.key, column, value)
+            _keep(self.hashed_identifiers, {(column, value): hashed}, RECENT_IDENTIFIERS)
         return hashed
 
     def _insert(self, table: Table, batch: pa.RecordBatch, columns: dict[str, list[Any]]) -> None:
@@ -634,13 +666,15 @@ def scrub_drop(
     workers: int = 2,
     manifest: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    timestamp_precision: str | None = None,
 ) -> ScrubReport:
     """Scrub one drop of the `raw` schema into `scrubbed`; raises LeakFound if the scan fails.
 
     `progress` receives a line (counts only, never text) as each table is done in each pass.
+    Timestamps keep `timestamp_precision` (default: `settings.timestamp_precision()`).
     """
     scrubber = DropScrubber(conn, config, key, workers=workers, manifest=manifest,
-                            progress=progress)
+                            progress=progress, timestamp_precision=timestamp_precision)
     scrubber.prepare()
     scrubber.find(drop_id)
     return scrubber.write(drop_id)

@@ -21,7 +21,6 @@ from sklearn.metrics import cohen_kappa_score, f1_score, precision_score, recall
 
 from pipelines import settings
 
-PROGRAMMATIC_AGENTS = ("python-requests", "curl/", "httpx", "aiohttp", "wget/", "okhttp")
 Figures = dict[tuple[str, str, str], tuple[float, int]]
 
 
@@ -41,8 +40,9 @@ def _tables(path: Path) -> dict[str, pd.DataFrame]:
             "stage3_ratings",
         ]
         tables = {name: conn.execute(f"select * from scrubbed.{name}").df() for name in names}
-        tables["conversations"]["agent"] = (
-            conn.execute("select header->>'$.\"user-agent\"' from scrubbed.conversations")
+        # The scrubber keeps of the request header only the client kind its user agent shows.
+        tables["conversations"]["client_kind"] = (
+            conn.execute("select header->>'$.client_kind' from scrubbed.conversations")
             .df()
             .iloc[:, 0]
         )
@@ -63,7 +63,7 @@ def study_users(
         dict.fromkeys(["not_english", "scripted", "few_conversations", "few_turns"], 0),
     )
     for user, group in conversations.groupby("user_id"):
-        scripted = group["agent"].fillna("").str.lower().str.startswith(PROGRAMMATIC_AGENTS).sum()
+        scripted = (group["client_kind"] == "programmatic").sum()
         checks = [
             ("not_english", (group["language"] == "English").sum() * 2 <= len(group)),
             ("scripted", scripted * 2 >= len(group) and scripted > 0),

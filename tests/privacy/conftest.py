@@ -14,6 +14,8 @@ from pipelines.sample.generator import SampleConfig, generate
 
 DROP_ID = "privacy-test-drop"
 TEST_KEY = "test-key-of-the-privacy-tests-0123456789"
+# The generated drop's shape: small, yet with a user planted to fail each of most filter rules.
+DROP_SHAPE = {"seed": 7, "conversations": 60, "users": 8}
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +24,7 @@ def generated_drop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     root = tmp_path_factory.mktemp("privacy-drops")
     folder = root / "drops" / DROP_ID
     manifest = root / f"{DROP_ID}.pii-manifest.json"
-    generate(SampleConfig(out=folder, seed=7, conversations=60, users=8, pii_manifest=manifest))
+    generate(SampleConfig(out=folder, pii_manifest=manifest, **DROP_SHAPE))
     return folder, manifest
 
 

@@ -17,7 +17,7 @@ from pipelines.defs.privacy import defs as privacy_defs
 from pipelines.defs.privacy.assets import LEAK_CHECK, scrubbed_tables
 from pipelines.privacy import scrub as scrub_module
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.pseudonymizer import Pseudonymizer, hash_identifier
+from pipelines.privacy.pseudonymizer import IDENTIFIER_PREFIXES, Pseudonymizer, hash_identifier
 from pipelines.privacy.scrub import DropScrubber, scrub_drop
 from tests.privacy.conftest import DROP_ID, TEST_KEY
 
@@ -43,7 +43,7 @@ def materialized(result: dg.ExecuteInProcessResult, table: str) -> dict:
 
 def scrubbed_field(conn, table: str, raw_key: dict, field: str) -> list[str]:
     key = dict(raw_key)
-    for column in ("user_id", "annotator_id"):
+    for column in IDENTIFIER_PREFIXES:
         if column in key and not str(key[column]).startswith("llm:"):
             key[column] = hash_identifier(TEST_KEY.encode(), column, key[column])
     where = " and ".join(f"{name} = ?" for name in key)
@@ -93,7 +93,8 @@ def test_no_planted_identifier_survives_and_decoys_mostly_do(instance, warehouse
 def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed):
     assert scrub(instance, warehouse).success
     with duckdb.connect(str(landed), read_only=True) as conn:
-        assert conn.execute("select count(*) from scrubbed.conversations where header is not null "
+        assert conn.execute("select count(*) from scrubbed.conversations "
+                            "where json_keys(header) != ['client_kind'] "
                             "or user_id not like 'user\\_%' escape '\\'").fetchone()[0] == 0
         raw_ids = {r[0] for r in conn.execute("select annotator_id from raw.annotators "
                                               "where kind = 'human'").fetchall()}
@@ -172,8 +173,16 @@ def tiny_history(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     conn.close()
 
 
+def conversation_key(conversation_id: str) -> str:
+    """The conversation's id as the scrubbed tables hold it."""
+    return hash_identifier(TEST_KEY.encode(), "conversation_id", conversation_id)
+
+
 def turns(conn) -> dict[tuple[str, int], str]:
-    return {(c, i): t for c, i, t in conn.execute(
+    """Scrubbed turns by raw conversation id and turn index."""
+    raw_ids = {conversation_key(c): c for (c,) in conn.execute(
+        "select conversation_id from raw.conversations").fetchall()}
+    return {(raw_ids[c], i): t for c, i, t in conn.execute(
         "select conversation_id, turn_index, content from scrubbed.turns").fetchall()}
 
 
@@ -445,8 +454,8 @@ def test_a_key_delivered_again_by_a_later_drop_replaces_the_earlier_row(tiny_his
                          "null, null, 'd2', 'c.jsonl', 1)")
     scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
     rows = tiny_history.execute(
-        "select _drop_id, content from scrubbed.turns where conversation_id = 'c1' "
-        "and turn_index = 0").fetchall()
+        "select _drop_id, content from scrubbed.turns where conversation_id = ? "
+        "and turn_index = 0", [conversation_key("c1")]).fetchall()
     assert rows == [("d2", "<PERSON_1> again.")]
     assert tiny_history.execute("select count(*) from scrubbed.turns").fetchone()[0] == 4
     attached = tiny_history.execute("select database_name from duckdb_databases()").fetchall()
@@ -468,6 +477,63 @@ def test_a_conversation_delivered_again_with_fewer_turns_keeps_none_of_its_old_t
     _raw_conversation(tiny_history, "c1", "u1", "d2", ["Tom Becker again."])
     scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
     rows = tiny_history.execute(
-        "select turn_index, _drop_id from scrubbed.turns where conversation_id = 'c1'"
+        "select turn_index, _drop_id from scrubbed.turns where conversation_id = ?",
+        [conversation_key("c1")],
     ).fetchall()
     assert rows == [(0, "d2")]
+
+
+def test_an_email_placed_in_a_conversation_id_is_hashed_like_any_conversation_id(tiny_history):
+    _raw_conversation(tiny_history, "maria.lopez88@gmail.com", "u1", "d1", ["Hello there."])
+    scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    ids = {c for table in ("conversations", "turns") for (c,) in tiny_history.execute(
+        f"select conversation_id from scrubbed.{table}").fetchall()}
+    assert conversation_key("maria.lopez88@gmail.com") in ids
+    assert all(c.startswith("conversation_") and "@" not in c for c in ids)
+
+
+def test_the_header_keeps_only_the_client_kind_of_its_user_agent(tiny_history):
+    headers = {
+        "c1": {"user-agent": "python-requests/2.31", "accept-language": "en-US"},
+        "c2": {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0"},
+        "c3": {"accept-language": "fr-FR"},
+    }
+    for conversation_id, header in headers.items():
+        tiny_history.execute("update raw.conversations set header = ? where conversation_id = ?",
+                             [json.dumps(header), conversation_id])
+    scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    kept = dict(tiny_history.execute(
+        "select conversation_id, header::varchar from scrubbed.conversations").fetchall())
+    assert kept == {conversation_key("c1"): '{"client_kind": "programmatic"}',
+                    conversation_key("c2"): '{"client_kind": "browser"}',
+                    conversation_key("c3"): None}
+
+
+@pytest.mark.parametrize(("precision", "kept"), [
+    (None, "2023-08-07 00:00:00"),
+    ("hour", "2023-08-07 02:00:00"),
+    ("minute", "2023-08-07 02:11:00"),
+    ("second", "2023-08-07 02:11:36"),
+])
+def test_timestamps_keep_the_precision_the_environment_sets_the_day_by_default(
+    tiny_history, monkeypatch, precision, kept
+):
+    if precision is None:
+        monkeypatch.delenv("PIPELINES_TIMESTAMP_PRECISION", raising=False)
+    else:
+        monkeypatch.setenv("PIPELINES_TIMESTAMP_PRECISION", precision)
+    for table in ("conversations", "turns"):
+        tiny_history.execute(f"update raw.{table} set \"timestamp\" = "
+                             "'2023-08-07T02:11:36.250+00:00'::timestamptz")
+    scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    for table in ("conversations", "turns"):
+        stamps = {s for (s,) in tiny_history.execute(
+            f"select strftime(\"timestamp\" at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') "
+            f"from scrubbed.{table}").fetchall()}
+        assert stamps == {f"{kept}.000000"}, table
+
+
+def test_an_unknown_timestamp_precision_is_refused(tiny_history, monkeypatch):
+    monkeypatch.setenv("PIPELINES_TIMESTAMP_PRECISION", "week")
+    with pytest.raises(ValueError, match="PIPELINES_TIMESTAMP_PRECISION"):
+        scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)

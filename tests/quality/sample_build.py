@@ -2,7 +2,8 @@
 
 Raw tables are landed by the real ingest; the `scrubbed` schema is a stand-in for the privacy
 stage (its own tests cover Presidio, which on the whole sample would dominate this run): free text
-replaced by neutral text, identifiers by SHA-256 hashes, as the real stage leaves them. The
+replaced by neutral text, identifiers by SHA-256 hashes (id by id in a list), the request header
+reduced to its client kind by the scrubber's own function, as the real stage leaves them. The
 marts come from the real dbt project through its Dagster definitions; the published splits from the
 release's real staging step. Tests that break a table work on a copy of the file.
 """
@@ -19,6 +20,7 @@ import pytest
 from pipelines import settings
 from pipelines.contract.tables import TABLES, Table
 from pipelines.ingest import land_drop
+from pipelines.privacy.pseudonymizer import scrubbed_header
 from pipelines.release.build import ReleaseOptions, plan_release
 
 SAMPLE_DROP_ID = settings.SAMPLE_DROP.name
@@ -27,7 +29,11 @@ SAMPLE_DROP_ID = settings.SAMPLE_DROP.name
 def _stand_in(table: Table, column: str) -> str:
     """What the privacy stage leaves of a column: hashes for identifiers, neutral text for text."""
     kind = table.columns.get(column, "")
+    if column == "header":
+        return f"scrubbed_header({column})"
     if column in table.identifier_columns:
+        if kind.startswith("VARCHAR[]"):
+            return f"list_transform({column}, id -> sha256(id))"
         return "null" if kind.startswith("JSON") else f"sha256({column})"
     if column in table.text_columns:
         if kind.startswith("VARCHAR[]"):
@@ -50,6 +56,7 @@ def build_sample(folder: Path) -> SampleBuild:
     warehouse = folder / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as conn:
         land_drop(conn, settings.SAMPLE_DROP)
+        conn.create_function("scrubbed_header", scrubbed_header, ["VARCHAR"], "VARCHAR")
         conn.execute("create schema scrubbed")
         for table in TABLES.values():
             conn.execute(table.ddl("scrubbed"))

@@ -6,23 +6,9 @@ renamed as (
         user_id,
         source,
         source_kind,
-        -- The scrubber keeps at most the client kind (or a user agent) of the request header.
-        coalesce(
-            json_extract_string(header, '$.client_kind'),
-            case
-                when regexp_matches(
-                    lower(coalesce(
-                        json_extract_string(header, '$."user-agent"'),
-                        json_extract_string(header, '$."User-Agent"')
-                    )),
-                    '^(python-requests|python-urllib|python-httpx|httpx|aiohttp|curl|wget|go-http-client|okhttp|node-fetch|axios|undici|postmanruntime|java|libwww-perl|ruby|php|insomnia|openai)'
-                ) then 'programmatic'
-                when coalesce(
-                    json_extract_string(header, '$."user-agent"'),
-                    json_extract_string(header, '$."User-Agent"')
-                ) is not null then 'browser'
-            end
-        ) as client_kind,
+        -- The scrubber reduces the request header to the client kind its user agent shows
+        -- (pipelines/privacy/pseudonymizer.py: client_kind); the user agent itself is not kept.
+        json_extract_string(header, '$.client_kind') as client_kind,
         country,
         state,
         cast("timestamp" as timestamptz) as started_at,

@@ -37,8 +37,8 @@ def _description(name: str) -> str:
         parts.append(f"Free text ({', '.join(table.text_columns)}) scrubbed with Presidio into "
                      "numbered placeholders, consistent within a user's history.")
     if table.identifier_columns:
-        parts.append(f"Identifiers ({', '.join(table.identifier_columns)}) keyed-hashed or "
-                     "dropped.")
+        parts.append(f"Identifiers ({', '.join(table.identifier_columns)}) keyed-hashed, "
+                     "reduced to what is not personal (a header to its client kind) or dropped.")
     return " ".join(parts)
 
 
