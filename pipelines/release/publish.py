@@ -54,7 +54,12 @@ def default_options(target: ReleaseTarget) -> ReleaseOptions:
     else:
         repo_id = load_metadata()["hub_id"]
         url = f"https://huggingface.co/datasets/{repo_id}"
-    return ReleaseOptions(repo_id=repo_id, repo_url=url, date=datetime.now(UTC).date().isoformat())
+    return ReleaseOptions(
+        repo_id=repo_id,
+        repo_url=url,
+        date=datetime.now(UTC).date().isoformat(),
+        files_on_hub=isinstance(target, HubTarget),
+    )
 
 
 def publish_release(

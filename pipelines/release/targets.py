@@ -306,11 +306,7 @@ class HubTarget:
             p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
         )
         additions = [CommitOperationAdd(path, staging / path) for path in staged]
-        deletions = [
-            CommitOperationDelete(path)
-            for path in sorted(published - set(staged))
-            if path != ".gitattributes"  # the Hub's own, tells git which files are LFS
-        ]
+        deletions = [CommitOperationDelete(path) for path in sorted(published - set(staged))]
         self._call(
             "preupload_lfs_files",
             lambda: self.api.preupload_lfs_files(self.repo_id, additions, repo_type=self.repo_type),

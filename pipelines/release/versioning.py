@@ -98,7 +98,7 @@ def change_kind(previous_version: str | None, changes: dict[str, ConfigChange]) 
 def content_sha256(configs: dict[str, dict[str, Any]]) -> str:
     """Identity of the whole release's data: the per-split content hashes of every config."""
     identity = {
-        name: {split: info["sha256"] for split, info in sorted(config["splits"].items())}
+        name: {split: info["content_sha256"] for split, info in sorted(config["splits"].items())}
         for name, config in sorted(configs.items())
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,12 @@ def local_target(tmp_path: Path) -> LocalGitTarget:
 
 @pytest.fixture
 def marts_dir(tmp_path: Path) -> Path:
+    """The project's marts .yml (keys and references from its tests), one description replaced."""
     folder = tmp_path / "marts"
     folder.mkdir()
-    (folder / "stage2_relevance.yml").write_text(MARTS_YML)
+    for path in (settings.DBT_PROJECT_DIR / "models" / "marts").glob("*.yml"):
+        shutil.copy(path, folder / path.name)
+    (folder / "zz_stage2_relevance.yml").write_text(MARTS_YML)
     return folder
 
 

@@ -6,6 +6,7 @@ would be; nothing here contacts the real Hub.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -85,6 +86,7 @@ def load_from_hub(hub: HubEmulator, revision: str, tmp_path: Path) -> dict:
 def test_hub_release_round_trips_through_load_dataset(hub, warehouse_db, options, tmp_path):
     target = hub_target(hub)
     options.repo_id, options.repo_url = REPO_ID, target.location()
+    options.files_on_hub = True
     first = publish(warehouse_db, target, options)
     assert first.published and first.version == "1.0.0"
     repo = hub.repos[REPO_ID]
@@ -94,6 +96,20 @@ def test_hub_release_round_trips_through_load_dataset(hub, warehouse_db, options
         blob.lfs
         for path, blob in repo.commits[repo.tags["v1.0.0"]].items()
         if path.endswith(".parquet")
+    )
+
+    tagged = repo.commits[repo.tags["v1.0.0"]]
+    assert tagged[".gitattributes"].data.decode().splitlines() == [
+        f"{pattern} filter=lfs diff=lfs merge=lfs -text"
+        for pattern in ("*.parquet", "*.png", "*.jpg")
+    ]
+    croissant = json.loads(tagged["croissant.json"].data)
+    assert croissant["url"] == f"{hub.url}/datasets/{REPO_ID}/tree/v1.0.0"
+    assert all(
+        item["contentUrl"] == f"{hub.url}/datasets/{REPO_ID}/resolve/v1.0.0/{item['@id']}"
+        and item["sha256"] == hashlib.sha256(tagged[item["@id"]].data).hexdigest()
+        for item in croissant["distribution"]
+        if item["@type"] == "cr:FileObject"
     )
 
     again = publish(warehouse_db, target, options)
