@@ -7,6 +7,7 @@ previous release the plan has no version and publishing it is a no-op.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import pyarrow as pa
 from huggingface_hub import DatasetCard
 
 from pipelines import settings
-from pipelines.release import versioning
+from pipelines.release import datasheet, figures, versioning
 from pipelines.release.card import (
     CardConfig,
     Table,
@@ -40,8 +41,12 @@ MANIFEST = "release.json"
 SPLITS_FILE = "splits.json"
 CARD = "README.md"
 CROISSANT = "croissant.json"
-# What the privacy stage found and replaced, if the warehouse has it (any columns; shown as is).
-AUDIT_RELATION = "main.privacy_audit"
+# Which files git keeps in LFS: the lines of the Hub's default dataset .gitattributes for Parquet
+# and images, so that the dataset repo pushes to the Hub as it is.
+GITATTRIBUTES = ".gitattributes"
+LFS_PATTERNS = ("*.parquet", "*.png", "*.jpg")
+# What the privacy stage found and replaced: counts per drop, table, field and entity type.
+AUDIT_RELATION = "private.pii_audit"
 
 
 @dataclass
@@ -54,6 +59,9 @@ class ReleaseOptions:
     configs: tuple[ReleaseConfig, ...] = CONFIGS
     marts_dir: Path = settings.DBT_PROJECT_DIR / "models" / "marts"
     datacard_dir: Path = settings.DATACARD_DIR
+    files_on_hub: bool = False
+    """croissant.json names each file by its Hub download URL at the release tag (a Hub target),
+    else by its path in the release tree."""
 
 
 @dataclass
@@ -68,6 +76,7 @@ class ReleasePlan:
     changes: dict[str, versioning.ConfigChange]
     assignment: SplitAssignment
     undocumented: list[str]
+    figures: list[figures.Figure] = field(default_factory=list)
 
     @property
     def is_noop(self) -> bool:
@@ -108,6 +117,13 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def _file_entry(staging: Path, path: str) -> dict[str, Any]:
+    """A published file: its path in the release, its size and the sha256 of its bytes."""
+    with (staging / path).open("rb") as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
+    return {"path": path, "size": (staging / path).stat().st_size, "sha256": digest}
+
+
 def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -140,12 +156,19 @@ def _table(conn: duckdb.DuckDBPyConnection, query: str) -> Table:
 
 
 def _audit(conn: duckdb.DuckDBPyConnection) -> Table:
+    """Findings per entity type and field over every scrubbed drop (counts only, no values)."""
     schema, name = AUDIT_RELATION.split(".")
     (exists,) = conn.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
     ).fetchone()
-    return _table(conn, f"select * from {AUDIT_RELATION} order by all") if exists else Table()
+    if not exists:
+        return Table()
+    return _table(
+        conn,
+        "select entity_type as \"entity type\", table_name || '.' || field as field, "
+        f"sum(findings)::bigint as findings from {AUDIT_RELATION} group by all order by all",
+    )
 
 
 def _config_changes(
@@ -161,12 +184,14 @@ def _config_changes(
             old_files: list[Path] = []
         else:
             change = versioning.schema_change(before["columns"], config["columns"])
-            old_files = [previous / f for s in before["splits"].values() for f in s["files"]]
-        new_files = [staging / f for s in config["splits"].values() for f in s["files"]]
+            old_files = [
+                previous / f["path"] for s in before["splits"].values() for f in s["files"]
+            ]
+        new_files = [staging / f["path"] for s in config["splits"].values() for f in s["files"]]
         unchanged = (
             before is not None
             and all(
-                before["splits"].get(split, {}).get("sha256") == info["sha256"]
+                before["splits"].get(split, {}).get("content_sha256") == info["content_sha256"]
                 for split, info in config["splits"].items()
             )
             and set(before["splits"]) == set(config["splits"])
@@ -253,8 +278,10 @@ def plan_release(
                         "rows": files.rows,
                         "num_bytes": files.num_bytes,
                         "download_size": sum((staging / f).stat().st_size for f in files.files),
-                        "files": files.files,
-                        "sha256": content_sha256([staging / f for f in files.files], schema),
+                        "files": [_file_entry(staging, f) for f in files.files],
+                        "content_sha256": content_sha256(
+                            [staging / f for f in files.files], schema
+                        ),
                     }
                     for split, files in written.items()
                 },
@@ -270,26 +297,34 @@ def plan_release(
     change = versioning.change_kind(previous_version, changes)
     metadata = load_metadata(options.datacard_dir)
     descriptions = field_descriptions(options.marts_dir)
-    metrics_files = (
-        [staging / f for s in configs["metrics"]["splits"].values() for f in s["files"]]
-        if "metrics" in configs
-        else []
-    )
-    with duckdb.connect(config=settings.duckdb_config()) as local:
-        metrics = (
-            _table(
-                local,
-                f"select * from read_parquet({[p.as_posix() for p in metrics_files]}) order by all",
-            )
-            if metrics_files
-            else Table()
-        )
+    files = {
+        name: [staging / f["path"] for s in config["splits"].values() for f in s["files"]]
+        for name, config in configs.items()
+    }
     split_summary = {
         "ratios": assignment.ratios,
         "counts": assignment.counts(),
         "realized": assignment.realized(),
         "users_total": len(assignment.users),
     }
+    with duckdb.connect(config=settings.duckdb_config()) as local:
+        metrics_source = datasheet.parquet_source(files["metrics"]) if "metrics" in files else ""
+        metrics = (
+            _table(local, f"select * from {metrics_source} order by all")
+            if metrics_source
+            else Table()
+        )
+        metric_names = sorted({row[metrics.columns.index("metric")] for row in metrics.rows})
+        sheet = datasheet.collect(local, metadata, files, metric_names, audit)
+        sheet["figures"] = figures.draw(
+            local,
+            staging,
+            files,
+            {name: {s: i["rows"] for s, i in c["splits"].items()} for name, c in configs.items()},
+            split_summary["counts"],
+            sheet["dictionary"],
+            int(datasheet.dbt_vars()["kappa_min_shared_items"]),
+        )
     previous_card = (
         DatasetCard.load(previous / CARD).data if previous and (previous / CARD).is_file() else None
     )
@@ -304,7 +339,7 @@ def plan_release(
             repo_id=options.repo_id,
             splits=split_summary,
             metrics=metrics,
-            audit=audit,
+            datasheet=sheet,
             changelog=changelog,
             previous=previous_card,
             datacard_dir=options.datacard_dir,
@@ -312,10 +347,13 @@ def plan_release(
         croissant = render_croissant(
             metadata=metadata,
             configs=card_configs,
+            tables={c.name: c.table for c in options.configs},
             descriptions=descriptions,
+            marts_dir=options.marts_dir,
             version=version,
             date=date,
             repo_url=options.repo_url,
+            files_on_hub=options.files_on_hub,
         )
         return card, croissant
 
@@ -333,6 +371,7 @@ def plan_release(
                 changes,
                 assignment,
                 undocumented_fields(card_configs, descriptions),
+                sheet["figures"],
             )
         change = "patch"
 
@@ -344,6 +383,10 @@ def plan_release(
     card, croissant = render(version, options.date, changelog)
     (staging / CARD).write_text(card, encoding="utf-8")
     (staging / CROISSANT).write_text(croissant, encoding="utf-8")
+    (staging / GITATTRIBUTES).write_text(
+        "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in LFS_PATTERNS),
+        encoding="utf-8",
+    )
     _write_json(staging / SPLITS_FILE, {"users": assignment.users})
     manifest = {
         "version": version,
@@ -363,4 +406,5 @@ def plan_release(
         changes,
         assignment,
         undocumented_fields(card_configs, descriptions),
+        sheet["figures"],
     )

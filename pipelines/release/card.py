@@ -1,8 +1,9 @@
 """The dataset card: README.md with the Hub's YAML header.
 
 Prose lives in `datacard/` (a Jinja2 template and `dataset.yaml`); everything that describes the
-data (configs, features, sizes, field descriptions, metrics, audit counts) is computed from the
-staged release, so the card cannot drift from the files it describes.
+data (configs, features, sizes, field descriptions, label counts, annotators, metrics, audit
+counts, figures) is computed from the staged release, so the card cannot drift from the files it
+describes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datasets import Features
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from pipelines import settings
+from pipelines.release.datasheet import dbt_vars, with_dbt_vars
 
 CARD_TEMPLATE = "README.md.j2"
 CARD_METADATA = "dataset.yaml"
@@ -56,15 +58,21 @@ def load_metadata(datacard_dir: Path = settings.DATACARD_DIR) -> dict[str, Any]:
     return yaml.safe_load((datacard_dir / CARD_METADATA).read_text(encoding="utf-8"))
 
 
-def field_descriptions(marts_dir: Path) -> dict[str, dict[str, str]]:
-    """Column descriptions per model, from the dbt marts' .yml files (the one place they live)."""
+def field_descriptions(
+    marts_dir: Path, variables: dict[str, Any] | None = None
+) -> dict[str, dict[str, str]]:
+    """Column descriptions per model, from the dbt marts' .yml files (the one place they live).
+
+    A description may cite a dbt var (`var('min_turns')`): the card shows its value.
+    """
+    variables = dbt_vars() if variables is None else variables
     described: dict[str, dict[str, str]] = {}
     for path in sorted(marts_dir.glob("*.yml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for model in document.get("models", []):
             described.setdefault(model["name"], {}).update(
                 {
-                    column["name"]: " ".join(str(column.get("description", "")).split())
+                    column["name"]: with_dbt_vars(str(column["description"]), variables)
                     for column in model.get("columns", [])
                     if column.get("description")
                 }
@@ -98,13 +106,24 @@ def card_data(
     """
     header: dict[str, Any] = previous.to_dict() if previous else {}
     header.update({key: metadata[key] for key in _HEADER_KEYS if key in metadata})
-    header["license"] = sorted({license_of(metadata, c.name) for c in configs})
+    published = {c.name for c in configs}
+    parts = [p for p in metadata["licenses"].values() if published & set(p["applies_to"])]
+    header["license"] = sorted({part["id"] for part in parts})
+    others = [part for part in parts if part["id"] == "other"]
+    if others:
+        (other,) = others  # the header has room for one licence outside the Hub's list
+        header["license_name"], header["license_link"] = other["name"], other["link"]
+    else:
+        header.pop("license_name", None)
+        header.pop("license_link", None)
+    header.update(metadata.get("gating") or {})
     header["size_categories"] = [
         size_category(max(sum(s["rows"] for s in c.splits.values()) for c in configs))
     ]
     header["configs"] = [
         {
             "config_name": c.name,
+            **({"default": True} if c.name == metadata["default_config"] else {}),
             "data_files": [
                 {"split": split, "path": f"data/{c.name}/{split}-*.parquet"} for split in c.splits
             ],
@@ -145,7 +164,7 @@ def render_card(
     repo_id: str,
     splits: dict[str, Any],
     metrics: Table,
-    audit: Table,
+    datasheet: dict[str, Any],
     changelog: list[dict[str, Any]],
     previous: DatasetCardData | None = None,
     datacard_dir: Path = settings.DATACARD_DIR,
@@ -161,6 +180,7 @@ def render_card(
     content = environment.get_template(CARD_TEMPLATE).render(
         card_data=data.to_yaml(),
         pretty_name=metadata["pretty_name"],
+        default_config=metadata["default_config"],
         paper=metadata["paper"],
         version=version,
         date=date,
@@ -189,9 +209,11 @@ def render_card(
         licenses=list(metadata["licenses"].values()),
         splits=splits,
         metrics=metrics,
-        audit=audit,
-        scrubber=metadata["scrubber"],
         limitations=metadata["limitations"],
+        intended_uses=metadata["intended_uses"],
+        out_of_scope_uses=metadata["out_of_scope_uses"],
+        consent=" ".join(metadata["consent"].split()),
+        **datasheet,
         citation=metadata["citation"],
         changelog=changelog,
     )

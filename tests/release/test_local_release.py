@@ -8,10 +8,9 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-import mlcroissant as mlc
 import pyarrow.parquet as pq
 import pytest
-from datasets import Features
+from datasets import Features, load_dataset
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
@@ -19,6 +18,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from pipelines import settings
 from pipelines.release.__main__ import main as cli
 from pipelines.release.build import ReleaseOptions
+from pipelines.release.card import load_metadata
 from pipelines.release.configs import CONFIGS
 from pipelines.release.loading import load_release
 from pipelines.release.publish import publish_release
@@ -96,7 +96,7 @@ def test_second_release_changelog_counts_rows_added_and_removed(
         removed_relevance = conn.execute(
             "delete from main.stage2_relevance where attribute_id like 'attr_3_%'"
         ).fetchone()[0]
-        conn.execute("update main.metrics set value = 0.44 where metric = 'cohen_kappa'")
+        conn.execute("update main.metrics set value = 0.44 where metric = 'cohen_kappa_mean'")
     publish(warehouse_db, local_target, options)
     entry = manifest(local_target.path)["changelog"][0]
     assert entry["version"] == "1.1.0" and entry["change"] == "minor"
@@ -119,7 +119,10 @@ def test_card_passes_hub_metadata_parsing(warehouse_db, local_target, options):
     assert isinstance(card.data, DatasetCardData)
     data = card.data.to_dict()
     assert data["pretty_name"] and data["language"] == ["en"]
-    assert data["license"] == ["cc-by-4.0", "odc-by", "other"]
+    licenses = load_metadata()["licenses"].values()
+    assert data["license"] == sorted({part["id"] for part in licenses})
+    (other,) = [part for part in licenses if part["id"] == "other"]
+    assert (data["license_name"], data["license_link"]) == (other["name"], other["link"])
     assert data["size_categories"] == ["n<1K"]
     configs = MetadataConfigs.from_dataset_card_data(card.data)
     assert set(configs) == {c.name for c in CONFIGS}
@@ -136,8 +139,10 @@ def test_card_passes_hub_metadata_parsing(warehouse_db, local_target, options):
         "## How to load",
         "## Dataset structure",
         "## The three stages and how labels were made",
+        "## Figures",
         "## Metrics of this release",
         "## Personal data",
+        "## Uses",
         "## Known limitations",
         "## Citation",
         "## Changelog",
@@ -151,17 +156,37 @@ def test_card_passes_hub_metadata_parsing(warehouse_db, local_target, options):
         "| `consensus_relevant` | `bool` | Majority vote of the human annotators \\| true"
         in structure
     )
-    assert "| stage2 | cohen_kappa | human-human | 0.43 | 300 |" in card.text
-    assert "| turns | content | PERSON | 12 |" in card.text
+    assert "| stage2 | cohen_kappa_mean | human-human | 0.43 | 300 |" in card.text
+    assert "| PERSON | turns.content | 12 |" in card.text
     assert 'revision="v1.0.0"' in card.text
 
 
-def test_croissant_passes_mlcroissant_validation(warehouse_db, local_target, options):
+def test_load_dataset_without_a_config_name_loads_the_default_config(
+    warehouse_db, local_target, options, tmp_path
+):
     publish(warehouse_db, local_target, options)
-    dataset = mlc.Dataset(jsonld=local_target.path / "croissant.json")
-    assert not dataset.metadata.issues.errors
-    assert {r.name for r in dataset.metadata.record_sets} == {c.name for c in CONFIGS}
-    assert dataset.metadata.version == "1.0.0"
+    default = load_metadata()["default_config"]
+    card = DatasetCard.load(local_target.path / "README.md")
+    assert [c["config_name"] for c in card.data.configs if c.get("default")] == [default]
+    splits = manifest(local_target.path)["configs"][default]["splits"]
+    loaded = load_dataset(str(local_target.path), cache_dir=str(tmp_path / "cache"))
+    assert {split: len(ds) for split, ds in loaded.items()} == {
+        split: info["rows"] for split, info in splits.items()
+    }
+
+
+def test_dataset_repo_keeps_parquet_and_images_in_lfs_without_git_lfs(
+    warehouse_db, local_target, options
+):
+    publish(warehouse_db, local_target, options)
+    attributes = git(local_target.path, "show", "v1.0.0:.gitattributes").splitlines()
+    assert attributes == [
+        f"{pattern} filter=lfs diff=lfs merge=lfs -text"
+        for pattern in ("*.parquet", "*.png", "*.jpg")
+    ]
+    checked = git(local_target.path, "check-attr", "filter", "--", "data/users/x.parquet")
+    assert checked.strip() == "data/users/x.parquet: filter: lfs"
+    assert not git(local_target.path, "status", "--porcelain")
 
 
 def test_load_dataset_round_trips_every_config_at_a_tag(
@@ -177,7 +202,7 @@ def test_load_dataset_round_trips_every_config_at_a_tag(
         assert {split: len(ds) for split, ds in loaded.items()} == {
             split: info["rows"] for split, info in expected.items()
         }, config.name
-        schema = pq.read_schema(local_target.path / expected["train"]["files"][0])
+        schema = pq.read_schema(local_target.path / expected["train"]["files"][0]["path"])
         assert loaded["train"].features == Features.from_arrow_schema(schema)
     latest = load_release("users", "v1.1.0", repo=local_target.path, workdir=tmp_path)
     assert sum(len(ds) for ds in latest.values()) == 50

@@ -47,6 +47,10 @@ def test_release_asset_publishes_a_local_release(release_asset, resources, tmp_p
         f"python -m pipelines.release load --repo {tmp_path / 'dataset_repo'} "
         "--version v1.0.0 --config stage2_relevance"
     )
+    figures = metadata["figures"].value
+    assert figures.count("](data:image/png;base64,") == len(
+        list((tmp_path / "dataset_repo" / "images").glob("*.png"))
+    )
     again = dg.materialize([release_asset], resources=resources)
     assert (
         again.asset_materializations_for_node("dataset_release")[0].metadata["published"].value

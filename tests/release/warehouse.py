@@ -75,17 +75,18 @@ from range(3) t(p);
 create or replace table main.metrics as
 select * from (values
     ('stage1', 'share_rejected', 'real', 0.31, 120::bigint),
-    ('stage2', 'cohen_kappa', 'human-human', 0.43, 300::bigint),
+    ('stage2', 'cohen_kappa_mean', 'human-human', 0.43, 300::bigint),
     ('stage2', 'f1', 'llm_a', 0.515, 300::bigint),
     ('stage3', 'mean_rating', 'human', 3.18, 80::bigint)
 ) t(stage, metric, subject, value, n);
 alter table main.metrics alter value type double;
 
-create or replace table main.privacy_audit as
+create schema if not exists private;
+create or replace table private.pii_audit as
 select * from (values
-    ('turns', 'content', 'PERSON', 12::bigint),
-    ('turns', 'content', 'EMAIL_ADDRESS', 3::bigint)
-) t(table_name, column_name, entity_type, replacements);
+    ('drop-1', 'turns', 'content', 'wildchat', 'english', 'PERSON', 12::bigint),
+    ('drop-1', 'turns', 'content', 'wildchat', 'english', 'EMAIL_ADDRESS', 3::bigint)
+) t(_drop_id, table_name, field, source, language_group, entity_type, findings);
 """
 
 PER_USER_TABLES = (

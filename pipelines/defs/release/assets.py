@@ -65,5 +65,8 @@ def dataset_release(
             "users_new": plan.assignment.new,
             "changelog": dg.MetadataValue.md(plan.describe()),
             "undocumented_fields": dg.MetadataValue.json(plan.undocumented),
+            "figures": dg.MetadataValue.md(
+                "\n\n".join(figure.markdown() for figure in plan.figures)
+            ),
         }
     )
