@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 from pipelines import settings
@@ -18,10 +19,42 @@ _HOST_TAG, _PID_TAG = "pipelines/host", "pipelines/pid"
 
 
 def _instance():
+    """The instance the root dagster.yaml configures, with its local storage, artifacts and compute
+    logs in settings.dagster_dir() rather than where the yaml's relative paths would put them (the
+    working directory). That folder gets the yaml it runs on, so `dagster dev` opens the same
+    instance with DAGSTER_HOME set to it."""
     import dagster as dg
+    import yaml
 
-    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT))
-    return dg.DagsterInstance.get()
+    home = settings.dagster_dir()
+    config = yaml.safe_load((settings.PROJECT_ROOT / "dagster.yaml").read_text())
+    if "sqlite" in config.get("storage", {}):
+        config["storage"]["sqlite"]["base_dir"] = str(home / "storage")
+    for section, folder in (
+        ("local_artifact_storage", "artifacts"),
+        ("compute_logs", "compute_logs"),
+    ):
+        if "base_dir" in config.get(section, {}).get("config", {}):
+            config[section]["config"]["base_dir"] = str(home / folder)
+    home.mkdir(parents=True, exist_ok=True)
+    written = home / "dagster.yaml.partial"
+    written.write_text(yaml.safe_dump(config, sort_keys=False))
+    written.replace(home / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def unwritable_data_dir() -> str | None:
+    """Why the data folder (created if missing) cannot be written, or None when it can."""
+    folder = settings.data_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as error:
+        return (
+            f"{folder}: the data folder (PIPELINES_DATA_DIR) cannot be written "
+            f"({error.strerror or error}); nothing was run"
+        )
 
 
 def process_tags() -> dict[str, str]:
@@ -49,10 +82,12 @@ def fail_orphaned_runs(instance) -> list[str]:
     import dagster as dg
 
     orphaned = []
-    runs = instance.get_runs(filters=dg.RunsFilter(
-        statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
-        tags={_HOST_TAG: socket.gethostname()},
-    ))
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+            tags={_HOST_TAG: socket.gethostname()},
+        )
+    )
     for dagster_run in runs:
         if _alive(int(dagster_run.tags[_PID_TAG])):
             continue
@@ -64,33 +99,49 @@ def fail_orphaned_runs(instance) -> list[str]:
     return orphaned
 
 
-def run(drops: list[Path]) -> int:
+def run(drops: list[Path], release_with_failed_drops: bool = False) -> int:
     """Process each drop (ingest, scrub), then rebuild models, checks and the release; refresh the
-    Data Docs index once at the end, whatever the outcome."""
+    Data Docs index once at the end, whatever the outcome.
+
+    A failed drop does not stop the others, but the run then ends in failure and cuts no release
+    (the release would mix the drop's earlier rows with the others' new ones) unless
+    `release_with_failed_drops`."""
     from pipelines.quality import refresh_data_docs_index
 
+    problem = unwritable_data_dir()
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        return 1
     try:
-        return _run_jobs(drops)
+        return _run_jobs(drops, release_with_failed_drops)
     finally:
         refresh_data_docs_index()
 
 
-def _run_jobs(drops: list[Path]) -> int:
+def _run_jobs(drops: list[Path], release_with_failed_drops: bool) -> int:
     import duckdb
 
     from pipelines.definitions import defs
     from pipelines.defs.jobs import build_job, drop_job
     from pipelines.defs.models.metrics import print_metrics
     from pipelines.defs.partitions import drop_partitions
+    from pipelines.ingest import DropError, check_drop_folder
 
     instance = _instance()
     for run_id in fail_orphaned_runs(instance):
         print(f"run {run_id} of a killed process: marked failed, its slots freed", flush=True)
     tags = process_tags()
+    failed = []
     for folder in drops:
         drop_id = folder.name
-        instance.add_dynamic_partitions(drop_partitions.name, [drop_id])
         print(f"== drop {drop_id} ({folder})", flush=True)
+        try:
+            check_drop_folder(folder)
+        except DropError as error:
+            print(f"drop {drop_id} refused: {error}", flush=True)
+            failed.append(drop_id)
+            continue
+        instance.add_dynamic_partitions(drop_partitions.name, [drop_id])
         result = defs.resolve_job_def(drop_job.name).execute_in_process(
             instance=instance,
             partition_key=drop_id,
@@ -102,8 +153,20 @@ def _run_jobs(drops: list[Path]) -> int:
             raise_on_error=False,
         )
         if not result.success:
+            for event in result.get_step_failure_events():
+                failure = event.step_failure_data.user_failure_data
+                if failure and failure.description:
+                    print(f"{event.step_key}: {failure.description}", flush=True)
             print(f"drop {drop_id} failed: see run {result.run_id} in the Dagster UI", flush=True)
-            return 1
+            failed.append(drop_id)
+    if failed and not release_with_failed_drops:
+        print(
+            f"No release cut: {len(failed)} of {len(drops)} drops failed ({', '.join(failed)}). "
+            "Fix them and run again, or cut a release from the others with "
+            "--release-with-failed-drops.",
+            flush=True,
+        )
+        return 1
     build = defs.resolve_job_def(build_job.name)
     if build.asset_layer.executable_asset_keys:
         result = build.execute_in_process(
@@ -116,7 +179,7 @@ def _run_jobs(drops: list[Path]) -> int:
         print(summary(conn))
         print_metrics(conn)
     print(release_summary(instance))
-    return 0
+    return 1 if failed else 0
 
 
 def release_summary(instance) -> str:
@@ -138,8 +201,9 @@ def release_summary(instance) -> str:
     ]
     if not str(path).startswith("http"):
         # The local repo's working tree is checked out at its newest release.
-        lines.append(f'  or, newest release, in Python: datasets.load_dataset("{path}", '
-                     f'"{EXAMPLE_CONFIG}")')
+        lines.append(
+            f'  or, newest release, in Python: datasets.load_dataset("{path}", "{EXAMPLE_CONFIG}")'
+        )
     return "\n".join(lines)
 
 
@@ -190,6 +254,19 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="drop folders (default: every folder in PIPELINES_DROPS_DIR, the bundled sample)",
     )
+    run_parser.add_argument(
+        "--max-quarantined-share",
+        metavar="BOUNDS",
+        help="the share of a file's lines that may be quarantined before its drop fails, for "
+        "this run: e.g. 0.25, or 0.1,stage3_ratings=0.25; 1 lets every file through "
+        "(sets PIPELINES_MAX_QUARANTINED_SHARE; default 0.1)",
+    )
+    run_parser.add_argument(
+        "--release-with-failed-drops",
+        action="store_true",
+        help="cut the release from the drops that were processed even if others failed (the "
+        "run still exits non-zero)",
+    )
     schemas_parser = commands.add_parser(
         "contract-schemas", help="write the contract's JSON Schemas to a folder"
     )
@@ -197,10 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "run":
+        if args.max_quarantined_share is not None:
+            os.environ["PIPELINES_MAX_QUARANTINED_SHARE"] = args.max_quarantined_share
+            settings.max_quarantined_share("")  # a malformed value stops the run here
         drops = [d.resolve() for d in args.drops] or sorted(
             p for p in settings.drops_dir().iterdir() if p.is_dir()
         )
-        return run(drops)
+        return run(drops, args.release_with_failed_drops)
     if args.command == "contract-schemas":
         for path in write_contract_schemas(args.folder):
             print(path)

@@ -1,5 +1,5 @@
 """Landing raw drops in DuckDB, validated against the contract."""
 
-from pipelines.ingest.drop import DropError, DropReport, land_drop
+from pipelines.ingest.drop import DropError, DropReport, check_drop_folder, land_drop
 
-__all__ = ["DropError", "DropReport", "land_drop"]
+__all__ = ["DropError", "DropReport", "check_drop_folder", "land_drop"]

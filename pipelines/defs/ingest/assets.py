@@ -1,5 +1,6 @@
 """Ingest: one run per drop lands its export files in the DuckDB schema `raw`."""
 
+from contextlib import closing
 from pathlib import Path
 
 import dagster as dg
@@ -48,7 +49,9 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehous
     drops_dir = Path(config.drops_dir) if config.drops_dir else settings.drops_dir()
     folder = drops_dir / context.partition_key
     try:
-        with warehouse.get_connection() as conn:
+        # Closed when the drop fails too (get_connection closes only on success): an open
+        # read-write connection keeps the later runs of the same process from opening the file.
+        with warehouse.get_connection() as conn, closing(conn):
             report = land_drop(conn, folder)
             totals = {
                 name: conn.execute(f"select count(*) from raw.{name}").fetchone()[0]

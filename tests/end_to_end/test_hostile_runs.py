@@ -1,0 +1,115 @@
+"""`pipelines run` over hostile drops: a failed drop neither stops the others nor lets a release
+through, an unwritable data folder is named up front, and Dagster's storage follows the data
+folder, not the working directory."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines import settings
+from pipelines.cli import main
+
+
+@dataclass(frozen=True)
+class CliRun:
+    exit_code: int
+    output: str
+    data_dir: Path
+    workdir: Path
+    release_dir: Path
+
+
+def hostile_drops(parent: Path) -> list[Path]:
+    """Copies of the bundled sample: one whose prompts.jsonl is one JSON array, one holding a
+    link, and a good one of the sample's prompts and annotators alone."""
+    array, linked, good = parent / "prompts-array", parent / "linked", parent / "prompts-only"
+    for folder in (array, linked):
+        shutil.copytree(settings.SAMPLE_DROP, folder)
+        (folder / "manifest.json").unlink()  # it names the sample's drop id
+    prompts = array / "prompts.jsonl"
+    prompts.write_text(json.dumps([json.loads(x) for x in prompts.read_text().splitlines()]))
+    (linked / "stage1_reviews.jsonl").unlink()
+    (linked / "stage1_reviews.jsonl").symlink_to("/proc/self/environ")
+    good.mkdir()
+    for name in ("prompts.jsonl", "annotators.jsonl"):
+        shutil.copy(settings.SAMPLE_DROP / name, good / name)
+    return [array, linked, good]
+
+
+def cli_run(tmp: Path, *args: str, data_dir: Path | None = None) -> CliRun:
+    """`pipelines run` in-process, from a working directory away from the data folder."""
+    data_dir, workdir = data_dir or tmp / "data", tmp / "elsewhere"
+    workdir.mkdir()
+    output = io.StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PIPELINES_DATA_DIR", str(data_dir))
+        env.setenv("DUCKDB_PATH", str(data_dir / "warehouse.duckdb"))
+        env.setenv("PIPELINES_RELEASE_DIR", str(data_dir / "dataset_repo"))
+        env.delenv("PIPELINES_MAX_QUARANTINED_SHARE", raising=False)
+        env.chdir(workdir)
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            exit_code = main(["run", *args])
+    return CliRun(exit_code, output.getvalue(), data_dir, workdir, data_dir / "dataset_repo")
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    tmp = tmp_path_factory.mktemp("hostile")
+    return cli_run(tmp, *map(str, hostile_drops(tmp / "drops")))
+
+
+def test_a_failed_drop_fails_the_run_and_cuts_no_release(hostile_run):
+    assert hostile_run.exit_code == 1
+    assert "prompts.jsonl: 1 of 1 lines quarantined" in hostile_run.output
+    assert "most often prompts.(record): Input should be an object" in hostile_run.output
+    assert "stage1_reviews.jsonl: a symbolic link" in hostile_run.output
+    assert "No release cut: 2 of 3 drops failed (prompts-array, linked)" in hostile_run.output
+    assert not hostile_run.release_dir.exists()
+
+
+def test_the_drops_after_a_failed_one_are_still_processed(hostile_run):
+    with duckdb.connect(str(hostile_run.data_dir / "warehouse.duckdb"), read_only=True) as conn:
+        landed = conn.execute(
+            "select _drop_id, count(*) from raw.prompts group by 1 order by 1"
+        ).fetchall()
+        scrubbed = conn.execute("select count(*) from scrubbed.prompts").fetchone()[0]
+    sample_prompts = len((settings.SAMPLE_DROP / "prompts.jsonl").read_text().splitlines())
+    assert landed == [("prompts-only", sample_prompts)]
+    assert scrubbed == sample_prompts
+
+
+def test_dagster_storage_follows_the_data_folder_not_the_working_directory(hostile_run):
+    home = hostile_run.data_dir / "dagster"
+    assert (home / "storage").is_dir() and (home / "dagster.yaml").is_file()
+    assert not (hostile_run.workdir / "data").exists()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+    assert {r.tags.get("dagster/partition") for r in runs} == {"prompts-array", "prompts-only"}
+
+
+def test_an_unwritable_data_folder_is_named_before_anything_runs(tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the data folder's parent belongs")
+    run = cli_run(tmp_path, str(settings.SAMPLE_DROP), data_dir=blocked / "data")
+    assert run.exit_code == 1
+    assert run.output.startswith(
+        f"{blocked / 'data'}: the data folder (PIPELINES_DATA_DIR) cannot be written"
+    )
+
+
+def test_a_maintainer_can_build_from_the_drops_that_did_not_fail(tmp_path):
+    run = cli_run(tmp_path, "--release-with-failed-drops", *map(str, hostile_drops(tmp_path)))
+    assert run.exit_code == 1, "a failed drop still fails the run"
+    assert "No release cut" not in run.output
+    with dg.DagsterInstance.from_config(str(run.data_dir / "dagster")) as instance:
+        jobs = {r.job_name for r in instance.get_runs()}
+    assert jobs == {"process_drop", "build_release"}
