@@ -88,7 +88,7 @@ def keyed_hash(key: bytes, *parts: str) -> str:
 
 
 def hash_identifier(key: bytes, column: str, value: str) -> str:
-    """`user_3fa4...`: the same person gets the same key in every table and every drop."""
+    """`user_3fa4...`: the same person or record gets the same key in every table and drop."""
     prefix = IDENTIFIER_PREFIXES[column]
     return f"{prefix}_{keyed_hash(key, 'identifier', prefix, value)[:16]}"
 
