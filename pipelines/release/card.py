@@ -33,7 +33,6 @@ _HEADER_KEYS = (
     "language_creators",
     "multilinguality",
     "source_datasets",
-    "license_name",
 )
 
 
@@ -91,10 +90,11 @@ def size_category(rows: int) -> str:
 
 
 def license_of(metadata: dict[str, Any], config: str) -> str:
-    for part in metadata["licenses"].values():
-        if config in part["applies_to"]:
-            return part["id"]
-    raise ValueError(f"datacard/{CARD_METADATA}: no license covers config {config!r}")
+    """The licence ids of every part that covers a config (a config can mix sources)."""
+    ids = sorted({p["id"] for p in metadata["licenses"].values() if config in p["applies_to"]})
+    if not ids:
+        raise ValueError(f"datacard/{CARD_METADATA}: no license covers config {config!r}")
+    return ", ".join(ids)
 
 
 def card_data(
@@ -187,7 +187,7 @@ def render_card(
         repo_id=repo_id,
         local_load_command=(
             "python -m pipelines.release load --repo <dataset-repo> "
-            f"--version v{version} --config stage2_relevance"
+            f"--version v{version} --config {metadata['default_config']}"
         ),
         configs=[
             {

@@ -20,6 +20,7 @@ import yaml
 
 from pipelines.release import versioning
 from pipelines.release.card import CardConfig
+from pipelines.release.datasheet import annotator_texts, dbt_vars, with_dbt_vars
 
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
 RAI_VERSION = "http://mlcommons.org/croissant/RAI/1.0"
@@ -130,10 +131,11 @@ def mart_constraints(
 
 
 def _with_counts(value: Any, rows: dict[str, int]) -> Any:
-    """A Responsible-AI text of dataset.yaml, `{rows[config]}` replaced by the release's count."""
+    """A Responsible-AI text of dataset.yaml, `{rows[config]}` replaced by the release's count
+    and `var('name')` by the dbt var's value."""
     if isinstance(value, list):
         return [_with_counts(item, rows) for item in value]
-    return str(value).format(rows=rows)
+    return with_dbt_vars(str(value), dbt_vars()).format(rows=rows)
 
 
 def _licenses(metadata: dict[str, Any]) -> list[str]:
@@ -242,8 +244,14 @@ def render_croissant(
             )
         )
     rows = {c.name: sum(info["rows"] for info in c.splits.values()) for c in configs}
+    annotators = annotator_texts(metadata)
     responsible_ai = {
         key: _with_counts(value, rows) for key, value in metadata["responsible_ai"].items()
+    } | {
+        "data_use_cases": metadata["intended_uses"],
+        "data_annotation_protocol": annotators["instructions"],
+        "data_annotation_platform": [annotators["recruitment"]],
+        "annotator_demographics": [annotators["demographics"]],
     }
     croissant = mlc.Metadata(
         ctx=ctx,

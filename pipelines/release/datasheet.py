@@ -168,12 +168,20 @@ def metric_definitions(
     ]
 
 
-def annotator_texts(metadata: dict[str, Any]) -> dict[str, str]:
-    """The study team's texts about its annotators, "not provided" where empty."""
+def annotator_texts(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The study team's texts about its annotators, "not provided" where empty; the
+    instructions are a list, one item per stage."""
     texts = metadata.get("annotators") or {}
+
+    def text(value: Any) -> str:
+        return " ".join(str(value or "").split()) or NOT_PROVIDED
+
+    instructions = texts.get("instructions") or []
+    if isinstance(instructions, str):
+        instructions = [instructions]
     return {
-        key: " ".join(str(texts.get(key) or "").split()) or NOT_PROVIDED
-        for key in ("recruitment", "pay", "instructions", "demographics")
+        **{key: text(texts.get(key)) for key in ("recruitment", "pay", "demographics")},
+        "instructions": [text(item) for item in instructions] or [NOT_PROVIDED],
     }
 
 

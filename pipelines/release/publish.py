@@ -14,7 +14,8 @@ from pipelines.release.build import ReleaseOptions, ReleasePlan, plan_release
 from pipelines.release.card import load_metadata
 from pipelines.release.targets import HubTarget, LocalGitTarget, ReleaseTarget
 
-EXAMPLE_CONFIG = "stage2_relevance"
+# The study's main table, which the load examples name.
+EXAMPLE_CONFIG = load_metadata()["default_config"]
 
 
 @dataclass
