@@ -7,11 +7,10 @@
     query once per bucket, each run appending its rows. A key's rows all fall in one bucket, so no
     group is split, and memory is bounded by a bucket of about PIPELINES_DBT_ROWS_PER_BUCKET input
     rows (default 500000) and, for a model that sets bucket_row_bytes, about
-    PIPELINES_DBT_BYTES_PER_BUCKET bytes (default 32 MiB, for the default 256MB DuckDB cap: at 500k
-    conversations the turns of 5 buckets of 500k rows ran out of memory, 8 buckets passed). Each
-    bucket scans the input's used columns again: the cost grows as rows x buckets, a few seconds at
-    50k conversations and about a minute per model at 500k (docs/benchmarks.md), the price of not
-    copying the input.
+    PIPELINES_DBT_BYTES_PER_BUCKET bytes (default 32 MiB, sized so that a bucket of turns stays
+    well under the default 256MB DuckDB cap). Each bucket scans the input's used columns again: the
+    cost grows as rows x buckets, a few seconds at 50k conversations and about a minute per model
+    at 500k, the price of not copying the input.
 
     config: bucket_input (the model read through bucket_of), bucket_key (its grouping columns),
     and optionally bucket_row_bytes (an SQL expression: what a row of the input weighs in memory).

@@ -1,6 +1,6 @@
--- One DuckDB thread for this model: its joins hold both stage-2 label lists of every item, and on
--- two threads they sometimes overran the 256MB cap at 50k conversations (4 builds of 6), while
--- on one thread they spill and pass even at 64MB (docs/benchmarks.md, eighth session).
+-- One DuckDB thread for this model: its joins hold both stage-2 label lists of every item; on two
+-- threads they can overrun the 256MB cap from 50k conversations on, on one thread they spill to
+-- disk and fit even a 64MB cap.
 {{ config(pre_hook="set threads = 1", post_hook="reset threads") }}
 with
 items as (
