@@ -34,7 +34,8 @@ and the peak of the summed RSS of the stage's process tree (sampled from /proc e
 the stage process, wrappers that only add a clock time the main internal phases (ingest, scrub,
 release), dbt's run_results.json gives dbt's own time, and probes note RSS and DuckDB's
 `duckdb_memory()` at two points of ingest and scrub. It prints one table, the totals, the phases
-and the probes, and writes `<out>/scale_benchmark.json`. See docs/benchmarks.md.
+and the probes, and writes `<out>/scale_benchmark.json` and `--results`
+(`benchmarks/results/scale.json`). See docs/benchmarks.md.
 
 Only counts and timings are printed: the generated drops hold planted (fake) personal data; the
 stage logs stay in `<out>/n<size>/logs/`. dbt's per-run target folders go to `<out>/n<size>/`
@@ -61,6 +62,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "data" / "benchmarks" / "scale"
+# The committed copy of the latest figures, which docs/benchmarks.md shows.
+RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
 STAGES = ("ingest", "validate_raw", "scrub", "model", "validate_marts", "release")
 # The project's job that runs each stage (pipelines/defs/jobs.py), and by which the increment is
 # split: the drop sensor's job ingests, checks and scrubs one drop (a partition); the daily
@@ -687,9 +690,10 @@ class Benchmark:
     def save(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
         self.results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        (self.out / "scale_benchmark.json").write_text(
-            json.dumps(self.results, indent=2, default=str) + "\n"
-        )
+        text = json.dumps(self.results, indent=2, default=str) + "\n"
+        (self.out / "scale_benchmark.json").write_text(text)
+        self.args.results.parent.mkdir(parents=True, exist_ok=True)
+        self.args.results.write_text(text)
 
     def generate(
         self, workdir: Path, drop_id: str, conversations: int, **extra: Any
@@ -921,7 +925,7 @@ class Benchmark:
                     shutil.rmtree(workdir / folder, ignore_errors=True)
         print_summary(self.results)
         self.save()
-        print(f"\nwritten: {self.out / 'scale_benchmark.json'}")
+        print(f"\nwritten: {self.out / 'scale_benchmark.json'} and {self.args.results}")
         return 0
 
 
@@ -1115,6 +1119,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=DEFAULT_OUT,
         help=f"working folder and JSON (default: {DEFAULT_OUT.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help=f"the committed copy of the figures (default: {RESULTS.relative_to(ROOT)})",
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="generator seed (default: the bundled sample's)"

@@ -1,0 +1,175 @@
+"""Writes the figures of `benchmarks/results/*.json` into docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/report.py           # rewrite the generated sections
+    .venv/bin/python benchmarks/report.py --check   # exit 1 if the doc is not current
+
+Each benchmark writes its results file; the doc holds one generated section per file, between
+`<!-- results:NAME -->` and `<!-- /results:NAME -->`, so the figures a reader sees are the ones
+committed, never typed in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+SECTION = re.compile(r"(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
+
+
+def _table(columns: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int) or digits == 0:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def _ran(results: dict[str, Any]) -> str:
+    machine = results.get("machine", {})
+    load = machine.get("load_average")
+    return (
+        f"Run `{results['command']}`, finished {results.get('finished_at', '?')}, on "
+        f"{machine.get('cpus', '?')} CPUs ({machine.get('platform', '?')})"
+        + (f", load average {load[0]} at the end" if load else "")
+        + "."
+    )
+
+
+def scrub(results: dict[str, Any]) -> str:
+    rows = [
+        [
+            name,
+            _number(d["seconds"]),
+            _number(d["messages_per_s"]),
+            _number(d["characters_per_s"], 0),
+            _number(d["peak_mib"], 0),
+        ]
+        for name, d in results["detectors"].items()
+    ]
+    missed = ", ".join(
+        f"{kind} {v['missed']} of {v['of']}"
+        for kind, v in results["plain_presidio_pattern_findings_not_covered"].items()
+    )
+    return "\n\n".join(
+        [
+            f"{results['texts']:,} user messages, {results['characters']:,} characters, "
+            f"{results['workers']} workers. {_ran(results)}",
+            _table(
+                ["detector", "seconds", "messages/s", "characters/s", "peak memory (MiB)"], rows
+            ),
+            f"Plain Presidio's findings of pattern types that ours does not cover: {missed}.",
+        ]
+    )
+
+
+_STAGE_COLUMNS = [
+    "stage",
+    "rows",
+    "wall s",
+    "step s",
+    "cpu s",
+    "rows/s",
+    "max RSS MB",
+    "tree RSS MB",
+]
+
+
+def _stage_rows(stages: list[dict[str, Any]]) -> list[list[Any]]:
+    rows = []
+    for stage in stages:
+        seconds = stage.get("step_seconds") or stage.get("wall_seconds")
+        rate = stage["rows"] / seconds if stage.get("rows") and seconds else None
+        rows.append(
+            [
+                stage["stage"],
+                _number(stage.get("rows"), 0),
+                _number(stage.get("wall_seconds")),
+                _number(stage.get("step_seconds")),
+                _number(stage.get("cpu_seconds")),
+                _number(rate, 0),
+                _number(stage.get("max_rss_mb"), 0),
+                _number(stage.get("tree_rss_mb"), 0),
+            ]
+        )
+    return rows
+
+
+def scale(results: dict[str, Any]) -> str:
+    parts = [_ran(results)]
+    for size, entry in results["sizes"].items():
+        full = entry["full"]
+        parts.append(f"**{int(size):,} conversations**, full run:")
+        parts.append(_table(_STAGE_COLUMNS, _stage_rows(full["stages"])))
+        totals = full.get("totals", {})
+        parts.append(
+            f"Pipeline wall time {_number(totals.get('pipeline_wall_seconds'))} s, step time "
+            f"{_number(totals.get('step_seconds'))} s, CPU {_number(totals.get('cpu_seconds'))} "
+            f"s, largest process {_number(totals.get('max_rss_mb'), 0)} MB."
+        )
+        increment = entry.get("increment")
+        if increment:
+            relative = increment["relative_to_full"]
+            jobs = ", ".join(
+                f"`{job}` {_number(j['wall_seconds'])} s "
+                f"({j['share_of_full_wall']:.1%} of the full run)"
+                for job, j in increment.get("jobs", {}).items()
+            )
+            parts.append(
+                f"Incremental drop of {increment['share_of_conversations']:.1%} more "
+                f"conversations: {relative['pipeline_wall_seconds']:.1%} of the full run's wall "
+                f"time, {relative['step_seconds']:.1%} of its step time; by job: {jobs}."
+            )
+            parts.append(_table(_STAGE_COLUMNS, _stage_rows(increment["stages"])))
+    return "\n\n".join(parts)
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {"scrub": scrub, "scale": scale}
+
+
+def render(doc: str, results_dir: Path = RESULTS) -> str:
+    """The doc with each generated section rendered from its results file."""
+
+    def section(match: re.Match[str]) -> str:
+        name = match.group(2)
+        path = results_dir / f"{name}.json"
+        if not path.is_file():
+            body = f"No results yet: run the benchmark to write `{path.relative_to(ROOT)}`."
+        else:
+            body = RENDERERS[name](json.loads(path.read_text(encoding="utf-8")))
+        return f"{match.group(1)}{body}\n{match.group(4)}"
+
+    return SECTION.sub(section, doc)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the doc is not current")
+    args = parser.parse_args()
+    current = DOC.read_text(encoding="utf-8")
+    wanted = render(current)
+    if args.check:
+        if wanted != current:
+            print(f"{DOC.relative_to(ROOT)} is not current: run benchmarks/report.py")
+            return 1
+        return 0
+    DOC.write_text(wanted, encoding="utf-8")
+    print(f"written: {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
