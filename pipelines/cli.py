@@ -57,6 +57,28 @@ def unwritable_data_dir() -> str | None:
         )
 
 
+def hash_key_problem() -> str | None:
+    """Why the run's hash key cannot build this warehouse (too short, or not the key that built
+    it), or None when it can; checked before any drop is touched."""
+    import duckdb
+
+    from pipelines.privacy.pseudonymizer import HashKeyMismatch, check_warehouse_key
+
+    try:
+        key = settings.hash_key()
+    except ValueError as error:
+        return f"{error}; nothing was run"
+    warehouse = settings.duckdb_path()
+    if not warehouse.exists():
+        return None
+    with duckdb.connect(str(warehouse), read_only=True, config=settings.duckdb_config()) as conn:
+        try:
+            check_warehouse_key(conn, key)
+        except HashKeyMismatch as error:
+            return f"{warehouse}: {error}"
+    return None
+
+
 def process_tags() -> dict[str, str]:
     """Tags naming the process that executes a run, which fail_orphaned_runs reads."""
     return {_HOST_TAG: socket.gethostname(), _PID_TAG: str(os.getpid())}
@@ -108,7 +130,7 @@ def run(drops: list[Path], release_with_failed_drops: bool = False) -> int:
     `release_with_failed_drops`."""
     from pipelines.quality import refresh_data_docs_index
 
-    problem = unwritable_data_dir()
+    problem = unwritable_data_dir() or hash_key_problem()
     if problem:
         print(problem, file=sys.stderr, flush=True)
         return 1

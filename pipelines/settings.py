@@ -110,6 +110,11 @@ def hash_key() -> bytes:
     return key
 
 
+def development_hash_key() -> bytes:
+    """The key `hash_key` falls back to when PIPELINES_HASH_KEY is unset."""
+    return _DEVELOPMENT_HASH_KEY.encode()
+
+
 # How finely the scrubbed, and so the published, timestamps keep the time. A conversation's start
 # to the minute and its chat model find its row in the public, unscrubbed source corpus.
 TIMESTAMP_PRECISIONS = ("day", "hour", "minute", "second")

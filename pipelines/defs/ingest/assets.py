@@ -10,6 +10,7 @@ from pipelines import settings
 from pipelines.contract.tables import TABLES
 from pipelines.defs.partitions import drop_partitions
 from pipelines.ingest import DropError, land_drop
+from pipelines.privacy.pseudonymizer import HashKeyMismatch, check_warehouse_key
 
 RAW_TABLE_KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}
 QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
@@ -18,6 +19,14 @@ QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
 class IngestConfig(dg.Config):
     drops_dir: str = ""
     """Folder that holds the drop folders; empty means `settings.drops_dir()`."""
+
+
+def hash_key_or_failure() -> bytes:
+    """`settings.hash_key()`, a key too short failing the step with the reason alone."""
+    try:
+        return settings.hash_key()
+    except ValueError as error:
+        raise dg.Failure(description=str(error)) from None
 
 
 @dg.multi_asset(
@@ -48,16 +57,19 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehous
     """Validate one drop folder and replace that drop's rows in the raw tables, atomically."""
     drops_dir = Path(config.drops_dir) if config.drops_dir else settings.drops_dir()
     folder = drops_dir / context.partition_key
+    # A key the scrub would refuse is refused before the raw rows are replaced.
+    hash_key = hash_key_or_failure()
     try:
         # Closed when the drop fails too (get_connection closes only on success): an open
         # read-write connection keeps the later runs of the same process from opening the file.
         with warehouse.get_connection() as conn, closing(conn):
+            check_warehouse_key(conn, hash_key)
             report = land_drop(conn, folder)
             totals = {
                 name: conn.execute(f"select count(*) from raw.{name}").fetchone()[0]
                 for name in TABLES
             }
-    except DropError as error:
+    except (DropError, HashKeyMismatch) as error:
         raise dg.Failure(description=str(error)) from None
 
     for name, key in RAW_TABLE_KEYS.items():

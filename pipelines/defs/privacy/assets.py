@@ -7,16 +7,18 @@ the checks fail, the run fails, and nothing downstream (models, release) can use
 
 
 from collections import Counter
+from contextlib import closing
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
 from pipelines.contract.tables import TABLES
-from pipelines.defs.ingest.assets import RAW_TABLE_KEYS
+from pipelines.defs.ingest.assets import RAW_TABLE_KEYS, hash_key_or_failure
 from pipelines.defs.partitions import drop_partitions
 from pipelines.privacy.audit import summarize
 from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.pseudonymizer import HashKeyMismatch, claim_warehouse_key
 from pipelines.privacy.scrub import LeakFound, ScrubReport, scrub_drop
 
 SCRUBBED_TABLE_KEYS = {name: dg.AssetKey(["scrubbed", name]) for name in TABLES}
@@ -104,23 +106,21 @@ def scrubbed_tables(
         settings.PROJECT_ROOT / config.config_path if config.config_path else None
     )
     manifest = settings.SAMPLES_DIR / f"{drop_id}.pii-manifest.json"
-    # DuckDBResource closes its connection only when the block exits normally: errors are
-    # caught inside it and raised after.
+    hash_key = hash_key_or_failure()
     leaks = None
-    failure: Exception | None = None
-    with warehouse.get_connection() as conn:
+    # Closed when the scrub fails too (get_connection closes only on success): an open read-write
+    # connection keeps the later runs of the same process from opening the file.
+    with warehouse.get_connection() as conn, closing(conn):
         try:
-            report = scrub_drop(conn, drop_id, scrubber_config, settings.hash_key(),
+            claim_warehouse_key(conn, hash_key)
+        except HashKeyMismatch as error:
+            raise dg.Failure(description=str(error)) from None
+        try:
+            report = scrub_drop(conn, drop_id, scrubber_config, hash_key,
                                 workers=config.workers, manifest=manifest,
                                 progress=context.log.info)
         except LeakFound as leak:
             leaks = leak.report.leaks
-        except Exception as error:  # noqa: BLE001 (re-raised below, once the connection is closed)
-            failure = error
-        else:
-            failure = None
-    if leaks is None and failure is not None:
-        raise failure
     if leaks:
         leaked = Counter(found.table for found in leaks)
         for name, key in SCRUBBED_TABLE_KEYS.items():
