@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs import ingest, models, privacy, quality, release
+from pipelines.defs import baselines, ingest, models, privacy, quality, release
 from pipelines.defs.jobs import build_job, drop_job
 from pipelines.defs.schedules import daily_release_schedule
 from pipelines.resources import warehouse
@@ -11,6 +11,7 @@ defs = dg.Definitions.merge(
     ingest.defs,
     privacy.defs,
     models.defs,
+    baselines.defs,
     quality.defs,
     release.defs,
     dg.Definitions(

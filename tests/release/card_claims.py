@@ -253,7 +253,8 @@ class Checker:
             value = "" if actual["value"] is None else f"{actual['value']:.4g}"
             line = self._line_of(row)
             self.expect(f"metric {key} value", row[3], value, line)
-            self.expect(f"metric {key} n", row[4], actual["n"], line)
+            n = "" if actual["n"] is None else actual["n"]
+            self.expect(f"metric {key} n", row[4], n, line)
         self.expect("metrics shown", len(shown), len(published))
         defined = {row[0] for row in table_rows(self.sections.get("Metric definitions", ""))}
         self.expect("metric definitions", sorted(defined), sorted({k[1] for k in published}))

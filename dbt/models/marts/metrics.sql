@@ -8,6 +8,8 @@ with figures as (
     union all
     select * from {{ ref('metrics_stage2') }}
     union all
+    select * from {{ ref('metrics_stage2_baselines') }}
+    union all
     select * from {{ ref('metrics_stage3') }}
 )
 select stage, metric, subject, round(value, 12) as value, n from figures
