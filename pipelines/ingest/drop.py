@@ -42,14 +42,20 @@ from pipelines.adapters.writer import QUARANTINE_FILE, REPORT_FILE
 from pipelines.contract.models import ContractModel, DropManifest
 from pipelines.contract.tables import (
     INGESTED_FILES_DDL,
+    LLM_JUDGE_ID,
     QUARANTINE_DDL,
     RAW_FILES,
     REFERENCES,
     TABLES,
     RawFile,
+    Vocabulary,
+    as_utc,
+    create_drops_table,
+    later_deliveries,
     registered,
     transaction,
 )
+from pipelines.privacy.audit import identifiers_in
 
 log = logging.getLogger(__name__)
 # A drop's staging schema is this prefix and the drop id.
@@ -107,6 +113,10 @@ class DropReport:
     rows_per_table: dict[str, int] = field(default_factory=dict)
     quarantine_reasons: Counter[str] = field(default_factory=Counter)
     ignored_files: list[str] = field(default_factory=list)
+    delivered_at: datetime | None = None
+    """The manifest's `created_at`, else when the drop was first ingested (`raw.drops`)."""
+    rows_left_to_later_drops: dict[str, int] = field(default_factory=dict)
+    """Per table, the drop's rows whose key a drop delivered later holds: that row stays."""
     adapter_quarantined: int = 0
     """Source records an adapter could not turn into the contract (`adapter_quarantine.jsonl`)."""
 
@@ -125,6 +135,7 @@ def create_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(table.ddl(RAW_SCHEMA))
     conn.execute(QUARANTINE_DDL)
     conn.execute(INGESTED_FILES_DDL)
+    create_drops_table(conn)
 
 
 def check_drop_folder(folder: Path) -> None:
@@ -243,11 +254,16 @@ def _masked_excerpt(line: bytes) -> str:
     return excerpt + ("..." if cut else "")
 
 
+def _field_prefix(table_name: str, row: dict[str, Any]) -> str:
+    """How a field of a nested row is named in its record: `turns.3.` for a turn."""
+    return f"{table_name}.{row[_NESTED_INDEX[table_name]]}." if TABLES[table_name].part_of else ""
+
+
 def _over_long_text(rows: list[tuple[str, dict[str, Any]]], limit: int) -> tuple[str, str] | None:
     """(field, reason) of the first free text of a record's rows longer than `limit` characters."""
     for table_name, row in rows:
         table = TABLES[table_name]
-        prefix = f"{table_name}.{row[_NESTED_INDEX[table_name]]}." if table.part_of else ""
+        prefix = _field_prefix(table_name, row)
         for column in table.text_columns:
             value = row[column]
             for position, text in enumerate(value if isinstance(value, list) else [value]):
@@ -258,6 +274,30 @@ def _over_long_text(rows: list[tuple[str, dict[str, Any]]], limit: int) -> tuple
                         f"text of {len(text)} characters, over the limit of {limit} "
                         "(PIPELINES_MAX_TEXT_CHARS)",
                     )
+    return None
+
+
+def _outside_vocabulary(rows: list[tuple[str, dict[str, Any]]]) -> tuple[str, str] | None:
+    """(field, reason) of the first value of a record's rows outside its column's vocabulary, or
+    holding an identifier the residual-leak detector finds: such values are published as they
+    are, neither scrubbed nor hashed. An LLM judge's id, which stays readable, counts as one."""
+    for table_name, row in rows:
+        columns: dict[str, Vocabulary] = TABLES[table_name].vocabulary_columns
+        if table_name == "annotators" and row["kind"] == "llm":
+            columns = {**columns, "annotator_id": LLM_JUDGE_ID}
+        for column, vocabulary in columns.items():
+            value = row[column]
+            if value is None:
+                continue
+            field_name = f"{_field_prefix(table_name, row)}{column}"
+            if not vocabulary.admits(value):
+                return field_name, f"not a value of its vocabulary: {vocabulary.description}"
+            found = identifiers_in(value)
+            if found:
+                return (
+                    field_name,
+                    f"holds an identifier ({found[0]}) where a vocabulary value belongs",
+                )
     return None
 
 
@@ -346,7 +386,7 @@ def _land_file(
                 problem = _describe(error, text)
             else:
                 rows = list(raw_file.to_rows(record))
-                problem = _over_long_text(rows, max_text_chars)
+                problem = _over_long_text(rows, max_text_chars) or _outside_vocabulary(rows)
         if problem:
             landing.quarantine.append(
                 {
@@ -443,7 +483,7 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
     """Validate and land one drop folder, atomically replacing any earlier landing of it."""
     folder = Path(folder)
     check_drop_folder(folder)
-    read_manifest(folder)
+    manifest = read_manifest(folder)
     exports, ignored = find_export_files(folder)
     if not exports:
         raise DropError(
@@ -476,7 +516,8 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
         _check_quarantined_shares(report)
         now = datetime.now(UTC)
         with transaction(conn):
-            _replace_drop(conn, drop_id)
+            report.delivered_at = _record_delivery(conn, drop_id, manifest, now)
+            report.rows_left_to_later_drops = _replace_drop(conn, drop_id)
             conn.executemany(
                 f"insert into {RAW_SCHEMA}.ingested_files values (?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -519,14 +560,45 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _replace_drop(conn: duckdb.DuckDBPyConnection, drop_id: str) -> None:
-    """Replace the drop's rows in `raw`, and any other drop's rows whose key the drop delivers."""
+def _record_delivery(
+    conn: duckdb.DuckDBPyConnection, drop_id: str, manifest: DropManifest | None, now: datetime
+) -> datetime:
+    """The drop's delivery time in `raw.drops`: its manifest's `created_at` (UTC when it has no
+    zone), else the time it was first ingested, kept when it is ingested again."""
+    if manifest is not None:
+        delivered_at, source = as_utc(manifest.created_at), "manifest"
+    else:
+        known = conn.execute(
+            f"select delivered_at from {RAW_SCHEMA}.drops where _drop_id = ?", [drop_id]
+        ).fetchone()
+        delivered_at, source = known[0] if known else now, "first ingest"
+    conn.execute(f"delete from {RAW_SCHEMA}.drops where _drop_id = ?", [drop_id])
+    conn.execute(
+        f"insert into {RAW_SCHEMA}.drops values (?, ?, ?)", [drop_id, delivered_at, source]
+    )
+    return delivered_at
+
+
+def _replace_drop(conn: duckdb.DuckDBPyConnection, drop_id: str) -> dict[str, int]:
+    """Replace the drop's rows in `raw`, and any other drop's rows whose key the drop delivers,
+    unless a drop delivered later holds that key; per table, the rows left out for that reason."""
     staging = _staging(drop_id)
-    for table in TABLES.values():
-        table.replace_drop(conn, RAW_SCHEMA, staging, drop_id)
+    later = later_deliveries(conn, drop_id)
+    left_out = {
+        table.name: table.replace_drop(conn, RAW_SCHEMA, staging, drop_id, later)
+        for table in TABLES.values()
+    }
+    if later:
+        log.info(
+            "%s: delivered before %s, whose rows of the same keys stay: %s",
+            drop_id,
+            ", ".join(later),
+            {name: n for name, n in left_out.items() if n},
+        )
     conn.execute(f"delete from {RAW_SCHEMA}.quarantine where _drop_id = ?", [drop_id])
     conn.execute(f"delete from {RAW_SCHEMA}.ingested_files where _drop_id = ?", [drop_id])
     conn.execute(f"insert into {RAW_SCHEMA}.quarantine select * from {staging}.quarantine")
+    return left_out
 
 
 def _fill_report(conn: duckdb.DuckDBPyConnection, report: DropReport) -> None:

@@ -56,8 +56,9 @@ def _public_ip(text: str, match: re.Match[str]) -> bool:
         address = ipaddress.IPv4Address(match.group())
     except ValueError:
         return False
-    return address.is_global and not _VERSION_BEFORE.search(text[max(0, match.start() - 10):
-                                                                  match.start()])
+    return address.is_global and not _VERSION_BEFORE.search(
+        text[max(0, match.start() - 10) : match.start()]
+    )
 
 
 def find_identifiers(text: str) -> Iterator[str]:
@@ -86,7 +87,7 @@ def find_identifiers(text: str) -> Iterator[str]:
 
 
 @functools.lru_cache(maxsize=16_384)
-def _identifiers_in(text: str) -> tuple[str, ...]:
+def identifiers_in(text: str) -> tuple[str, ...]:
     """find_identifiers, remembered: judgments repeat the same few texts millions of times."""
     return tuple(find_identifiers(text))
 
@@ -131,7 +132,7 @@ def scan_tables(
             for row in rows:
                 for field, values in zip(table.text_columns, row[width:], strict=True):
                     for text in _texts(values):
-                        for entity_type in _identifiers_in(text):
+                        for entity_type in identifiers_in(text):
                             key = dict(zip(table.key, row[:width], strict=True))
                             leaks.append(Leak(table.name, key, field, entity_type, "scan"))
     return leaks

@@ -250,3 +250,57 @@ def test_a_leading_byte_order_mark_is_accepted(drop, warehouse_path):
         report = land_drop(conn, drop)
     assert report.rows_quarantined == 0
     assert table_counts(warehouse_path)["prompts"] == prompts
+
+
+def test_a_vocabulary_value_outside_its_vocabulary_or_holding_an_identifier_is_quarantined(
+    drop, warehouse_path, caplog, monkeypatch
+):
+    """Labels and names are published as they are: one carrying personal data never lands."""
+    monkeypatch.setenv("PIPELINES_MAX_QUARANTINED_SHARE", "1")
+    phone = "415-555-0134"
+    conversations = records(drop / "conversations.jsonl")
+    conversations[2]["model"] = f"gpt {phone}"  # a name's shape, with a phone number in it
+    conversations[3]["model"] = "+1 415 555 0134"  # not a name's shape
+    conversations[4]["turns"][1]["language"] = f"English, call {SECRET}"
+    write_records(drop / "conversations.jsonl", conversations)
+    items = records(drop / "stage3_items.jsonl")
+    items[5]["generator_model"] = phone
+    write_records(drop / "stage3_items.jsonl", items)
+    annotators = records(drop / "annotators.jsonl")
+    llm = next(i for i, a in enumerate(annotators) if a["kind"] == "llm")
+    annotators[llm]["annotator_id"] = f"llm:{phone}"
+    write_records(drop / "annotators.jsonl", annotators)
+
+    caplog.set_level(logging.WARNING)
+    with duckdb.connect(str(warehouse_path)) as conn:
+        report = land_drop(conn, drop)
+        models = {
+            value
+            for (value,) in conn.execute(
+                "select model from raw.conversations union select generator_model "
+                "from raw.stage3_items union select annotator_id from raw.annotators"
+            ).fetchall()
+        }
+    rows = quarantine(warehouse_path)
+    refused = [
+        (file, line, field)
+        for _, file, line, _, field, reason, *_ in rows
+        if not reason.startswith("references unknown")
+    ]
+    assert refused == [
+        ("annotators.jsonl", llm + 1, "annotator_id"),
+        ("conversations.jsonl", 3, "model"),
+        ("conversations.jsonl", 4, "model"),
+        ("conversations.jsonl", 5, "turns.1.language"),
+        ("stage3_items.jsonl", 6, "generator_model"),
+    ]
+    reasons = {(file, field): reason for _, file, _, _, field, reason, *_ in rows}
+    assert reasons[("stage3_items.jsonl", "generator_model")] == (
+        "holds an identifier (PHONE_NUMBER) where a vocabulary value belongs"
+    )
+    assert reasons[("conversations.jsonl", "turns.1.language")].startswith(
+        "not a value of its vocabulary: a name in words"
+    )
+    assert not any("555-0134" in str(value) or "555 0134" in str(value) for value in models)
+    for place in (str(rows), caplog.text, str(report.quarantine_reasons)):
+        assert phone not in place and "555 0134" not in place and SECRET not in place

@@ -175,13 +175,19 @@ def test_a_failed_ingest_leaves_the_previous_tables_intact(
     assert table_counts(warehouse_path) == before
 
 
-def small_drop(parent: Path, name: str, conversations: list[dict]) -> Path:
-    """A drop of only the given conversation records (the sample's, possibly edited)."""
+def small_drop(
+    parent: Path, name: str, conversations: list[dict], delivered_at: str | None = None
+) -> Path:
+    """A drop of only the given conversation records (the sample's, possibly edited), with a
+    manifest naming its delivery time when one is given."""
     folder = parent / name
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     (folder / "conversations.jsonl").write_text(
         "".join(json.dumps(record) + "\n" for record in conversations)
     )
+    if delivered_at:
+        manifest = {"drop_id": name, "created_at": delivered_at}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
 
@@ -193,7 +199,7 @@ def sample_conversations(sample_drop: Path, count: int) -> list[dict]:
 def raw_contents(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     return {
         name: conn.execute(f"select * from raw.{name} order by all").fetchall()
-        for name in [*TABLES, "quarantine", "ingested_files"]
+        for name in [*TABLES, "quarantine", "ingested_files", "drops"]
     }
 
 
@@ -232,6 +238,64 @@ def test_a_later_drop_delivering_a_key_again_replaces_the_earlier_row(
     ]
     assert turns == [("2024-02", f"corrected {i}") for i in range(len(again["turns"]))]
     assert repeated == 0
+
+
+def test_an_older_delivery_processed_later_does_not_undo_a_newer_one(
+    tmp_path, warehouse_path, sample_drop
+):
+    """The manifests' delivery times decide which copy of a key stays, not the processing order
+    or the folder names: `a-correction` is delivered after `b-export` and named before it."""
+    first = sample_conversations(sample_drop, 3)
+    corrected = {**first[0], "model": "corrected-model", "turns": first[0]["turns"][:1]}
+    old = small_drop(tmp_path, "b-export", first, delivered_at="2025-03-01T00:00:00+00:00")
+    new = small_drop(tmp_path, "a-correction", [corrected], delivered_at="2025-04-01T00:00:00")
+    key = corrected["conversation_id"]
+    with duckdb.connect(str(warehouse_path)) as conn:
+        land_drop(conn, new)
+        report = land_drop(conn, old)  # first delivered, processed last
+        land_drop(conn, old)  # and again
+        conversations = conn.execute(
+            "select conversation_id, _drop_id, model from raw.conversations order by 1"
+        ).fetchall()
+        turns = conn.execute(
+            "select _drop_id, turn_index from raw.turns where conversation_id = ?", [key]
+        ).fetchall()
+        drops = conn.execute("select * from raw.drops order by delivered_at").fetchall()
+    assert sorted(conversations) == sorted(
+        [
+            (key, "a-correction", "corrected-model"),
+            *((c["conversation_id"], "b-export", c["model"]) for c in first[1:]),
+        ]
+    )
+    assert turns == [("a-correction", 0)], "a conversation's turns stay with the delivery it won"
+    assert report.rows_left_to_later_drops == {
+        **dict.fromkeys(TABLES, 0),
+        "conversations": 1,
+        "turns": len(first[0]["turns"]),
+    }
+    assert [(drop_id, source) for drop_id, _, source in drops] == [
+        ("b-export", "manifest"),
+        ("a-correction", "manifest"),
+    ]
+
+
+def test_without_a_manifest_a_drop_is_delivered_when_first_ingested(
+    tmp_path, warehouse_path, sample_drop
+):
+    """Ingested again after a later drop, a drop without a manifest keeps its first ingest time."""
+    first = sample_conversations(sample_drop, 2)
+    corrected = {**first[0], "model": "corrected-model"}
+    old = small_drop(tmp_path, "z-first", first)
+    with duckdb.connect(str(warehouse_path)) as conn:
+        land_drop(conn, old)
+        land_drop(conn, small_drop(tmp_path, "a-second", [corrected]))
+        land_drop(conn, old)
+        models = conn.execute(
+            "select _drop_id, model from raw.conversations order by _drop_id"
+        ).fetchall()
+        sources = conn.execute("select distinct delivered_at_from from raw.drops").fetchall()
+    assert models == [("a-second", "corrected-model"), ("z-first", first[1]["model"])]
+    assert sources == [("first ingest",)]
 
 
 def test_a_conversation_delivered_again_with_fewer_turns_keeps_none_of_its_old_turns(
