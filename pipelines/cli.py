@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         "--release-with-failed-drops",
         action="store_true",
         help="cut the release from the drops that were processed even if others failed (the "
-        "run still exits non-zero)",
+        "run still exits non-zero); PIPELINES_RELEASE_WITH_FAILED_DROPS=true does the same",
     )
     schemas_parser = commands.add_parser(
         "contract-schemas", help="write the contract's JSON Schemas to a folder"
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         drops = [d.resolve() for d in args.drops] or sorted(
             p for p in settings.drops_dir().iterdir() if p.is_dir()
         )
-        return run(drops, args.release_with_failed_drops)
+        return run(drops, args.release_with_failed_drops or settings.release_with_failed_drops())
     if args.command == "contract-schemas":
         for path in write_contract_schemas(args.folder):
             print(path)

@@ -173,6 +173,17 @@ def max_quarantined_share(stem: str) -> float:
     return bounds.get(stem, bounds[""])
 
 
+def release_with_failed_drops() -> bool:
+    """Cut the release from the drops that did not fail when others did (the schedule's tick and
+    `pipelines run`); by default a failed drop holds the release back."""
+    value = os.environ.get("PIPELINES_RELEASE_WITH_FAILED_DROPS", "").strip().lower()
+    if value not in {"", "0", "false", "no", "1", "true", "yes"}:
+        raise ValueError(
+            f"PIPELINES_RELEASE_WITH_FAILED_DROPS must be true or false, got {value!r}"
+        )
+    return value in {"1", "true", "yes"}
+
+
 # Release: splits, the local dataset repo and the Hub target.
 DEFAULT_SPLIT_RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
