@@ -118,7 +118,7 @@ def method_scores(
     }, embedded
 
 
-def _split(scores: np.ndarray, items: Stage2Items, split: str) -> Scores:
+def split_scores(scores: np.ndarray, items: Stage2Items, split: str) -> Scores:
     """The items of a split that have a consensus."""
     keep = np.array(
         [s == split and c is not None for s, c in zip(items.splits, items.consensus, strict=True)],
@@ -133,11 +133,11 @@ def baseline_rows(items: Stage2Items, scores: dict[str, np.ndarray]) -> list[dic
     rows = []
     for method in METHODS:
         subject = f"baseline:{method}"
-        train = _split(scores[method], items, TRAIN_SPLIT)
+        train = split_scores(scores[method], items, TRAIN_SPLIT)
         threshold = fit_threshold(train)
         rows.append(_row("baseline_threshold", subject, threshold, len(train.scores)))
         for split in EVALUATED_SPLITS:
-            evaluated = _split(scores[method], items, split)
+            evaluated = split_scores(scores[method], items, split)
             counts = confusion(evaluated, threshold) if threshold is not None else None
             for metric in ("precision", "recall", "f1"):
                 value = getattr(counts, metric) if counts and len(evaluated.scores) else None
