@@ -73,7 +73,9 @@ def publish_release(
 ) -> PublishResult:
     """Stage the release against the target's latest one, validate the staged files with the
     `published.*` suites (raising ValidationFailed: nothing is published), and publish unless
-    unchanged or dry run."""
+    unchanged or dry run. A local repo's working tree is first brought to its latest release."""
+    if isinstance(target, LocalGitTarget):
+        target.check_out_latest()
     options = options or default_options(target)
     latest = target.latest_version()
     with tempfile.TemporaryDirectory(prefix="release-", dir=workdir) as tmp:

@@ -48,8 +48,9 @@ class LocalGitTarget:
 
     The commit is built from the staged folder with a private index, then `main` and the tag are
     moved in one ref transaction, so a failed release leaves the repository as it was. The
-    working tree is then checked out to the new release. Git runs with a fixed identity and
-    without the user's or system's git configuration.
+    working tree is then checked out to the new release; a run stopped before that leaves it at
+    the release before, and `check_out_latest`, which every release run calls first, finishes the
+    checkout. Git runs with a fixed identity and without the user's or system's git configuration.
     """
 
     branch = "main"
@@ -156,6 +157,27 @@ class LocalGitTarget:
         except GitError:
             return None
 
+    def _check_out(self, tag: str) -> None:
+        """The working tree (and `main`) exactly at the release `tag`: no file of another."""
+        self.git(f"--work-tree={self.path}", "reset", "--hard", "--quiet", tag)
+        self.git(f"--work-tree={self.path}", "clean", "-d", "--force", "--quiet")
+
+    def check_out_latest(self) -> None:
+        """Bring the working tree to the latest release if it is not there (a run stopped between
+        tagging and checking out)."""
+        latest = self.latest_version()
+        if latest is None:
+            return
+        tag = versioning.tag(latest)
+        tagged = self.git("rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}").decode().strip()
+        changed = self.git(
+            f"--work-tree={self.path}", "status", "--porcelain", "--untracked-files=all"
+        ).strip()
+        if self._head() == tagged and not changed:
+            return
+        log.warning("%s: the working tree was not at %s; checked it out", self.path, tag)
+        self._check_out(tag)
+
     def publish(self, staging: Path, version: str, message: str) -> str:
         self.ensure()
         tag = versioning.tag(version)
@@ -196,7 +218,7 @@ class LocalGitTarget:
                 "prepare\ncommit\n"
             ).encode(),
         )
-        self.git(f"--work-tree={self.path}", "reset", "--hard", "--quiet")
+        self._check_out(tag)
         return commit
 
 
