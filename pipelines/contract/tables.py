@@ -442,7 +442,14 @@ def create_drops_table(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def later_deliveries(conn: duckdb.DuckDBPyConnection, drop_id: str) -> list[str]:
-    """The drops `raw.drops` says were delivered after `drop_id`: their rows win over its rows."""
+    """The drops `raw.drops` says were delivered after `drop_id`: their rows win over its rows.
+    None where no drop was ever ingested, so no delivery is recorded."""
+    (recorded,) = conn.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'raw' and table_name = 'drops'"
+    ).fetchone()
+    if not recorded:
+        return []
     return [
         later
         for (later,) in conn.execute(

@@ -37,7 +37,13 @@ import duckdb
 import pyarrow as pa
 
 from pipelines import settings
-from pipelines.contract.tables import TABLES, Table, registered, transaction
+from pipelines.contract.tables import (
+    TABLES,
+    Table,
+    later_deliveries,
+    registered,
+    transaction,
+)
 from pipelines.privacy.audit import Leak, scan_manifest, scan_tables
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import DetectorPool, Finding, Route, is_english
@@ -106,7 +112,8 @@ def _create_without_primary_key(conn: duckdb.DuckDBPyConnection, name: str, ddl:
     """
     keyed = conn.execute(
         "select count(*) from duckdb_constraints() where schema_name = 'private' "
-        "and table_name = ? and constraint_type = 'PRIMARY KEY'", [name]
+        "and table_name = ? and constraint_type = 'PRIMARY KEY'",
+        [name],
     ).fetchone()[0]
     if not keyed:
         conn.execute(ddl)
@@ -144,10 +151,12 @@ def _keep(memory: dict, entries: dict, limit: int) -> None:
 
 
 def _key_columns(keys: list[int]) -> pa.Table:
-    return pa.table({
-        "key_high": pa.array([key >> 64 for key in keys], pa.uint64()),
-        "key_low": pa.array([key & LOW_BITS for key in keys], pa.uint64()),
-    })
+    return pa.table(
+        {
+            "key_high": pa.array([key >> 64 for key in keys], pa.uint64()),
+            "key_low": pa.array([key & LOW_BITS for key in keys], pa.uint64()),
+        }
+    )
 
 
 def _user_scope(column: str) -> str:
@@ -157,8 +166,10 @@ def _user_scope(column: str) -> str:
 def _column(table: Table, column: str, timestamp_precision: str) -> str:
     """A column as the scrub reads it: timestamps truncated (in UTC) to the precision kept."""
     if table.columns.get(column) == "TIMESTAMPTZ":
-        return (f"date_trunc('{timestamp_precision}', t.{column} at time zone 'UTC') "
-                f"at time zone 'UTC' as {column}")
+        return (
+            f"date_trunc('{timestamp_precision}', t.{column} at time zone 'UTC') "
+            f"at time zone 'UTC' as {column}"
+        )
     return f"t.{column}"
 
 
@@ -223,6 +234,8 @@ class ScrubReport:
     """table -> texts routed to the non-English policy."""
     propagated_names: int = 0
     new_pseudonyms: int = 0
+    rows_left_to_later_drops: Counter = field(default_factory=Counter)
+    """table -> the drop's rows whose key a drop delivered later holds in `scrubbed` (it stays)."""
     leaks: list[Leak] = field(default_factory=list)
     previews: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -246,7 +259,7 @@ _ADDRESS_NAME = re.compile(r"^([a-z]{2,})[._-]([a-z]{2,})\d*@", re.IGNORECASE)
 
 
 def name_in_address(address: str) -> str | None:
-    """"owen_herrera@proton.me" -> "Owen Herrera": a signature the NER missed is still found."""
+    """ "owen_herrera@proton.me" -> "Owen Herrera": a signature the NER missed is still found."""
     match = _ADDRESS_NAME.match(address)
     return f"{match[1].capitalize()} {match[2].capitalize()}" if match else None
 
@@ -293,8 +306,11 @@ class DropScrubber:
         timestamp_precision: str | None = None,
     ):
         self.conn = conn
-        self.timestamp_precision = (settings.checked_timestamp_precision(timestamp_precision)
-                                    if timestamp_precision else settings.timestamp_precision())
+        self.timestamp_precision = (
+            settings.checked_timestamp_precision(timestamp_precision)
+            if timestamp_precision
+            else settings.timestamp_precision()
+        )
         self.progress = progress or (lambda message: None)
         self.config = config
         self.key = key
@@ -392,24 +408,28 @@ class DropScrubber:
                     texts = batch.texts
                     self.scopes.update(batch.scopes)
                     self.report.texts += len(texts)
-                    wanted = {key: (text, batch.routes[i])
-                              for i, _, text, key in texts if key is not None}
+                    wanted = {
+                        key: (text, batch.routes[i]) for i, _, text, key in texts if key is not None
+                    }
                     findings = self._cached(list(wanted))
                     missing = [key for key in wanted if key not in findings]
                     self.report.cache_hits += len(findings)
                     self.report.texts_analyzed += len(missing)
                     if missing:
-                        new = dict(zip(missing, detector.detect([wanted[k] for k in missing]),
-                                       strict=True))
+                        new = dict(
+                            zip(missing, detector.detect([wanted[k] for k in missing]), strict=True)
+                        )
                         self._save_cached(new)
                         _keep(self.recent_findings, new, RECENT_FINDINGS)
                         findings.update(new)
                     for i, _, text, key in texts:
                         if key is not None:
                             self._gather_names(batch.scopes[i], text, findings[key])
-                self.progress(f"found: {table.name} done; {self.report.texts} texts so far, "
-                              f"{self.report.texts_analyzed} analyzed, "
-                              f"{self.report.cache_hits} from the cache")
+                self.progress(
+                    f"found: {table.name} done; {self.report.texts} texts so far, "
+                    f"{self.report.texts_analyzed} analyzed, "
+                    f"{self.report.cache_hits} from the cache"
+                )
 
     def _cached(self, keys: list[int]) -> dict[int, list[Finding]]:
         """The cached findings of these keys: from memory when seen lately, else one query."""
@@ -428,8 +448,10 @@ class DropScrubber:
                 "select c.key_high, c.key_low, c.findings from private.scrub_cache c "
                 "semi join wanted_keys w on c.key_high = w.key_high and c.key_low = w.key_low"
             ).fetchall()
-        looked_up = {high << 64 | low: [Finding(*f) for f in json.loads(findings)]
-                     for high, low, findings in rows}
+        looked_up = {
+            high << 64 | low: [Finding(*f) for f in json.loads(findings)]
+            for high, low, findings in rows
+        }
         _keep(self.recent_findings, looked_up, RECENT_FINDINGS)
         found.update(looked_up)
         return found
@@ -439,10 +461,15 @@ class DropScrubber:
 
         Only keys the lookup just missed come here, and one scrub at a time writes the cache.
         """
-        frame = _key_columns(list(new)).append_column("findings", pa.array([
-            json.dumps([[f.start, f.end, f.entity_type, f.score] for f in found])
-            for found in new.values()
-        ]))
+        frame = _key_columns(list(new)).append_column(
+            "findings",
+            pa.array(
+                [
+                    json.dumps([[f.start, f.end, f.entity_type, f.score] for f in found])
+                    for found in new.values()
+                ]
+            ),
+        )
         with registered(self.conn, "new_cache_entries", frame):
             self.conn.execute(
                 "insert into private.scrub_cache select key_high, key_low, findings::JSON "
@@ -468,7 +495,8 @@ class DropScrubber:
         for table in TABLES.values():
             self.conn.execute(table.ddl(STAGING))
         self.conn.execute(
-            f"create table {STAGED_PSEUDONYMS} as select * from private.pseudonyms limit 0")
+            f"create table {STAGED_PSEUDONYMS} as select * from private.pseudonyms limit 0"
+        )
         try:
             self._number_full_names_first()
             self.report.new_pseudonyms += self.pseudonymizer.save(self.conn, STAGED_PSEUDONYMS)
@@ -496,8 +524,9 @@ class DropScrubber:
         if scope in self.name_patterns:
             return self.name_patterns[scope]
         names = {n for n in self.names.get(scope, ()) if len(n) > 2}
-        names |= {part for n in list(names) for part in n.split()
-                  if len(part) > 2 and part[0].isupper()}
+        names |= {
+            part for n in list(names) for part in n.split() if len(part) > 2 and part[0].isupper()
+        }
         pattern = None
         if names:
             alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
@@ -515,27 +544,39 @@ class DropScrubber:
             scrubbed: dict[tuple[int, str], list[str]] = defaultdict(list)
             for i, column, text, key in batch.texts:
                 scrubbed[(i, column)].append(
-                    self._scrub_text(table, column, batch, i, text, key, findings))
+                    self._scrub_text(table, column, batch, i, text, key, findings)
+                )
             kinds = batch.values.get("kind") or [None] * batch.arrow.num_rows
             columns: dict[str, list[Any]] = {}
             for column in table.text_columns:
                 columns[column] = [
-                    None if value is None
-                    else scrubbed.get((i, column), []) if isinstance(value, list)
+                    None
+                    if value is None
+                    else scrubbed.get((i, column), [])
+                    if isinstance(value, list)
                     else scrubbed[(i, column)][0]
                     for i, value in enumerate(batch.values[column])
                 ]
             for column in table.identifier_columns:
                 columns[column] = [
                     self._scrub_identifier(column, value, kind)
-                    for value, kind in zip(batch.arrow.column(column).to_pylist(), kinds,
-                                           strict=True)
+                    for value, kind in zip(
+                        batch.arrow.column(column).to_pylist(), kinds, strict=True
+                    )
                 ]
             self._insert(table, batch.arrow, columns)
             self.report.new_pseudonyms += self.pseudonymizer.save(self.conn, STAGED_PSEUDONYMS)
 
-    def _scrub_text(self, table: Table, column: str, batch: _Batch, i: int, text: str,
-                    key: int | None, findings: dict[int, list[Finding]]) -> str:
+    def _scrub_text(
+        self,
+        table: Table,
+        column: str,
+        batch: _Batch,
+        i: int,
+        text: str,
+        key: int | None,
+        findings: dict[int, list[Finding]],
+    ) -> str:
         language_group = "english" if is_english(batch.languages[i]) else "non_english"
         if language_group == "non_english":
             self.report.non_english_texts[table.name] += 1
@@ -556,8 +597,9 @@ class DropScrubber:
             ] += 1
         return replaced
 
-    def _scrubbed(self, text: str, scope: str, found: list[Finding]
-                  ) -> tuple[str, tuple[str, ...], int]:
+    def _scrubbed(
+        self, text: str, scope: str, found: list[Finding]
+    ) -> tuple[str, tuple[str, ...], int]:
         """The text with its placeholders, the types it replaced, and how many were names found
         elsewhere in the scope. The same for every occurrence of a text in a scope: a value keeps
         its number, and the scope's names are all known before the first row is written."""
@@ -568,8 +610,11 @@ class DropScrubber:
             propagated = len(extra)
             if extra:
                 found = sorted(found + extra)
-        return (self.pseudonymizer.replace(text, scope, found),
-                tuple(f.entity_type for f in found), propagated)
+        return (
+            self.pseudonymizer.replace(text, scope, found),
+            tuple(f.entity_type for f in found),
+            propagated,
+        )
 
     @staticmethod
     def _names_missed(text: str, found: list[Finding], names: re.Pattern[str]) -> list[Finding]:
@@ -595,8 +640,9 @@ class DropScrubber:
             return [self._hashed(IDENTIFIER_LISTS[column], v) for v in value]
         if column in IDENTIFIERS_IN_OBJECTS:
             named = IDENTIFIERS_IN_OBJECTS[column]
-            return json.dumps([{**item, named: self._hashed(named, item[named])}
-                               for item in json.loads(value)])
+            return json.dumps(
+                [{**item, named: self._hashed(named, item[named])} for item in json.loads(value)]
+            )
         if column == "annotator_id" and (value in self.llm_annotators or kind == "llm"):
             return value
         if column not in IDENTIFIER_PREFIXES:
@@ -619,7 +665,8 @@ class DropScrubber:
         self.report.rows[table.name] += frame.num_rows
         if table.name not in self.report.previews and table.text_columns:
             self.report.previews[table.name] = (
-                frame.slice(0, 3).select([*table.key, *table.text_columns]).to_pylist())
+                frame.slice(0, 3).select([*table.key, *table.text_columns]).to_pylist()
+            )
         with registered(self.conn, "scrubbed_batch", frame):
             self.conn.execute(
                 f"insert into {STAGING}.{table.name} ({', '.join(table.all_columns)}) "
@@ -627,10 +674,14 @@ class DropScrubber:
             )
 
     def _swap_in(self, drop_id: str) -> None:
-        """One transaction: the staged drop replaces its earlier rows and any re-delivered key."""
+        """One transaction: the staged drop replaces its earlier rows and any key it delivers
+        again, except where a drop delivered later holds the key (`raw.drops`), as in `raw`."""
+        later = later_deliveries(self.conn, drop_id)
         with transaction(self.conn):
             for table in TABLES.values():
-                table.replace_drop(self.conn, SCHEMA, STAGING, drop_id)
+                left_out = table.replace_drop(self.conn, SCHEMA, STAGING, drop_id, later)
+                if left_out:
+                    self.report.rows_left_to_later_drops[table.name] = left_out
             self.conn.execute("delete from private.pii_audit where _drop_id = ?", [drop_id])
             audit_rows = [(drop_id, *k, n) for k, n in sorted(self.report.findings.items())]
             if audit_rows:
@@ -645,9 +696,15 @@ class DropScrubber:
         """A raw row key as it reads in the scrubbed table (identifier columns hashed)."""
         table = TABLES[table_name]
         row = dict(raw_key)
-        self._scrub_identifiers(Table(table.name, table.columns, table.key,
-                                      identifier_columns=tuple(
-                                          c for c in table.identifier_columns if c in row)), row)
+        self._scrub_identifiers(
+            Table(
+                table.name,
+                table.columns,
+                table.key,
+                identifier_columns=tuple(c for c in table.identifier_columns if c in row),
+            ),
+            row,
+        )
         return row
 
     def _scan(self, drop_id: str) -> list[Leak]:
@@ -673,8 +730,15 @@ def scrub_drop(
     `progress` receives a line (counts only, never text) as each table is done in each pass.
     Timestamps keep `timestamp_precision` (default: `settings.timestamp_precision()`).
     """
-    scrubber = DropScrubber(conn, config, key, workers=workers, manifest=manifest,
-                            progress=progress, timestamp_precision=timestamp_precision)
+    scrubber = DropScrubber(
+        conn,
+        config,
+        key,
+        workers=workers,
+        manifest=manifest,
+        progress=progress,
+        timestamp_precision=timestamp_precision,
+    )
     scrubber.prepare()
     scrubber.find(drop_id)
     return scrubber.write(drop_id)
