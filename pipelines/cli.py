@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import secrets
+import select
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from pipelines import settings
@@ -16,6 +22,11 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 # Runs of this CLI carry the process that executes them, so a later invocation can tell a run
 # whose process was killed from one still going.
 _HOST_TAG, _PID_TAG = "pipelines/host", "pipelines/pid"
+# Every process a run starts (dbt, the scrub's detector workers, what they start) inherits this
+# variable from the run's environment; the run's guard stops those left when the run ends.
+_RUN_MARK = "PIPELINES_RUN_MARK"
+# How long the guard gives the run's processes to end on SIGTERM before it kills them.
+_STOP_GRACE_SECONDS = 2.0
 
 
 def _instance():
@@ -77,6 +88,73 @@ def hash_key_problem() -> str | None:
         except HashKeyMismatch as error:
             return f"{warehouse}: {error}"
     return None
+
+
+def start_guard() -> None:
+    """Mark the processes this one will start, and start a guard that stops the marked processes
+    left when this one ends, however it ends (killed included): a `dbt build` orphaned by a killed
+    run would hold the DuckDB file's lock, and detector workers their memory.
+
+    The guard runs in its own session, out of reach of the terminal's Ctrl-C and of signals to
+    this process group. It finds the marked processes through /proc (Linux); elsewhere there is
+    no guard."""
+    if not Path("/proc/self/environ").exists():
+        return
+    mark = secrets.token_hex(8)
+    subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pipelines.cli import guard; guard(int(sys.argv[1]), sys.argv[2])",
+            str(os.getpid()),
+            mark,
+        ],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        env={name: value for name, value in os.environ.items() if name != _RUN_MARK},
+    )
+    os.environ[_RUN_MARK] = mark
+
+
+def guard(pid: int, mark: str) -> None:
+    """Wait for process `pid` to end, then stop every process marked with `mark`: SIGTERM, then
+    SIGKILL to those still running after the grace period."""
+    try:
+        ended = os.pidfd_open(pid)
+    except OSError:  # gone already, or no pidfd (an old kernel, a seccomp filter)
+        while os.getppid() == pid:
+            time.sleep(0.5)
+    else:
+        select.select([ended], [], [])
+        os.close(ended)
+    for stop in (signal.SIGTERM, signal.SIGKILL):
+        deadline = time.monotonic() + _STOP_GRACE_SECONDS
+        left = _marked_processes(mark)
+        for process in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process, stop)
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = _marked_processes(mark)
+        if not left:
+            return
+
+
+def _marked_processes(mark: str) -> list[int]:
+    """The running processes whose environment carries `mark` (a zombie's reads empty)."""
+    entry = f"{_RUN_MARK}={mark}".encode()
+    found = []
+    for folder in Path("/proc").iterdir():
+        if not folder.name.isdigit():
+            continue
+        try:
+            environment = (folder / "environ").read_bytes()
+        except OSError:  # ended meanwhile, or another user's
+            continue
+        if entry in environment.split(b"\0"):
+            found.append(int(folder.name))
+    return found
 
 
 def process_tags() -> dict[str, str]:
@@ -296,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "run":
+        start_guard()
         if args.max_quarantined_share is not None:
             os.environ["PIPELINES_MAX_QUARANTINED_SHARE"] = args.max_quarantined_share
             settings.max_quarantined_share("")  # a malformed value stops the run here
