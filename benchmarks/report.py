@@ -137,7 +137,46 @@ def scale(results: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
-RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {"scrub": scrub, "scale": scale}
+def stage2_baselines(results: dict[str, Any]) -> str:
+    rows = [
+        [
+            f"`{runtime}`",
+            _number(r.get("install_seconds")),
+            _number(r.get("installed_mb"), 0),
+            _number(r.get("load_seconds"), 2),
+            _number(r.get("texts_per_second")),
+            _number(r.get("f1_validation"), 4),
+            _number(r.get("f1_test"), 4),
+        ]
+        for runtime, r in results["embedding_runtimes"].items()
+    ]
+    bm25 = results["bm25"]
+    return "\n\n".join(
+        [
+            f"{results['items']:,} stage-2 items, {results['distinct_texts']:,} distinct texts.",
+            _table(
+                [
+                    "embedding runtime",
+                    "install s",
+                    "installed MB",
+                    "load s",
+                    "texts/s",
+                    "F1 validation",
+                    "F1 test",
+                ],
+                rows,
+            ),
+            f"BM25: F1 validation {bm25['f1_validation']:.4f}, test {bm25['f1_test']:.4f}, "
+            f"scored in {results['bm25_seconds']} s.",
+        ]
+    )
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "scrub": scrub,
+    "scale": scale,
+    "stage2_baselines": stage2_baselines,
+}
 
 
 def render(doc: str, results_dir: Path = RESULTS) -> str:
