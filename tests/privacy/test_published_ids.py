@@ -12,19 +12,12 @@ import pytest
 from pipelines.ingest import land_drop
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.scrub import scrub_drop
+from pipelines.release.configs import CONFIGS
 from pipelines.sample.generator import SampleConfig, plan_users
 from tests.models.conftest import materialize_models
 from tests.privacy.conftest import DROP_ID, DROP_SHAPE, TEST_KEY
 
-PUBLISHED_MARTS = (
-    "users",
-    "conversations",
-    "prompts",
-    "stage1_attributes",
-    "stage2_relevance",
-    "stage3_preferences",
-    "metrics",
-)
+PUBLISHED_MARTS = tuple(config.table for config in CONFIGS)
 # Every id column of the contract's tables, read from `raw`.
 RAW_IDS = """
 select conversation_id from raw.conversations union select user_id from raw.conversations
