@@ -20,6 +20,7 @@ from pipelines.quality import (
     validate,
     validate_published,
 )
+from pipelines.quality.published import LEAK_SCAN
 from tests.quality.sample_build import SAMPLE_DROP_ID, SampleBuild
 
 SUITES = load_suites()
@@ -171,8 +172,9 @@ def test_the_data_docs_index_is_rebuilt_once_and_lists_each_validation(
     docs = tmp_path / "docs"
     assert refresh_data_docs_index(docs) is None, "nothing validated, no index"
     pages = [
-        validate(SUITES[name], _source(sample_build.warehouse), partition=_partition(name),
-                 docs_dir=docs).data_docs
+        validate(
+            SUITES[name], _source(sample_build.warehouse), partition=_partition(name), docs_dir=docs
+        ).data_docs
         for name in ("raw.prompts", "main.users")
     ]
     assert not (docs / "index.html").exists(), "a validation renders its own page only"
@@ -294,7 +296,7 @@ def test_published_suite_catches_a_broken_release(name, sample_copy: SampleBuild
         _rewrite(
             train, f"select * replace ('{PLANTED_EMAIL}' as {column}) from read_parquet('{train}')"
         )
-        expectation, words = "unexpected_rows_expectation", "no residual e-mail address"
+        expectation, words = LEAK_SCAN, f"{column}: "
     with (
         duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn,
         pytest.raises(ValidationFailed) as failure,
@@ -308,17 +310,22 @@ def test_published_suite_catches_a_broken_release(name, sample_copy: SampleBuild
 @pytest.mark.parametrize(
     ("planted", "leaks"),
     [
-        ("write to jordan.planted@example.org", True),
-        ("the server at 203.0.113.77 answered", True),
-        ("platform id 5f2b9c1e8a7d6b4c3e2f1a0b", True),
-        ("the router at 192.168.1.20, then 10.0.0.1 and 127.0.0.1", False),
-        ("release 1.2.3, build 4.5.6.7.8, hash 5f2b9c1e8a7d6b4c3e2f1a0", False),
+        ("write to jordan.planted@example.org", "EMAIL_ADDRESS"),
+        ("call me on +1 415 555 0134", "PHONE_NUMBER"),
+        ("or (415) 555-0134 after six", "PHONE_NUMBER"),
+        ("the server at 93.184.216.34 answered", "IP_ADDRESS"),
+        ("platform id 5f2b9c1e8a7d6b4c3e2f1a0b", "PLATFORM_ID"),
+        ("card 4539 1488 0343 6467", "CREDIT_CARD"),
+        ("iban DE89 3704 0044 0532 0130 00", "IBAN_CODE"),
+        ("key sk-abcdefghijklmnopqrstuvwxyz12", "SECRET"),
+        ("the router at 192.168.1.20, then 10.0.0.1 and 127.0.0.1", None),
+        ("release 1.2.3, build 4.5.6.7.8, hash 5f2b9c1e8a7d6b4c3e2f1a0", None),
     ],
 )
 def test_the_published_leak_scan_finds_each_kind_and_keeps_private_addresses(
     planted, leaks, sample_copy: SampleBuild
 ):
-    """The one-pattern prefilter must not hide any of the precise checks' findings."""
+    """The scan is the privacy stage's own detector: every kind it knows, phones included."""
     (train,) = (sample_copy.release / "data" / "prompts").glob("train-*.parquet")
     _rewrite(
         train,
@@ -328,9 +335,59 @@ def test_the_published_leak_scan_finds_each_kind_and_keeps_private_addresses(
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn:
         outcomes = validate_published(sample_copy.release, conn, raise_on_error=False)
     (prompts,) = [o for o in outcomes if o.suite == "published.prompts"]
-    (scan,) = [r for r in prompts.results if "no residual e-mail address" in r.notes]
-    assert scan.success is not leaks
+    (scan,) = [r for r in prompts.results if r.expectation == LEAK_SCAN]
+    assert scan.success is (leaks is None)
+    if leaks:
+        assert f"prompt_text: {prompts_rows(train)} x {leaks}" in scan.observed
     assert planted not in scan.line(prompts.relation)
+
+
+def prompts_rows(path: Path) -> int:
+    with duckdb.connect() as conn:
+        return conn.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+
+
+def test_a_phone_in_any_published_string_fails_the_release_naming_table_column_and_row(
+    sample_copy: SampleBuild,
+):
+    """Names and labels published as they are, and strings inside lists of structs, are scanned
+    like the free texts; a row is named by split, position and key, and a key that leaks itself
+    is withheld."""
+    phone = "415-555-0134"
+    data = sample_copy.release / "data"
+    (conversations,) = (data / "conversations").glob("train-*.parquet")
+    first = f"(select min(conversation_id) from read_parquet('{conversations}'))"
+    _rewrite(
+        conversations,
+        f"select * replace ("
+        f"case when conversation_id = {first} then 'gpt {phone}' else chat_model end "
+        f"as chat_model, "
+        f"case when conversation_id = {first} then list_transform(turns, t -> struct_pack("
+        f"turn_index := t.turn_index, role := t.role, content := t.content || ' {phone}')) "
+        f"else turns end as turns) "
+        f"from read_parquet('{conversations}') order by conversation_id",
+    )
+    (metrics,) = (data / "metrics").glob("train-*.parquet")
+    _rewrite(
+        metrics,
+        f"select * replace (case when row_number() over () = 2 then 'judge {phone}' "
+        f"else subject end as subject) from read_parquet('{metrics}')",
+    )
+    with (
+        duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn,
+        pytest.raises(ValidationFailed) as failure,
+    ):
+        validate_published(sample_copy.release, conn)
+    message = str(failure.value)
+    assert phone not in message and "555-0134" not in message
+    lines = {line.split(":", 1)[0]: line for line in message.splitlines() if LEAK_SCAN in line}
+    conversation = lines["[error] published.conversations"]
+    assert "chat_model: 1 x PHONE_NUMBER" in conversation
+    assert "turns: " in conversation and " x PHONE_NUMBER" in conversation
+    assert "chat_model at train row 1 (conversation_id=" in conversation
+    metric = lines["[error] published.metrics"]
+    assert "subject: 1 x PHONE_NUMBER" in metric
+    assert "subject at train row 2 (stage=" in metric and "subject=(withheld)" in metric
 
 
 def test_a_suite_file_error_names_file_line_and_field(tmp_path):
