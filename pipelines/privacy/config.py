@@ -14,7 +14,7 @@ import yaml
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("scrubber.yaml")
 
 # Bump when the code changes what is detected, so cached analyses of older code are not reused.
-DETECTOR_REVISION = 8
+DETECTOR_REVISION = 9
 
 NonEnglishPolicy = Literal["full", "patterns", "remove"]
 
@@ -29,6 +29,8 @@ class ScrubberConfig:
     code_block_entities: tuple[str, ...]
     allow_list: tuple[str, ...]
     public_figures: tuple[str, ...]
+    public_figure_topics: tuple[str, ...]
+    """Words after which a name is the topic of a request, a public figure's: "books by"."""
     deny_list: tuple[str, ...]
     non_english_policy: NonEnglishPolicy
 
@@ -54,6 +56,7 @@ class ScrubberConfig:
                 code_block_entities=tuple(raw.get("code_block_entities") or ()),
                 allow_list=tuple(raw.get("allow_list") or ()),
                 public_figures=tuple(raw.get("public_figures") or ()),
+                public_figure_topics=tuple(raw.get("public_figure_topics") or ()),
                 deny_list=tuple(raw.get("deny_list") or ()),
                 non_english_policy=raw.get("non_english_policy", "full"),
             )

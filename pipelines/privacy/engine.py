@@ -38,9 +38,13 @@ from spacy.tokens import Doc
 
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.recognizers import (
+    IDENTIFIER_WORD,
+    NAME_ENDS,
+    TRAVEL,
     FastPhoneRecognizer,
     GivenNameRecognizer,
     HandleRecognizer,
+    IdentifierRecognizer,
     OfflineEmailRecognizer,
     PersonalUrlRecognizer,
     PlatformIdRecognizer,
@@ -49,11 +53,13 @@ from pipelines.privacy.recognizers import (
     StreetAddressRecognizer,
     card_number_recognizer,
     driver_license_recognizer,
+    foreign_stop_words,
     given_names,
     introduced_name_recognizer,
     is_english_word,
     lead_in_name_recognizers,
     postcode_recognizer,
+    sentence_around,
 )
 
 logger = logging.getLogger(__name__)
@@ -88,6 +94,7 @@ NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:(?:[ '’\-]|\. ?)[^\W\d_]+)*\.?$")
 # What stands right before a version number that looks like an IP address.
 VERSION_PREFIX = re.compile(r"(?:\bv|version\s*|==|>=|<=|~=|@|python\s*)$", re.IGNORECASE)
 POSSESSIVE = re.compile(r"['’]s$")
+SPACY_RECOGNIZER = "SpacyRecognizer"
 NAME_WORD = re.compile(r"[^\W\d_]+")
 IGNORE_CASE = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
@@ -136,9 +143,11 @@ def ner_configuration(nlp_configuration: dict | None = None) -> NerModelConfigur
     mapping = {label: "PERSON" for label in person_labels}
     ignored = {
         label
-        for label in {*configuration.model_to_presidio_entity_mapping,
-                      *configuration.model_to_presidio_entity_mapping.values(),
-                      *configuration.labels_to_ignore}
+        for label in {
+            *configuration.model_to_presidio_entity_mapping,
+            *configuration.model_to_presidio_entity_mapping.values(),
+            *configuration.labels_to_ignore,
+        }
         if label not in person_labels
     }
     return NerModelConfiguration(
@@ -156,8 +165,9 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
     models = (nlp_configuration or {}).get("models") or [
         {"lang_code": config.language, "model_name": config.spacy_model}
     ]
-    nlp_engine = NerOnlySpacyEngine(models=models, ner_model_configuration=ner_configuration(
-        nlp_configuration))
+    nlp_engine = NerOnlySpacyEngine(
+        models=models, ner_model_configuration=ner_configuration(nlp_configuration)
+    )
     nlp_engine.load()
     language = config.language
     registry = RecognizerRegistry(supported_languages=[language])
@@ -171,6 +181,7 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
         StreetAddressRecognizer(supported_language=language),
         PlatformIdRecognizer(supported_language=language),
         HandleRecognizer(supported_language=language),
+        IdentifierRecognizer(supported_language=language),
         SecretRecognizer(supported_language=language),
         introduced_name_recognizer(language),
         *lead_in_name_recognizers(language),
@@ -197,9 +208,7 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
                 "which `entities` does not list (give it a minimum score)"
             )
         registry.add_recognizer(recognizer)
-    return AnalyzerEngine(
-        registry=registry, nlp_engine=nlp_engine, supported_languages=[language]
-    )
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[language])
 
 
 class Detector:
@@ -215,8 +224,20 @@ class Detector:
         self.entities = sorted(config.entities)
         self.code_entities = sorted(set(config.code_block_entities) & set(config.entities))
         self.min_score = min(config.entities.values())
-        self.allowed = {term.casefold() for term in config.allow_list}
+        self.allowed = _phrases(config.allow_list)
+        self.longest_allowed = max(map(len, config.allow_list), default=0)
         self.public_figures = {name.casefold() for name in config.public_figures}
+        self.public_topic = (
+            # "paintings of Claude Monet and Edgar Degas": the second name is a topic too.
+            re.compile(
+                r"(?<!\w)(?i:"
+                + "|".join(map(re.escape, config.public_figure_topics))
+                + r")\s+(?:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3},?\s+"
+                r"(?:and|or|&)\s+)?$"
+            )
+            if config.public_figure_topics
+            else None
+        )
         self.deny = (
             re.compile(
                 r"\b(?:" + "|".join(re.escape(t) for t in config.deny_list) + r")\b",
@@ -233,24 +254,30 @@ class Detector:
             _DETECTORS[config.version] = cls(config)
         return _DETECTORS[config.version]
 
-    def detect(self, texts: Sequence[str], routes: Sequence[Route] | None = None
-               ) -> list[list[Finding]]:
+    def detect(
+        self, texts: Sequence[str], routes: Sequence[Route] | None = None
+    ) -> list[list[Finding]]:
         """Findings per text; `routes` says per text whether NER runs ("full") or not."""
         routes = routes or ["full"] * len(texts)
         masked = [_mask_code_blocks(text) for text in texts]
         language = self.config.language
         ner_indexes = [i for i, route in enumerate(routes) if route == "full"]
         docs: dict[int, Doc] = dict(
-            zip(ner_indexes,
+            zip(
+                ner_indexes,
                 self.nlp.pipe((masked[i] for i in ner_indexes), batch_size=self.BATCH_SIZE),
-                strict=True)
+                strict=True,
+            )
         )
         results = []
         for index, text in enumerate(texts):
             doc = docs.get(index) or self.nlp.make_doc(masked[index])
             artifacts = self.nlp_engine._doc_to_nlp_artifact(doc, language)
             found = self.analyzer.analyze(
-                masked[index], language, entities=self.entities, nlp_artifacts=artifacts,
+                masked[index],
+                language,
+                entities=self.entities,
+                nlp_artifacts=artifacts,
                 score_threshold=self.min_score,
             )
             if masked[index] is not text:
@@ -263,9 +290,12 @@ class Detector:
             return []
         blocks = [match.span() for match in CODE_BLOCK.finditer(text)]
         found = self.analyzer.analyze(
-            text, self.config.language, entities=self.code_entities,
-            nlp_artifacts=self.nlp_engine._doc_to_nlp_artifact(self.nlp.make_doc(text),
-                                                               self.config.language),
+            text,
+            self.config.language,
+            entities=self.code_entities,
+            nlp_artifacts=self.nlp_engine._doc_to_nlp_artifact(
+                self.nlp.make_doc(text), self.config.language
+            ),
             score_threshold=self.min_score,
         )
         return [r for r in found if any(s <= r.start and r.end <= e for s, e in blocks)]
@@ -279,11 +309,11 @@ class Detector:
             if entity_type in TRIMMED:
                 result.start, result.end = _trim(text, result.start, result.end, entity_type)
             elif entity_type == "PERSON":
-                result.end = _first_line_end(text, result.start, result.end)
+                result.start, result.end = _name_span(text, result.start, result.end)
             value = text[result.start : result.end]
-            if not value or value.strip().casefold() in self.allowed:
+            if not value or self._allowed(text, result.start, result.end):
                 continue
-            if entity_type == "PERSON" and not self._is_private_name(value, result):
+            if entity_type == "PERSON" and not self._is_private_name(text, result):
                 continue
             if entity_type == "IP_ADDRESS" and _looks_like_version(text, result.start, result.end):
                 continue
@@ -300,41 +330,403 @@ class Detector:
         """
         words = {
             word.casefold()
-            for finding in kept if finding.entity_type == "PERSON"
+            for finding in kept
+            if finding.entity_type == "PERSON"
             for word in NAME_WORD.findall(POSSESSIVE.sub("", text[finding.start : finding.end]))
-            if len(word) >= 3 and not is_english_word(word.casefold())
+            if len(word) >= 3
+            and not is_english_word(word.casefold())
             and word.casefold() not in self.public_figures
         }
         if not words:
             return []
         pattern = re.compile(
             r"(?<![\w'’-])(?:" + "|".join(map(re.escape, sorted(words))) + r")(?![\w-])",
-            re.IGNORECASE)
-        return [Finding(m.start(), m.end(), "PERSON", self.min_score)
-                for m in pattern.finditer(_mask_code_blocks(text))]
+            re.IGNORECASE,
+        )
+        return [
+            Finding(m.start(), m.end(), "PERSON", self.min_score)
+            for m in pattern.finditer(_mask_code_blocks(text))
+        ]
 
-    def _is_private_name(self, value: str, result: RecognizerResult) -> bool:
-        """A person's name in shape, and not a configured public figure or fictional character.
+    def _allowed(self, text: str, start: int, end: int) -> bool:
+        """Inside an occurrence of an allow-list phrase: "Jones" of "Dow Jones"."""
+        if not self.allowed:
+            return False
+        window = text[max(0, start - self.longest_allowed) : end + self.longest_allowed]
+        offset = max(0, start - self.longest_allowed)
+        return any(
+            m.start() + offset <= start and end <= m.end() + offset
+            for m in self.allowed.finditer(window)
+        )
+
+    def _is_private_name(self, text: str, result: RecognizerResult) -> bool:
+        """A person's name in shape, not a public figure, and not the name of a thing.
 
         A name in lower case is taken from the gazetteer, which checks it against English words,
         or from the NER model when it starts with a given name and some word of it is no English
         word ("silvana", "lena andersson"); the model's other lower-case "persons" are mostly
-        common words.
+        common words. A public figure is one `public_figures` lists or one named as the topic of
+        a request (`public_figure_topics`: "books by Stephen King"). A word in capitals or with
+        a capital inside ("JSON", "PyTorch", not "McDonald") is no name. A name announced by a
+        lead-in ("my name is", "my boss") is a person's; any other must not read as a place,
+        work, product, employer or phrase (`_names_a_thing`).
         """
-        name = POSSESSIVE.sub("", value.strip())
-        gazetteer = (result.recognition_metadata or {}).get(
-            RecognizerResult.RECOGNIZER_NAME_KEY) == GivenNameRecognizer.NAME
+        name = POSSESSIVE.sub("", text[result.start : result.end].strip())
+        recognizer = _recognizer(result)
         if not NAME_SHAPE.match(name) or not (
-                gazetteer or any(c.isupper() for c in name) or _given_name_first(name)):
+            recognizer == GivenNameRecognizer.NAME
+            or any(c.isupper() for c in name)
+            or _given_name_first(name)
+        ):
             return False
-        return name.casefold() not in self.public_figures
+        if name.casefold() in self.public_figures or (
+            self.public_topic
+            and self.public_topic.search(text[max(0, result.start - 40) : result.start])
+        ):
+            return False
+        if _reads_as_code(NAME_WORD.findall(name)):
+            return False
+        return recognizer in LEAD_IN_RECOGNIZERS or not _names_a_thing(
+            text, result.start, result.end, name, recognizer
+        )
+
+
+def _phrases(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    """Any of the phrases as whole words, case-insensitively."""
+    if not phrases:
+        return None
+    return re.compile(
+        r"(?<!\w)(?:"
+        + "|".join(map(re.escape, sorted(phrases, key=len, reverse=True)))
+        + r")(?!\w)",
+        re.IGNORECASE,
+    )
+
+
+# Recognizers whose names a lead-in announces ("my name is", "my boss", "Dear"): a person's.
+LEAD_IN_RECOGNIZERS = {
+    "IntroducedNameRecognizer",
+    "RelationNameRecognizer",
+    "SelfIntroductionRecognizer",
+    "KinNameRecognizer",
+}
+# A word before a name that makes it a thing's: "the Acropolis", "a Roth IRA", "this Dyson".
+ARTICLE_BEFORE = re.compile(
+    r"(?<!\w)(?:a|an|(?i:the|this|that|these|those|le|la|les|el|il"
+    r"|der|die|das))\s+$"
+)
+# Words before a place, an employer or a work: "in Florence", "moving to Porto", "works at
+# Brightpath Health", "drove from Austin to Dallas", "in Lisbon and Valencia", "humming ...".
+PLACE_BEFORE = re.compile(
+    r"(?<!\w)(?:in|at|near|around|across|inside|outside|via|into|toward|towards|visit|visited"
+    r"|visiting|explore|exploring|à|en|nach"
+    r"|(?:move|moves|moved|moving|fly|flew|flying|flight|flights|drive|drove|driving|trip"
+    r"|travel|travels|traveled|travelled|traveling|travelling|go|goes|went|going|back|get"
+    r"|train|bus|ferry|relocate|relocating|return|returning|route)\s+(?:to|from)"
+    r"|(?:hired|employed|sponsored|acquired|owned)\s+by|(?:retired|resigned|graduated)\s+from"
+    r"|(?:partner|partners|partnered|volunteer|volunteers|volunteered|intern|interned)\s+with"
+    r"|job|role|position|internship|career"
+    # Works: "humming Bohemian Rhapsody", "finished Wolf Hall".
+    r"|read|reading|watch|watched|watching|play|played|playing|hum|humming|sing|singing"
+    r"|listen\w*\s+to|finished|rewatch\w*|binge\w*)"
+    r"\s+(?:[A-Z][\w'’-]*\s+(?:and|or|to|&|including)\s+)?$",
+    re.IGNORECASE,
+)
+# A character no name has: "Heather:\"I'm", "Marie, j'habite".
+NOT_IN_NAME = re.compile(r"[^\w \t'’.\-]|_|\d")
+# "I", "I'll" after a name: "Tell Caspian Holt I'll be late".
+TRAILING_PRONOUN = re.compile(r"\s+I(?:['’](?:ll|m|ve|d))?$")
+# "shouted at Gary": "at" before a person.
+ADDRESSED = re.compile(
+    r"(?i:\b(?:shout|yell|scream|look|stare|glanc|smil|laugh|wav|point|angry|mad|upset|snap"
+    r"|bark|grin|nod|wink|throw|threw|swor|swear|cry|cried)\w*\s+at\s+)$"
+)
+# A work after its author's name: "the Jensen novel".
+WORKS = {
+    "novel",
+    "novels",
+    "book",
+    "books",
+    "film",
+    "films",
+    "movie",
+    "movies",
+    "song",
+    "songs",
+    "album",
+    "albums",
+    "concert",
+    "concerts",
+    "version",
+    "versions",
+    "show",
+    "play",
+    "poem",
+    "poems",
+    "story",
+    "stories",
+    "essay",
+    "paper",
+    "painting",
+    "paintings",
+    "biography",
+    "interview",
+    "speech",
+    "lecture",
+    "quote",
+    "quotes",
+}
+# A title after the name: "Anne of Green Gables", "Prince of Persia".
+OF_AFTER = re.compile(r"^\s+of\s+(?:the\s+)?[A-Z]")
+# The word after a name (after its possessive): "Hadrian's Wall", "Shinjuku Gyoen Station".
+WORD_AFTER = re.compile(r"^(?:['’]s)?[ \t]+([A-Za-z]+)")
+# Possessives and articles of other languages, before a noun the NER model takes for a name:
+# "Mein Name", "Mijn klantnummer", "Il mio numero".
+FOREIGN_DETERMINERS = {
+    "mein",
+    "meine",
+    "meinen",
+    "meiner",
+    "dein",
+    "deine",
+    "unser",
+    "unsere",
+    "mijn",
+    "mitt",
+    "mina",
+    "mon",
+    "mes",
+    "notre",
+    "votre",
+    "mi",
+    "mis",
+    "il",
+    "lo",
+    "gli",
+    "mio",
+    "mia",
+    "meu",
+    "minha",
+    "moja",
+    "mój",
+}
+MONTHS_AND_DAYS = {
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+}
+# Words before a name that make it one whatever the other words say: "Professor Baker".
+TITLES = {
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "lady",
+    "lord",
+    "aunt",
+    "auntie",
+    "uncle",
+    "grandma",
+    "grandpa",
+    "nana",
+    "coach",
+    "father",
+    "sister",
+    "brother",
+    "saint",
+    "st",
+}
+# Words that may join a name's parts: "Leonardo da Vinci", "Ana dos Santos".
+NAME_PARTICLES = {
+    "van",
+    "von",
+    "de",
+    "der",
+    "den",
+    "ten",
+    "ter",
+    "da",
+    "di",
+    "du",
+    "dos",
+    "das",
+    "del",
+    "della",
+    "la",
+    "le",
+    "bin",
+    "ibn",
+    "al",
+    "el",
+    "y",
+}
+# Capitals inside a word that do not make it a product's: "McDonald", "MacArthur", "DeShawn".
+NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O['’]|De|Di|Da|Le|La|Van|Von|Fitz)(?=[A-Z])")
+# A common noun's ending: "Urban Planning", "Key Decision Points", "Risk Management".
+NOUN_ENDING = re.compile(r"(?:ing|tion|sion|ment|ness|ity|ance|ence|ship|ism|ology)$")
+
+
+def _recognizer(result: RecognizerResult) -> str | None:
+    return (result.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY)
+
+
+def _name_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """A name's own words: up to its line's end and the first character no name has ("Heather:",
+    "Marie, j'habite"), without the words the NER model runs into it ("Je m'appelle Marie",
+    "Mein Name", "Il mio numero") nor a pronoun after it ("Tell Caspian Holt I'll")."""
+    end = _first_line_end(text, start, end)
+    foreign = NOT_IN_NAME.search(text, start, end)
+    end = foreign.start() if foreign and foreign.start() > start else end
+    trailing_pronoun = TRAILING_PRONOUN.search(text, start, end)
+    end = trailing_pronoun.start() if trailing_pronoun else end
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    names, popular = given_names()
+    words = list(NAME_WORD.finditer(text, start, end))
+    for index, word in enumerate(words[:-1]):
+        value = word.group()
+        key = value.casefold()
+        elided = re.match(r"^[^\W\d_]{1,2}['’]", text[word.start() : end])
+        function_word = key in foreign_stop_words() and len(key) <= 5 and key not in names
+        if key in NAME_PARTICLES or not (
+            value.islower() or elided or function_word or (key not in popular and key in STOP_WORDS)
+        ):
+            break
+        if not any(w.group()[0].isupper() for w in words[index + 1 :]):
+            break
+        start = words[index + 1].start()
+    return start, end
+
+
+def _reads_as_code(words: list[str]) -> bool:
+    """A word in capitals alone ("JSON", "ID") or one with a capital inside ("PyTorch",
+    "LastRow"), not "McDonald" nor "Evans-Bonilla"."""
+    if len(words) == 1 and len(words[0]) > 1 and words[0].isupper():
+        return True
+    return any(
+        any(c.isupper() for c in part[1:])
+        for word in words
+        if not word.isupper()
+        for part in re.split(r"['’\-]", NAME_PREFIX.sub("", word))
+    )
+
+
+def _common_noun_phrase(keys: list[str]) -> bool:
+    """English words only, none a popular given name, and the last one a common noun by its
+    ending or the third word of a phrase ("Urban Planning", "Key Decision Points")."""
+    popular = given_names()[1]
+    if (
+        len(keys) < 2
+        or keys[0] in TITLES
+        or not all((is_english_word(k) or k in STOP_WORDS) and k not in popular for k in keys)
+    ):
+        return False
+    last = keys[-1]
+    plural = last.endswith("s") and len(last) > 5 and is_english_word(last[:-1])
+    return len(keys) >= 3 or plural or bool(NOUN_ENDING.search(last))
+
+
+def _names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | None) -> bool:
+    """What the NER model or the gazetteer took for a person is a place, a work, a product, an
+    employer, a word or a phrase.
+
+    - a single word that opens a sentence before a lower-case word, is an English word and no
+      given name ("Cook two grains", "Meter number"), or a month or a day;
+    - after an article ("the Acropolis", "a Roth IRA"; not "a Melissa Oliveira concert") or
+      a word that leads to a place, an employer or a work ("in Florence", "works at Brightpath
+      Health", "flight to Adelaide", "humming Bohemian Rhapsody");
+    - before a word that names a place, building, company or work ("San Diego Zoo", "Hadrian's
+      Wall", "Oakridge Labs", "Elden Ring"), or one word before a title's "of" ("Anne of Green
+      Gables");
+    - a phrase of English words that ends in a common noun (`_common_noun_phrase`);
+    - a possessive of another language first ("Mein Name") or a word that names an identifier
+      ("Rechnungsnummer", "Número de expediente");
+    - one popular given name among travel words ("Is Madison a good city?"), unless called.
+    """
+    words = [w for w in NAME_WORD.findall(name) if w.casefold() not in NAME_PARTICLES]
+    keys = [w.casefold() for w in words]
+    if (
+        not words
+        or keys[0] in FOREIGN_DETERMINERS
+        or any(IDENTIFIER_WORD.fullmatch(word) for word in words)
+    ):
+        return True
+    names, popular = given_names()
+    before = text[max(0, start - 60) : start]
+    after = text[end : end + 40]
+    following = WORD_AFTER.match(after)
+    single = len(words) == 1
+    next_word = following.group(1) if following and following.group(1).islower() else None
+    if single and (
+        keys[0] in MONTHS_AND_DAYS
+        or (
+            keys[0] not in names
+            and is_english_word(keys[0])
+            and not GivenNameRecognizer._mid_sentence(text, start)
+            and next_word
+            and next_word not in ("and", "or")
+        )
+    ):
+        return True
+    # "a Dyson", "the Hilton Athens.", but not "the Jensen novel" nor "a Melissa Oliveira
+    # concert": an author's or a performer's.
+    modifier = next_word and (next_word in WORKS or not single and next_word not in STOP_WORDS)
+    if ARTICLE_BEFORE.search(before) and not modifier:
+        return True
+    if PLACE_BEFORE.search(before) and not ADDRESSED.search(before):
+        return True
+    if (
+        keys[-1] in NAME_ENDS
+        or (single and OF_AFTER.match(after))
+        or (
+            following
+            and following.group(1)[0].isupper()
+            and following.group(1).casefold() in NAME_ENDS
+        )
+    ):
+        return True
+    if _common_noun_phrase(keys):
+        return True
+    vocative = re.search(r",\s*$", before) and re.match(r"^\s*[!?,]", after)
+    return bool(
+        single
+        and keys[0] in popular
+        and not vocative
+        and TRAVEL.search(sentence_around(text, start, end))
+    )
 
 
 def _given_name_first(name: str) -> bool:
     """A lower-case name that starts with a given name and has a word no dictionary knows."""
     keys = [word.casefold() for word in NAME_WORD.findall(name)]
-    return (bool(keys) and keys[0] in given_names()[0] and keys[0] not in STOP_WORDS
-            and any(len(key) > 2 and not is_english_word(key) for key in keys))
+    return (
+        bool(keys)
+        and keys[0] in given_names()[0]
+        and keys[0] not in STOP_WORDS
+        and any(len(key) > 2 and not is_english_word(key) for key in keys)
+    )
 
 
 TRIMMED = {"URL", "EMAIL_ADDRESS"}
@@ -374,13 +766,25 @@ def _looks_like_version(text: str, start: int, end: int) -> bool:
     """ "v1.2.3.4", "version 10.0.0.1", "pkg==2.0.1.0", or one piece of a longer dotted number."""
     before = text[max(0, start - 12) : start]
     after = text[end : end + 2]
-    return bool(VERSION_PREFIX.search(before)) or bool(re.match(r"\.\d", after)) or (
-        before.endswith(".") and before[-2:-1].isdigit()
+    return (
+        bool(VERSION_PREFIX.search(before))
+        or bool(re.match(r"\.\d", after))
+        or (before.endswith(".") and before[-2:-1].isdigit())
     )
 
 
-# When two findings overlap, the more specific type wins (an e-mail over the URL inside it).
-TYPE_PRIORITY = {"SECRET": 5, "EMAIL_ADDRESS": 4, "URL": 1, "PERSON": 2, "STREET_ADDRESS": 3}
+# When two findings overlap, the more specific type wins (an e-mail over the URL inside it). A
+# number introduced as an identifier is one whatever its shape; a phone number is a phone number
+# even where a national ID's pattern and checksum happen to fit it too (default 3).
+TYPE_PRIORITY = {
+    "SECRET": 5,
+    "EMAIL_ADDRESS": 4,
+    "ID_NUMBER": 3.6,
+    "PHONE_NUMBER": 3.5,
+    "URL": 1,
+    "PERSON": 2,
+    "STREET_ADDRESS": 3,
+}
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
@@ -394,7 +798,9 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
                 key=lambda f: (TYPE_PRIORITY.get(f.entity_type, 3), f.score, f.end - f.start),
             )
             merged[-1] = Finding(
-                last.start, max(last.end, finding.end), winner.entity_type,
+                last.start,
+                max(last.end, finding.end),
+                winner.entity_type,
                 max(last.score, finding.score),
             )
         else:
@@ -454,8 +860,9 @@ class DetectorPool:
         size = max(1, min(self.chunk_size, -(-len(items) // (2 * max(self.workers, 1)))))
         return list(self.stream(items, size))
 
-    def stream(self, items: Iterable[tuple[str, Route]], chunk_size: int | None = None
-               ) -> Iterator[list[Finding]]:
+    def stream(
+        self, items: Iterable[tuple[str, Route]], chunk_size: int | None = None
+    ) -> Iterator[list[Finding]]:
         chunks = _chunks(items, chunk_size or self.chunk_size)
         if self.workers <= 1:
             detector = Detector.shared(self.config)
@@ -495,8 +902,9 @@ def detect_parallel(
         yield from pool.stream(items)
 
 
-def _chunks(items: Iterable[tuple[str, Route]], size: int
-            ) -> Iterator[tuple[list[str], list[Route]]]:
+def _chunks(
+    items: Iterable[tuple[str, Route]], size: int
+) -> Iterator[tuple[list[str], list[Route]]]:
     texts: list[str] = []
     routes: list[Route] = []
     for text, route in items:

@@ -1,23 +1,32 @@
-"""Score the scrubber on a span-labeled corpus: recall per entity type, mention recall, precision.
+"""Score the scrubber on span-labeled corpora: recall per entity type, character precision.
 
-    python -m pipelines.privacy.evaluate PATH [--baseline] [--limit N]
+    python -m pipelines.privacy.evaluate [PATH ...] [--baseline] [--limit N]
 
-PATH is JSON: a list of records in the format of presidio-research (`full_text` and `spans` with
-`entity_type`, `start_position`, `end_position`), of the Text Anonymization Benchmark (`text` and
-`annotations` -> annotator -> `entity_mentions` with `start_offset`, `end_offset`), or plain
-(`text` and `spans` with `start`, `end` and `entity_type` or `label`). `--baseline` scores plain
-Presidio too (a default `AnalyzerEngine`, per text, on the same spaCy model) and prints both side
-by side. Only counts are printed, never the text.
+Without PATH, every labeled set the project keeps is scored (`LABELED_SETS`): presidio-synth,
+read by path from ../shared/realdata/ when it is there, and the sets written for this scrubber in
+`pipelines/privacy/labeled/` (capitalized words that are no person's name, with private names
+mixed in; numbers and codes introduced as identifiers, with look-alikes that are none). All go in
+one table. `--baseline` scores plain Presidio too (a default `AnalyzerEngine`, per text, on the
+same spaCy model). Only counts are printed, never the text.
+
+Formats of PATH: JSON, a list of records in the format of presidio-research (`full_text` and
+`spans` with `entity_type`, `start_position`, `end_position`), of the Text Anonymization Benchmark
+(`text` and `annotations` -> annotator -> `entity_mentions` with `start_offset`, `end_offset`), or
+plain (`text` and `spans` with `start`, `end` and `entity_type` or `label`); or text, one record
+per line with its spans written `[value](TYPE)`, "#" starting a comment line (the labeled sets).
 
 A labeled mention counts as found when predictions of any type cover at least `--coverage` of its
 non-space characters: for privacy, what matters is that it is gone, not what it was called.
-Character precision is the share of predicted non-space characters that fall inside a labeled span.
+Character precision is the share of predicted non-space characters that fall inside a labeled span;
+"findings outside labels" counts, per type, the predictions that touch no labeled span (on the
+labeled sets, every one is a look-alike scrubbed by mistake).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -26,11 +35,38 @@ from pathlib import Path
 
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import detect_parallel
+from pipelines.settings import PROJECT_ROOT
+
+LABELED = Path(__file__).with_name("labeled")
+# The labeled sets `python -m pipelines.privacy.evaluate` scores by default, by name.
+LABELED_SETS = {
+    "presidio-synth": PROJECT_ROOT.parent
+    / "shared"
+    / "realdata"
+    / "presidio-synth"
+    / "synth_dataset_v2.json",
+    "false names": LABELED / "false_names.txt",
+    "identifier codes": LABELED / "identifier_codes.txt",
+}
+# A labeled span in the text format: "[Marie](PERSON)".
+MARKED_SPAN = re.compile(r"\[([^\[\]]+)\]\(([A-Z_]+)\)")
 
 # Labeled types the scrubber leaves in place by policy (see scrubber.yaml); scored all the same.
 KEPT_BY_POLICY = {
-    "ORGANIZATION", "ORG", "GPE", "LOCATION", "LOC", "DATE_TIME", "DATETIME", "TITLE", "AGE",
-    "NRP", "DOMAIN_NAME", "DEM", "QUANTITY", "MISC",
+    "ORGANIZATION",
+    "ORG",
+    "GPE",
+    "LOCATION",
+    "LOC",
+    "DATE_TIME",
+    "DATETIME",
+    "TITLE",
+    "AGE",
+    "NRP",
+    "DOMAIN_NAME",
+    "DEM",
+    "QUANTITY",
+    "MISC",
 }
 
 
@@ -40,16 +76,36 @@ class Record:
     spans: tuple[tuple[int, int, str], ...]
 
 
+def load_marked(path: Path) -> list[Record]:
+    """One record per line, spans written `[value](TYPE)`; blank and "#" lines skipped."""
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        text, spans, last = "", [], 0
+        for match in MARKED_SPAN.finditer(line):
+            text += line[last : match.start()]
+            spans.append((len(text), len(text) + len(match.group(1)), match.group(2)))
+            text += match.group(1)
+            last = match.end()
+        records.append(Record(text + line[last:], tuple(spans)))
+    return records
+
+
 def load_corpus(path: Path) -> list[Record]:
     """Records of any of the accepted formats; raises naming the record that fits none."""
+    if path.suffix == ".txt":
+        return load_marked(path)
     data = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(data, dict):
         data = data.get("records") or data.get("documents") or list(data.values())
     records = []
     for index, item in enumerate(data):
         if "full_text" in item:
-            spans = [(s["start_position"], s["end_position"], s["entity_type"])
-                     for s in item.get("spans", [])]
+            spans = [
+                (s["start_position"], s["end_position"], s["entity_type"])
+                for s in item.get("spans", [])
+            ]
             records.append(Record(item["full_text"], tuple(spans)))
         elif "annotations" in item:
             annotator = next(iter(item["annotations"].values()), {})
@@ -60,12 +116,14 @@ def load_corpus(path: Path) -> list[Record]:
             ]
             records.append(Record(item["text"], tuple(spans)))
         elif "text" in item and "spans" in item:
-            spans = [(s["start"], s["end"], s.get("entity_type") or s["label"])
-                     for s in item["spans"]]
+            spans = [
+                (s["start"], s["end"], s.get("entity_type") or s["label"]) for s in item["spans"]
+            ]
             records.append(Record(item["text"], tuple(spans)))
         else:
-            raise ValueError(f"{path}: record {index} has neither full_text, annotations nor "
-                             "text+spans")
+            raise ValueError(
+                f"{path}: record {index} has neither full_text, annotations nor text+spans"
+            )
     return records
 
 
@@ -76,10 +134,14 @@ class Score:
     predicted_chars: int = 0
     correct_chars: int = 0
     predicted_by_type: Counter = field(default_factory=Counter)
+    outside_labels: Counter = field(default_factory=Counter)
 
     def recall(self, entity_type: str) -> float:
-        return self.found[entity_type] / self.mentions[entity_type] if self.mentions[
-            entity_type] else float("nan")
+        return (
+            self.found[entity_type] / self.mentions[entity_type]
+            if self.mentions[entity_type]
+            else float("nan")
+        )
 
     def mention_recall(self, types: Iterable[str]) -> float:
         types = list(types)
@@ -102,6 +164,8 @@ def score(records: list[Record], predict: Predictor, coverage: float = 0.8) -> S
         for start, end, entity_type in predicted:
             masked.update(i for i in range(start, end) if not record.text[i].isspace())
             result.predicted_by_type[entity_type] += 1
+            if not any(start < e and s < end for s, e, _ in record.spans):
+                result.outside_labels[entity_type] += 1
         labeled = set()
         for start, end, entity_type in record.spans:
             chars = {i for i in range(start, end) if not record.text[i].isspace()}
@@ -130,14 +194,19 @@ def plain_presidio(model: str | None = None) -> Predictor:
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     model = model or ScrubberConfig.load().spacy_model
-    nlp_engine = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}],
-    }).create_engine()
+    nlp_engine = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": model}],
+        }
+    ).create_engine()
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine)
 
     def predict(texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        return [[(r.start, r.end, r.entity_type) for r in analyzer.analyze(t, language="en")]
-                for t in texts]
+        return [
+            [(r.start, r.end, r.entity_type) for r in analyzer.analyze(t, language="en")]
+            for t in texts
+        ]
 
     return predict
 
@@ -146,51 +215,94 @@ def _cell(value: float) -> str:
     return "–" if value != value else f"{value:.3f}"
 
 
-def report(scores: dict[str, Score]) -> str:
-    """A markdown table: one row per labeled type, one recall column per scorer."""
-    names = list(scores)
-    first = scores[names[0]]
-    types = sorted(first.mentions, key=lambda t: (t in KEPT_BY_POLICY, -first.mentions[t]))
-    scrubbed_types = [t for t in types if t not in KEPT_BY_POLICY]
+def _outside(score: Score) -> str:
+    return ", ".join(f"{t} {n}" for t, n in score.outside_labels.most_common()) or "0"
+
+
+def report(scores: dict[str, dict[str, Score]]) -> str:
+    """A markdown table: per labeled set, one row per labeled type, one recall column per scorer,
+    then the set's mention recall, character precision and findings outside its labels."""
+    scorers = list(scores)
     lines = [
-        "| entity type | mentions | " + " | ".join(f"recall ({n})" for n in names) + " |",
-        "|---|---|" + "---|" * len(names),
+        "| labeled set | entity type | mentions | "
+        + " | ".join(f"recall ({n})" for n in scorers)
+        + " |",
+        "|---|---|---|" + "---|" * len(scorers),
     ]
-    for entity_type in types:
-        label = entity_type + (" (kept by policy)" if entity_type in KEPT_BY_POLICY else "")
-        lines.append(f"| {label} | {first.mentions[entity_type]} | "
-                     + " | ".join(_cell(scores[n].recall(entity_type)) for n in names) + " |")
-    lines.append("| **mention recall, scrubbed types** | "
-                 f"{sum(first.mentions[t] for t in scrubbed_types)} | "
-                 + " | ".join(_cell(scores[n].mention_recall(scrubbed_types)) for n in names)
-                 + " |")
-    lines.append(f"| **mention recall, all types** | {sum(first.mentions.values())} | "
-                 + " | ".join(_cell(scores[n].mention_recall(types)) for n in names) + " |")
-    lines.append("| **character precision** | | "
-                 + " | ".join(_cell(scores[n].char_precision) for n in names) + " |")
+    for corpus, first in scores[scorers[0]].items():
+        by_scorer = [scores[n][corpus] for n in scorers]
+        types = sorted(first.mentions, key=lambda t: (t in KEPT_BY_POLICY, -first.mentions[t], t))
+        scrubbed_types = [t for t in types if t not in KEPT_BY_POLICY]
+        for entity_type in types:
+            label = entity_type + (" (kept by policy)" if entity_type in KEPT_BY_POLICY else "")
+            lines.append(
+                f"| {corpus} | {label} | {first.mentions[entity_type]} | "
+                + " | ".join(_cell(s.recall(entity_type)) for s in by_scorer)
+                + " |"
+            )
+        if len(scrubbed_types) > 1:
+            lines.append(
+                f"| {corpus} | **mention recall, scrubbed types** | "
+                f"{sum(first.mentions[t] for t in scrubbed_types)} | "
+                + " | ".join(_cell(s.mention_recall(scrubbed_types)) for s in by_scorer)
+                + " |"
+            )
+        lines.append(
+            f"| {corpus} | **character precision** | | "
+            + " | ".join(_cell(s.char_precision) for s in by_scorer)
+            + " |"
+        )
+        lines.append(
+            f"| {corpus} | **findings outside labels** | | "
+            + " | ".join(_outside(s) for s in by_scorer)
+            + " |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.privacy.evaluate",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--baseline", action="store_true",
-                        help="also score plain Presidio, side by side")
-    parser.add_argument("--coverage", type=float, default=0.8,
-                        help="share of a mention's characters that must be masked (default 0.8)")
-    parser.add_argument("--limit", type=int, default=None, help="score the first N records only")
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.privacy.evaluate", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "paths",
+        type=Path,
+        nargs="*",
+        help="labeled corpora (default: every set of LABELED_SETS found)",
+    )
+    parser.add_argument(
+        "--baseline", action="store_true", help="also score plain Presidio, side by side"
+    )
+    parser.add_argument(
+        "--coverage",
+        type=float,
+        default=0.8,
+        help="share of a mention's characters that must be masked (default 0.8)",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="score the first N records of each corpus only"
+    )
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.paths:
+        paths = {path.name: path for path in args.paths}
+    else:
+        paths = {name: path for name, path in LABELED_SETS.items() if path.exists()}
+        for name in LABELED_SETS.keys() - paths.keys():
+            print(f"{name}: not found at {LABELED_SETS[name]}, skipped", file=sys.stderr)
     try:
-        records = load_corpus(args.path)[: args.limit]
+        corpora = {name: load_corpus(path)[: args.limit] for name, path in paths.items()}
     except (OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    scores = {"ours": score(records, ours(args.workers), args.coverage)}
+    predictors = {"ours": ours(args.workers)}
     if args.baseline:
-        scores["plain Presidio"] = score(records, plain_presidio(), args.coverage)
-    print(f"{args.path.name}: {len(records)} records\n")
+        predictors["plain Presidio"] = plain_presidio()
+    scores = {
+        scorer: {name: score(records, predict, args.coverage) for name, records in corpora.items()}
+        for scorer, predict in predictors.items()
+    }
+    print(", ".join(f"{name}: {len(records)} records" for name, records in corpora.items()) + "\n")
     print(report(scores))
     return 0
 

@@ -27,7 +27,13 @@ from presidio_analyzer import (
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, IpRecognizer
+from spacy.lang.de import stop_words as de_stop_words
 from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.lang.es import stop_words as es_stop_words
+from spacy.lang.fr import stop_words as fr_stop_words
+from spacy.lang.it import stop_words as it_stop_words
+from spacy.lang.nl import stop_words as nl_stop_words
+from spacy.lang.pt import stop_words as pt_stop_words
 
 # The suffix snapshot bundled with tldextract; no URL to fetch and no cache to write.
 OFFLINE_TLD_EXTRACTOR = tldextract.TLDExtract(
@@ -63,8 +69,19 @@ class FastPhoneRecognizer(LocalRecognizer):
     """
 
     SCORE = 0.4
-    CONTEXT = ["phone", "number", "telephone", "cell", "cellphone", "mobile", "call", "tel",
-               "whatsapp", "text", "fax"]
+    CONTEXT = [
+        "phone",
+        "number",
+        "telephone",
+        "cell",
+        "cellphone",
+        "mobile",
+        "call",
+        "tel",
+        "whatsapp",
+        "text",
+        "fax",
+    ]
     REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "ES", "IT", "NL", "CN")
     CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,}\d(?:\s?(?:x|ext\.?)\s?\d{1,5})?")
     MIN_DIGITS = 7
@@ -117,8 +134,13 @@ class FastPhoneRecognizer(LocalRecognizer):
             if len(results) == found:
                 shaped = self.PHONE_SHAPED.search(candidate.group())
                 if shaped and sum(c.isdigit() for c in shaped.group()) >= self.SHAPED_DIGITS:
-                    results.append(self._result(candidate.start() + shaped.start(),
-                                                candidate.start() + shaped.end(), None))
+                    results.append(
+                        self._result(
+                            candidate.start() + shaped.start(),
+                            candidate.start() + shaped.end(),
+                            None,
+                        )
+                    )
                 elif self._labeled(text, candidate):
                     results.append(self._result(candidate.start(), candidate.end(), None))
         return EntityRecognizer.remove_duplicates(results)
@@ -140,7 +162,8 @@ class FastPhoneRecognizer(LocalRecognizer):
             analysis_explanation=AnalysisExplanation(
                 recognizer=self.name,
                 original_score=score,
-                textual_explanation=f"valid {region} phone number" if region
+                textual_explanation=f"valid {region} phone number"
+                if region
                 else "number labeled as a phone number",
             ),
             recognition_metadata={
@@ -170,10 +193,14 @@ _STREET_WORD = r"[^\W\d_][\w'’\-]*\.?"
 # What follows a street on the same line or the next ones: unit, city, region, country, postcode.
 _CAPITAL = r"[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я]"
 _UNIT = r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room)\.?[ \t]*#?[\w\-]+"
-_POSTCODE = (r"(?:[A-Z]{2}[ \t]+)?(?:\d{4,6}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
-             r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})\b")
-_PLACE = (rf"{_CAPITAL}[\w'’.\-]*(?:[ \t]+{_CAPITAL}[\w'’.\-]*){{0,3}}"
-          rf"(?:,?[ \t]+{_POSTCODE})?")
+_POSTCODE = (
+    r"(?:[A-Z]{2}[ \t]+)?(?:\d{4,6}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
+    r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})\b"
+)
+_PLACE = (
+    rf"{_CAPITAL}[\w'’.\-]*(?:[ \t]+{_CAPITAL}[\w'’.\-]*){{0,3}}"
+    rf"(?:,?[ \t]+{_POSTCODE})?"
+)
 _ADDRESS_TAIL = (
     rf"(?:(?:[ \t]*,[ \t]*|[ \t]+)(?:{_UNIT}|{_POSTCODE}|{_PLACE})"
     # A line of its own only when the whole line is a part: "Suite 501", "Riisa", ", NI".
@@ -189,13 +216,20 @@ _STREET = (
 _EUROPEAN_STREET = (
     # "Koskikatu 25", "Rua Diadema 1903", "Király u. 15.": the number after the street name.
     rf"\b(?:(?:{_STREET_PREFIXES})[ \t]+(?:{_STREET_WORD}[ \t]+){{0,3}}{_STREET_WORD}"
-    rf"|[^\W\d_][\w'’\-]*(?:{_STREET_SUFFIXES})|{_CAPITAL}[\w'’\-]*[ \t]+(?:u\.|út|tér|krt\.))"
+    rf"|[^\W\d_][\w'’\-]*(?:{_STREET_SUFFIXES})"
+    rf"|{_CAPITAL}[\w'’\-]*[ \t]+(?:u\.|út|tér|krt\.|Stra(?:ss|ß)e|Str\.|Gasse|Allee|Platz))"
     r"[ \t]+\d{1,5}[A-Za-z]?\b\.?"
 )
 # "20789 Allika 46", "0605 πεντέλης 210": a number, the street's name, the house number.
 _NUMBERED_STREET = (
     rf"\b\d{{1,6}}(?:[ \t]\d{{1,6}})?[ \t]+(?:{_STREET_WORD}[ \t]+){{0,3}}{_STREET_WORD}"
     r"[ \t]+(?!(?:19|20)\d\d\b)\d{1,5}[A-Za-z]?\b\.?"
+)
+# A street without a number, where it is: "shows on Marina Fort Street", "the corner of Inna
+# Loop St.".
+_NAMED_STREET = (
+    r"(?<=\b(?:on|at|of|and|off)[ \t])(?:[A-Z][\w'’\-]*[ \t]+){1,3}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Loop)\b\.?"
 )
 # Military mail: "PSC 4355, Box 4187 / APO AP 28906", "USNS Lopez / FPO AE 12345".
 _MILITARY = (
@@ -206,8 +240,28 @@ _MILITARY = (
 _NUMBERED_CORE = re.compile(r"^\d{1,6}(?:[ \t]\d{1,6})?[ \t]+([^\d,\n]+?)[ \t]+\d")
 _STREET_KIND = re.compile(rf"(?i:{_STREET_TYPES}|{_STREET_PREFIXES})\.?")
 _STREET_SUFFIX = re.compile(rf"(?i:{_STREET_SUFFIXES})$")
-_STREET_PARTICLES = {"de", "do", "da", "dos", "das", "del", "della", "di", "du", "des", "la", "le",
-                     "van", "von", "der", "den", "ten", "ter", "u", "ul"}
+_STREET_PARTICLES = {
+    "de",
+    "do",
+    "da",
+    "dos",
+    "das",
+    "del",
+    "della",
+    "di",
+    "du",
+    "des",
+    "la",
+    "le",
+    "van",
+    "von",
+    "der",
+    "den",
+    "ten",
+    "ter",
+    "u",
+    "ul",
+}
 
 
 class DeclaredPatternRecognizer(PatternRecognizer):
@@ -244,11 +298,11 @@ class StreetAddressRecognizer(DeclaredPatternRecognizer):
         Pattern("street address (number after)", _EUROPEAN_STREET + _ADDRESS_TAIL, 0.5),
         Pattern("street address (numbers around)", _NUMBERED_STREET + _ADDRESS_TAIL, 0.5),
         Pattern("unit", r"\b(?:Apt\.?|Apartment|Suite)\s*#?\d{1,5}\b", 0.5),
+        Pattern("street named where it is", _NAMED_STREET, 0.5),
         Pattern("PO box", r"\b(?:P\.?\s?O\.?\s*|Post)Box\s+\d{1,6}\b" + _ADDRESS_TAIL, 0.6),
         Pattern("military mail", _MILITARY, 0.6),
     ]
     CONTEXT = ["address", "live", "lives", "living", "street", "ship", "mail", "located"]
-
 
     def invalidate_result(self, pattern_text: str) -> bool:
         """Words between two numbers name a street, not prose: "3 cats and 2" is no address."""
@@ -265,13 +319,102 @@ class StreetAddressRecognizer(DeclaredPatternRecognizer):
         return not named or all(is_english_word(k) for k in keys)
 
 
+# What a number or code is introduced as: "order", "ticket", "student id", "passport".
+_ID_NOUNS = (
+    r"order|purchase[ \t]order|booking|reservation|confirmation|invoice|receipt|transaction"
+    r"|payment|quote|gift[ \t]card|voucher|coupon|promo|ticket|case|claim|complaint|incident"
+    r"|request|docket|application|applicant|file|account|customer|client|member(?:ship)?"
+    r"|loyalty|frequent[ \t]flyer|subscriber|user|library[ \t]card|meter|contract|loan"
+    r"|mortgage|policy|insurance|student|employee|staff|badge|payroll|patient|hospital"
+    r"|medical[ \t]record|candidate|registration|roll|enrol?ment|matriculation|passport"
+    r"|id[ \t]card|identity[ \t]card|national[ \t]id|identification|(?<!driver['’]?s?[ \t])"
+    r"(?<!driving[ \t])licen[cs]e|permit|tax|vat|birth[ \t]certificate|certificate|voter"
+    r"|social[ \t]insurance|green[ \t]card|visa|tracking|parcel|shipment|waybill|consignment"
+    r"|serial|device|imei|warranty|product|return[ \t]authori[sz]ation|delivery|package|lot"
+    r"|access|verification|login|username|reference|ref|id|pin|dni|nie|nif|aktenzeichen|expediente"
+    r"|dossier|protocolo|pratica|referencia|r[ée]f[ée]rence|r[ée]f|zam[óo]wienie"
+    # Compounds of Germanic languages: "Bestellnummer", "klantnummer", "Kundennr".
+    r"|\w+(?:nummer|nr)"
+)
+# What names the value an identifier: "number", "no.", "#", "ID", "code".
+_ID_WORDS = (
+    r"number|numbers|no\.?|nos\.?|nr\.?|num\.?|n[°º]\.?|id|ids|code|reference|ref\.?"
+    r"|key|plate|pin|identifier"
+)
+# A number introduced in another language: "numéro de commande", "número do pedido", "N° de".
+_FOREIGN_ID_LEAD = (
+    r"(?:num[ée]ro|n[úu]mero|n[°º]\.?|nr\.?|c[óo]digo|codice)"
+    r"(?:[ \t]+(?:(?:de|du|do|da|di|del|della|d['’])[ \t]*)?"
+    r"(?!t[ée]l[ée]fon|t[ée]l[ée]phone|m[óo]vil|portable|celular|cellulare|handy)[^\W\d]+)?"
+)
+# A verb or colon between the lead-in and the value: "is", "est", "ist", "è", ":".
+_ID_LINK = r"(?:[ \t]+(?:is|was|are|es|est|ist|è|é|är|er|jest))?[ \t]*[:=]?[ \t]*(?:#[ \t]*)?"
+# The value: letters, digits and inner separators, with a digit, not a price or a measure.
+_ID_VALUE = (
+    r"(?<![\w$€£¥.,/-])(?=[\w/.:-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-/.:](?=[A-Za-z0-9])){2,39}"
+    r"(?![\w$%€£-]|[.,]\d|[ \t]*(?:%|(?:units?|pieces?|pcs|items?|boxes|people|users|followers"
+    r"|steps|pages|words|rows|times|minutes|hours|days|weeks|months|years|km|kg|g|mb|gb|kb|ms|mg"
+    r"|ml|cm|mm|lbs?|dollars|euros|pounds|usd|eur|gbp)\b))"
+)
+
+
+# A word that names an identifier, never part of a person's name: "Rechnungsnummer", "Número".
+IDENTIFIER_WORD = re.compile(
+    r"(?i:number|no|nr|num|id|ids|code|reference|ref|identifier|num[ée]ro|n[úu]mero"
+    r"|\w+(?:nummer|nr)|zam[óo]wienie|expediente|aktenzeichen|dni|nif)"
+)
+
+
+class IdentifierRecognizer(DeclaredPatternRecognizer):
+    """A number or code introduced as an identifier: "order #A7712093", "student ID 20231187",
+    "passport no. X4471209", "numéro de dossier : DS-77120", "Kundennummer KD77120".
+
+    Only the value is the finding (`\\K` drops the lead-in; Presidio matches with `regex`). A
+    version, year, price, quantity or section number has no such lead-in; a bare noun followed
+    by digits only ("order 2500 pieces", "the account 2019 report") needs five digits and no
+    unit after it, and a date or a year alone is never an identifier.
+    """
+
+    ENTITY = "ID_NUMBER"
+    PATTERNS = [
+        Pattern(
+            "value after its name and an identifier word",
+            rf"\b(?:(?:(?:{_ID_NOUNS})[ \t]+(?:{_ID_WORDS})"
+            rf"|(?:{_ID_NOUNS})(?=[ \t]+(?:is|was|es|est|ist|è|é|är)\b|[ \t]*:)"
+            rf"|id|pin|ref\.?|reference|nr\.?|n[°º]|{_FOREIGN_ID_LEAD})(?!\w)\.?"
+            rf"|(?:{_ID_NOUNS})(?=[ \t]*#)){_ID_LINK}\K{_ID_VALUE}",
+            0.7,
+        ),
+        Pattern(
+            "value with a letter or separator after a bare name",
+            rf"\b(?:{_ID_NOUNS})[ \t]+\K(?=[\w/.:-]*[A-Za-z/:-])(?=[\w/.:-]*\d)"
+            rf"{_ID_VALUE}",
+            0.6,
+        ),
+        Pattern(
+            "five digits or more after a bare name",
+            rf"\b(?:{_ID_NOUNS})[ \t]+\K(?=\d{{5,}}(?!\w)){_ID_VALUE}",
+            0.6,
+        ),
+    ]
+    REGEX_FLAGS = re.IGNORECASE | re.MULTILINE
+    # A year, a date, a time of day, a file name.
+    NOT_IDENTIFIERS = re.compile(
+        r"(?:19|20)\d\d|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?"
+        r"|.*\.[A-Za-z]{1,5}"
+    )
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        alphanumerics = sum(c.isalnum() for c in pattern_text)
+        return alphanumerics < 4 or bool(self.NOT_IDENTIFIERS.fullmatch(pattern_text))
+
+
 class PlatformIdRecognizer(DeclaredPatternRecognizer):
     """Crowd-platform worker IDs (Prolific and similar): 24 hexadecimal characters."""
 
     ENTITY = "PLATFORM_ID"
     PATTERNS = [Pattern("24 hex characters", r"(?<![0-9A-Fa-f])[0-9a-f]{24}(?![0-9A-Fa-f])", 0.7)]
     CONTEXT = ["prolific", "worker", "participant", "annotator", "id", "pid"]
-
 
     def validate_result(self, pattern_text: str) -> bool:
         # A hex run with no digit or no letter is a word or a number, not an ID.
@@ -320,7 +463,6 @@ class PersonalUrlRecognizer(DeclaredPatternRecognizer):
     REGEX_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE  # Presidio's default
 
 
-
 class HandleRecognizer(DeclaredPatternRecognizer):
     """@handles of social accounts (not e-mail addresses, decorators or npm scopes)."""
 
@@ -329,7 +471,6 @@ class HandleRecognizer(DeclaredPatternRecognizer):
         Pattern("@handle", r"(?<![\w@./])@[A-Za-z_][A-Za-z0-9_.]{2,29}(?<!\.)(?![\w@/(])", 0.6)
     ]
     CONTEXT = ["follow", "twitter", "instagram", "tiktok", "handle", "dm", "me"]
-
 
 
 class SecretRecognizer(DeclaredPatternRecognizer):
@@ -353,7 +494,6 @@ class SecretRecognizer(DeclaredPatternRecognizer):
         ),
     ]
 
-
     # api_key = "...", password: '...', TOKEN="...": the quoted value only.
     ASSIGNED = re.compile(
         r"(?i)(?:api[_-]?key|secret|token|passw(?:or)?d|passwd|pwd)[\"']?\s{0,3}[:=]\s{0,3}"
@@ -372,10 +512,15 @@ class SecretRecognizer(DeclaredPatternRecognizer):
                     match.start(1),
                     match.end(1),
                     self.ASSIGNED_SCORE,
-                    AnalysisExplanation(self.name, self.ASSIGNED_SCORE,
-                                        textual_explanation="value assigned to a secret"),
-                    {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+                    AnalysisExplanation(
+                        self.name,
+                        self.ASSIGNED_SCORE,
+                        textual_explanation="value assigned to a secret",
+                    ),
+                    {
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
                 )
             )
         return results
@@ -384,12 +529,14 @@ class SecretRecognizer(DeclaredPatternRecognizer):
 class CapturedRecognizer(LocalRecognizer):
     """A value that only its lead-in words reveal: the regex's group 1 is the finding."""
 
-    def __init__(self, entity: str, name: str, regex: str, score: float,
-                 supported_language: str = "en"):
+    def __init__(
+        self, entity: str, name: str, regex: str, score: float, supported_language: str = "en"
+    ):
         self.regex = re.compile(regex)
         self.score = score
-        super().__init__(supported_entities=[entity], supported_language=supported_language,
-                         name=name)
+        super().__init__(
+            supported_entities=[entity], supported_language=supported_language, name=name
+        )
 
     def load(self) -> None:
         pass
@@ -399,17 +546,29 @@ class CapturedRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         return [
             RecognizerResult(
-                self.supported_entities[0], m.start(1), m.end(1), self.score,
+                self.supported_entities[0],
+                m.start(1),
+                m.end(1),
+                self.score,
                 AnalysisExplanation(self.name, self.score, textual_explanation=self.name),
-                {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+                {
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
             )
             for m in self.regex.finditer(text)
         ]
 
 
+# A capital letter, Latin or accented: "Élodie", "Øyvind".
+_UPPER = "[A-ZÀ-ÖØ-Þ]"
+# Findings of a name's lead-in score above the NER model's 0.85: Presidio keeps only the higher
+# of two findings of the same span, and the lead-in's says that the name is a person's.
+LEAD_IN_SCORE = 0.9
+
+
 def introduced_name_recognizer(supported_language: str = "en") -> CapturedRecognizer:
-    """"My name is Siiri", "Name: Anđa Tomić", "Dear Ms. Rubija": names the NER model misses."""
+    """ "My name is Siiri", "Name: Anđa Tomić", "Dear Ms. Rubija": names the NER model misses."""
     return CapturedRecognizer(
         "PERSON",
         "IntroducedNameRecognizer",
@@ -417,8 +576,9 @@ def introduced_name_recognizer(supported_language: str = "en") -> CapturedRecogn
         r"|\bsigns as|\bsigned as|\bsigned by|\bsigns off as|\bmentions"
         r"|\bmaiden name is|\blast name(?: is)?\??|\bsurname(?: is)?\??|\bdirected by:?"
         r"|\bregards,|\bmr\.?|\bmrs\.?|\bms\.?|\bmiss|\bdr\.?|\bprof\.?)\s+"
-        r"([A-Z][^\W\d_]+(?:[ \-](?:[A-Z]\.\s?)?[A-Z][^\W\d_]+){0,3})",
-        0.6,
+        rf"(?!(?:Mr|Mrs|Ms|Miss|Dr|Prof)\b)({_UPPER}[^\W\d_]+"
+        rf"(?:[ \-](?:[A-Z]\.?\s)?{_UPPER}[^\W\d_]+){{0,3}})",
+        LEAD_IN_SCORE,
         supported_language,
     )
 
@@ -440,19 +600,23 @@ _RELATIONS = (
 
 
 # A capitalized name of up to three words, captured after its lead-in.
-_CAPTURED_NAME = r"\s+([A-Z][^\W\d_]+(?:[ \-][A-Z][^\W\d_]+){0,2})"
+_CAPTURED_NAME = rf"\s+({_UPPER}[^\W\d_]+(?:[ \-]{_UPPER}[^\W\d_]+){{0,2}})"
 # Lead-ins that announce a name: who the person is to the writer ("my boss Lucas Abbott", "ma
 # soeur Zoe"), and self-introductions in the languages users write in ("je m'appelle Lucas").
 _NAME_LEAD_INS = (
-    ("RelationNameRecognizer",
-     rf"(?i:\b(?:my|our|his|her|their|ma|mon|mes|mi|mis|meine?|meiner|mia|mio)\s+"
-     rf"(?:(?:old|new|little|big|older|younger|best|late|former|dear|petite?|grande?|"
-     rf"kleine?r?)\s+)?(?:{_RELATIONS}),?)",
-     0.6),
-    ("SelfIntroductionRecognizer",
-     r"(?i:\bje m['’]appelle|\bmon nom est|\bme llamo|\bmi nombre es|\bich hei(?:ß|ss)e"
-     r"|\bmein name ist|\bmi chiamo)",
-     0.55),
+    (
+        "RelationNameRecognizer",
+        rf"(?i:\b(?:my|our|his|her|their|ma|mon|mes|mi|mis|meine?|meiner|mia|mio)\s+"
+        rf"(?:(?:old|new|little|big|older|younger|best|late|former|dear|petite?|grande?|"
+        rf"kleine?r?)\s+)?(?:{_RELATIONS}),?)",
+        LEAD_IN_SCORE,
+    ),
+    (
+        "SelfIntroductionRecognizer",
+        r"(?i:\bje m['’]appelle|\bmon nom est|\bme llamo|\bmi nombre es|\bich hei(?:ß|ss)e"
+        r"|\bmein name ist|\bmi chiamo)",
+        LEAD_IN_SCORE,
+    ),
 )
 
 
@@ -468,11 +632,17 @@ def lead_in_name_recognizers(supported_language: str = "en") -> list[CapturedRec
     """One recognizer per kind of lead-in (`_NAME_LEAD_INS`), each explaining its findings,
     and one for a name whose kin follows it ("Franciska's kid")."""
     return [
-        *(CapturedRecognizer("PERSON", name, lead_in + _CAPTURED_NAME, score, supported_language)
-          for name, lead_in, score in _NAME_LEAD_INS),
-        CapturedRecognizer("PERSON", "KinNameRecognizer",
-                           rf"\b([A-Z][^\W\d_]+)['’]s\s+(?i:{_KIN})\b", 0.55,
-                           supported_language),
+        *(
+            CapturedRecognizer("PERSON", name, lead_in + _CAPTURED_NAME, score, supported_language)
+            for name, lead_in, score in _NAME_LEAD_INS
+        ),
+        CapturedRecognizer(
+            "PERSON",
+            "KinNameRecognizer",
+            rf"\b({_UPPER}[^\W\d_]+)['’]s\s+(?i:{_KIN})\b",
+            LEAD_IN_SCORE,
+            supported_language,
+        ),
     ]
 
 
@@ -496,29 +666,170 @@ _NAME_WORD = re.compile(rf"[{_LATIN}]+(?:['’\-](?!s\b)[{_LATIN}]+)*")
 # Three or more single words in a series: "Efimiya, Mary, Ariana and Jodi".
 _SERIES = re.compile(rf"\b[{_LATIN}]+(?:, [{_LATIN}]+)+,? (?:and|&|or) [{_LATIN}]+\b")
 # Lower-case words that stand inside a surname: "Willemine ten Pas", "Ana dos Santos".
-_PARTICLES = {"van", "von", "de", "der", "den", "ten", "ter", "da", "di", "du", "dos", "das", "del",
-              "della", "la", "le", "bin", "ibn", "al", "el"}
+_PARTICLES = {
+    "van",
+    "von",
+    "de",
+    "der",
+    "den",
+    "ten",
+    "ter",
+    "da",
+    "di",
+    "du",
+    "dos",
+    "das",
+    "del",
+    "della",
+    "la",
+    "le",
+    "bin",
+    "ibn",
+    "al",
+    "el",
+}
 # Capitalized words that end a name rather than continue it: "Isaac Lodge Street", "Mary Ltd".
-_NAME_ENDS = {w.casefold() for w in _STREET_TYPES.split("|")} | {
-    "inc", "ltd", "llc", "gmbh", "corp", "co", "company", "group", "university", "college",
-    "school", "hospital", "bank", "foundation", "institute", "orchestra", "band", "hotel"}
+NAME_ENDS = {w.casefold() for w in _STREET_TYPES.split("|")} | {
+    "inc",
+    "ltd",
+    "llc",
+    "gmbh",
+    "corp",
+    "co",
+    "company",
+    "group",
+    "university",
+    "college",
+    "school",
+    "hospital",
+    "bank",
+    "foundation",
+    "institute",
+    "orchestra",
+    "band",
+    "hotel",
+    # Places and buildings: "San Diego Zoo", "Residence Inn", "Neuschwanstein Castle".
+    "inn",
+    "suites",
+    "resort",
+    "lodge",
+    "hostel",
+    "motel",
+    "zoo",
+    "museum",
+    "gallery",
+    "palace",
+    "castle",
+    "tower",
+    "bridge",
+    "gate",
+    "cathedral",
+    "church",
+    "abbey",
+    "temple",
+    "mosque",
+    "chapel",
+    "garden",
+    "gardens",
+    "market",
+    "station",
+    "airport",
+    "beach",
+    "lake",
+    "river",
+    "island",
+    "bay",
+    "valley",
+    "canyon",
+    "falls",
+    "mountain",
+    "mount",
+    "wall",
+    "fountain",
+    "lagoon",
+    "reef",
+    "mile",
+    "center",
+    "centre",
+    "mall",
+    "stadium",
+    "arena",
+    "theatre",
+    "theater",
+    "library",
+    "clinic",
+    "academy",
+    "seat",
+    "sign",
+    # Employers: "Brightpath Health", "Oakridge Labs", "Sterling Capital".
+    "health",
+    "labs",
+    "lab",
+    "capital",
+    "partners",
+    "systems",
+    "solutions",
+    "technologies",
+    "analytics",
+    "logistics",
+    "foods",
+    "software",
+    "studios",
+    "media",
+    "consulting",
+    "medical",
+    "pharma",
+    "motors",
+    "airlines",
+    "ventures",
+    "holdings",
+    "industries",
+    "associates",
+    "agency",
+    "insurance",
+    "energy",
+    "bros",
+    "brothers",
+    # Works: "Elden Ring", "Mario Bros".
+    "ring",
+    "saga",
+    "chronicles",
+}
 # What ends the text before a sentence: a capitalized common word after it is no evidence.
-_SENTENCE_BREAKS = ".!?:;\n\"“(>-*•"
+_SENTENCE_BREAKS = '.!?:;\n"“(>-*•'
 # spaCy labels under which a lone given name is more likely a place or a people ("Georgia").
 _PLACE_LABELS = {"GPE", "LOC", "FAC", "NORP", "LANGUAGE"}
 # The small spaCy model calls many popular names places ("Why is Rebecca so impulsive?"): a
 # popular name is a place only after a word that introduces one ("in Georgia", "to Austin").
 _PLACE_LEAD = re.compile(
-    r"(?i:\b(?:in|at|from|to|near|into|across|around|of|visit(?:ed|ing)?|via|toward|towards)\s+)$")
+    r"(?i:\b(?:in|at|from|to|near|into|across|around|of|visit(?:ed|ing)?|via|toward|towards)\s+)$"
+)
 # Endings of surnames from many countries: "Sokolov", "Šušulić", "Ásgeirsdóttir", "Andersson".
 _SURNAME_ENDING = re.compile(
     r"(?:ov|ova|ev|eva|ovich|evich|ović|vić|ić|ič|ski|ska|sky|skaya|cki|cka|enko|escu|oglu|oğlu"
-    r"|dóttir|dottir|sson|poulos|akis|idis|chuk|[aeiu]\w{2,}ez)$")
-_COORDINATION = re.compile(r",\s*|\s+(?:and|or|&)\s+")
+    r"|dóttir|dottir|sson|poulos|akis|idis|chuk|[aeiu]\w{2,}ez)$"
+)
+_COORDINATION = re.compile(r",\s*|\s+(?:and|or|&|from|to|near)\s+")
+# Travel and place words in a sentence: "Is Madison a good city?", "I loved Sydney and want to
+# go back".
+TRAVEL = re.compile(
+    r"(?i:\b(?:city|cities|village|country|capital|trip|travel\w*|visit\w*|flight|fly|flew"
+    r"|ferry|weather|beach|beaches|holiday|vacation|airport|downtown|go back|suburbs?)\b)"
+)
 # Lead-ins after which even a lower-case word is a name: "my name is vitoria".
 _INTRODUCTION = re.compile(
     r"(?i:\bmy (?:first |last |maiden )?name(?: is|'s|’s)|\bi am called|\bi['’]m called"
-    r"|\b(?:people|everyone|everybody|they|friends) call(?:s)? me|\bsurname is)\s+")
+    r"|\b(?:people|everyone|everybody|they|friends) call(?:s)? me|\bsurname is)\s+"
+)
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The text around a span, to the nearest sentence ends (at most 150 characters away)."""
+    left = text[max(0, start - 150) : start]
+    right = text[end : end + 150]
+    cut = max(left.rfind(c) for c in ".!?\n")
+    stop = min((i for i in (right.find(c) for c in ".!?\n") if i >= 0), default=len(right))
+    return left[cut + 1 :] + text[start:end] + right[:stop]
 
 
 @cache
@@ -544,16 +855,53 @@ def given_names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @cache
+def foreign_stop_words() -> frozenset[str]:
+    """Stop words of the other languages users write in ("mein", "mi", "una"), less the popular
+    given names among them ("sara", "ben")."""
+    words: set[str] = set()
+    for module in (
+        fr_stop_words,
+        es_stop_words,
+        de_stop_words,
+        it_stop_words,
+        pt_stop_words,
+        nl_stop_words,
+    ):
+        words |= module.STOP_WORDS
+    popular = given_names()[1]
+    return frozenset(w for w in words if w not in popular or w in _ARTICLES_NAMED)
+
+
+# Articles and prepositions that are also given names: "una", "della".
+_ARTICLES_NAMED = {"una", "con", "des", "della", "del"}
+
+
+@cache
 def english_words() -> frozenset[str]:
     """Lower-case English words (Webster's Second, from `english-words`)."""
     return frozenset(w for w in get_english_words_set(["web2"]) if w.islower())
 
 
 def is_english_word(key: str) -> bool:
-    """A casefolded word the list has, or an inflection of one ("cats", "boxes", "parked")."""
+    """A casefolded word the list has, or an inflection of one ("cats", "boxes", "parked",
+    "planning", "cities")."""
     words = english_words()
-    return key in words or any(key.endswith(end) and key[: -len(end)] in words
-                               for end in ("s", "es", "ed", "ing"))
+    return (
+        key in words
+        or any(
+            key.endswith(end)
+            and (
+                key[: -len(end)] in words
+                or (
+                    len(key) > len(end) + 2
+                    and key[-len(end) - 1] == key[-len(end) - 2]
+                    and key[: -len(end) - 1] in words
+                )
+            )
+            for end in ("s", "es", "ed", "ing")
+        )
+        or (key.endswith("ies") and key[:-3] + "y" in words)
+    )
 
 
 class GivenNameRecognizer(LocalRecognizer):
@@ -573,8 +921,9 @@ class GivenNameRecognizer(LocalRecognizer):
     LONE_SCORE = 0.55
 
     def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entities=["PERSON"], supported_language=supported_language,
-                         name=self.NAME)
+        super().__init__(
+            supported_entities=["PERSON"], supported_language=supported_language, name=self.NAME
+        )
 
     def load(self) -> None:
         self.names, self.popular = given_names()
@@ -593,16 +942,22 @@ class GivenNameRecognizer(LocalRecognizer):
             if word.islower():
                 last = self._lower_case_name(text, words, index)
                 if last > index:
-                    results.append(self._result(words[index].start(), words[last].end(),
-                                                self.LONE_SCORE))
+                    results.append(
+                        self._result(words[index].start(), words[last].end(), self.LONE_SCORE)
+                    )
                 index = last + 1
                 continue
-            if not (word[0].isupper() and not word[1:].isupper() and key in self.names
-                    and key not in STOP_WORDS):
+            if not (
+                word[0].isupper()
+                and not word[1:].isupper()
+                and key in self.names
+                and key not in STOP_WORDS
+            ):
                 last = self._unknown_name(text, words, index, places)
                 if last is not None:
-                    results.append(self._result(words[index].start(), words[last].end(),
-                                                self.LONE_SCORE))
+                    results.append(
+                        self._result(words[index].start(), words[last].end(), self.LONE_SCORE)
+                    )
                 index = index + 1 if last is None else last + 1
                 continue
             last = self._extend(text, words, index)
@@ -610,13 +965,15 @@ class GivenNameRecognizer(LocalRecognizer):
             if last > index:
                 results.append(self._result(start, end, self.SCORE))
             elif self._lone_name(text, word, start, end, places) and not self._names_a_thing(
-                    text, words, index):
+                text, words, index
+            ):
                 results.append(self._result(start, end, self.LONE_SCORE))
             index = last + 1
         return results
 
-    def _unknown_name(self, text: str, words: list[re.Match], index: int,
-                      places: list[tuple[int, int]]) -> int | None:
+    def _unknown_name(
+        self, text: str, words: list[re.Match], index: int, places: list[tuple[int, int]]
+    ) -> int | None:
         """The last word of a name the gazetteer lacks, or None.
 
         Two capitalized words that no dictionary knows ("Wisława Szczepańska", "Csanád P Gere"),
@@ -625,19 +982,27 @@ class GivenNameRecognizer(LocalRecognizer):
         if not self._unknown_word(words[index], places):
             return None
         following = index + 1
-        if (following + 1 < len(words) and len(words[following].group()) == 1
-                and words[following].group().isupper()
-                and text[words[index].end() : words[following].start()] == " "):
+        if (
+            following + 1 < len(words)
+            and len(words[following].group()) == 1
+            and words[following].group().isupper()
+            and text[words[index].end() : words[following].start()] == " "
+        ):
             following += 1
-        if (following < len(words)
-                and text[words[following - 1].end() : words[following].start()] in (" ", ". ")
-                and (following > index + 1 or text[words[index].end()] == " ")
-                and self._unknown_word(words[following], places)
-                and not self._names_a_thing(text, words, following)):
+        if (
+            following < len(words)
+            and text[words[following - 1].end() : words[following].start()] in (" ", ". ")
+            and (following > index + 1 or text[words[index].end()] == " ")
+            and self._unknown_word(words[following], places)
+            and not self._names_a_thing(text, words, following)
+        ):
             return following
         word = words[index].group()
-        if len(word) >= 5 and _SURNAME_ENDING.search(word) and not self._names_a_thing(
-                text, words, index):
+        if (
+            len(word) >= 5
+            and _SURNAME_ENDING.search(word)
+            and not self._names_a_thing(text, words, index)
+        ):
             return index
         return None
 
@@ -645,9 +1010,15 @@ class GivenNameRecognizer(LocalRecognizer):
     def _unknown_word(word: re.Match, places: list[tuple[int, int]]) -> bool:
         """A capitalized word (not an acronym, no inner capital) that no dictionary knows."""
         text, key = word.group(), word.group().casefold()
-        return (len(text) >= 2 and text[0].isupper() and text[1:].islower()
-                and key not in STOP_WORDS and key not in _NAME_ENDS and not is_english_word(key)
-                and not any(s <= word.start() and word.end() <= e for s, e in places))
+        return (
+            len(text) >= 2
+            and text[0].isupper()
+            and text[1:].islower()
+            and key not in STOP_WORDS
+            and key not in NAME_ENDS
+            and not is_english_word(key)
+            and not any(s <= word.start() and word.end() <= e for s, e in places)
+        )
 
     def _introduced(self, text: str) -> list[RecognizerResult]:
         """A lower-case name after a self-introduction: "my name is borna jerković"."""
@@ -661,8 +1032,13 @@ class GivenNameRecognizer(LocalRecognizer):
                     named = len(key) == 1 or not (key in STOP_WORDS or is_english_word(key))
                     if len(words) == 3 or gap not in (" ", ". ") or not named:
                         break
-                elif (word.start() != lead.end() or not word.group().islower() or len(key) < 2
-                      or key in STOP_WORDS or (is_english_word(key) and key not in self.names)):
+                elif (
+                    word.start() != lead.end()
+                    or not word.group().islower()
+                    or len(key) < 2
+                    or key in STOP_WORDS
+                    or (is_english_word(key) and key not in self.names)
+                ):
                     break
                 words.append(word)
             while len(words) > 1 and len(words[-1].group()) == 1:
@@ -676,24 +1052,34 @@ class GivenNameRecognizer(LocalRecognizer):
         if not self._foreign_name(words[index].group()):
             return index
         last = index + 1
-        if (last + 1 < len(words) and len(words[last].group()) == 1
-                and text[words[index].end() : words[last].start()] == " "):
+        if (
+            last + 1 < len(words)
+            and len(words[last].group()) == 1
+            and text[words[index].end() : words[last].start()] == " "
+        ):
             last += 1
         if last >= len(words) or text[words[last - 1].end() : words[last].start()] not in (
-                " ", ". "):
+            " ",
+            ". ",
+        ):
             return index
         surname = words[last].group()
         key = surname.casefold()
-        if (not surname.islower() or len(surname) < 2 or key in STOP_WORDS
-                or is_english_word(key)):
+        if not surname.islower() or len(surname) < 2 or key in STOP_WORDS or is_english_word(key):
             return index
         return last
 
     def _foreign_name(self, word: str) -> bool:
-        """A given name that no English word or stop word shares: "silvana", not "will"."""
+        """A given name that no English word or stop word shares: "silvana", not "will", nor
+        "una" ("necesito una carta")."""
         key = word.casefold()
-        return (len(word) >= 3 and key in self.names and key not in STOP_WORDS
-                and not is_english_word(key))
+        return (
+            len(word) >= 3
+            and key in self.names
+            and key not in STOP_WORDS
+            and key not in foreign_stop_words()
+            and not is_english_word(key)
+        )
 
     def _series(self, text: str, places: list[tuple[int, int]]) -> list[RecognizerResult]:
         """The names of a series, none of them a place, in which most words are given names, or
@@ -701,25 +1087,34 @@ class GivenNameRecognizer(LocalRecognizer):
         Vasquez")."""
         results = []
         for series in _SERIES.finditer(text):
-            items = [w for w in _NAME_WORD.finditer(series.group())
-                     if w.group() not in ("and", "or")]
-            names = sum(self._foreign_name(w.group()) or w.group().casefold() in self.popular
-                        for w in items)
+            items = [
+                w for w in _NAME_WORD.finditer(series.group()) if w.group() not in ("and", "or")
+            ]
+            names = sum(
+                self._foreign_name(w.group()) or w.group().casefold() in self.popular for w in items
+            )
             surnames = sum(bool(_SURNAME_ENDING.search(w.group())) for w in items)
-            unknown = all(w.group()[0].isupper() and (
-                w.group().casefold() in self.names or not (
-                    w.group().casefold() in STOP_WORDS or is_english_word(w.group().casefold())))
-                for w in items)
+            unknown = all(
+                w.group()[0].isupper()
+                and (
+                    w.group().casefold() in self.names
+                    or not (
+                        w.group().casefold() in STOP_WORDS or is_english_word(w.group().casefold())
+                    )
+                )
+                for w in items
+            )
             if (names * 2 < len(items) and not (unknown and names + surnames)) or any(
-                    s < series.end() and series.start() < e for s, e in places):
+                s < series.end() and series.start() < e for s, e in places
+            ):
                 continue
             for item in items:
                 key = item.group().casefold()
                 if self._foreign_name(item.group()) or not (
-                        key in STOP_WORDS or is_english_word(key)):
+                    key in STOP_WORDS or is_english_word(key)
+                ):
                     start = series.start() + item.start()
-                    results.append(self._result(start, start + len(item.group()),
-                                                self.LONE_SCORE))
+                    results.append(self._result(start, start + len(item.group()), self.LONE_SCORE))
         return results
 
     def _extend(self, text: str, words: list[re.Match], index: int) -> int:
@@ -730,18 +1125,26 @@ class GivenNameRecognizer(LocalRecognizer):
             if gap not in (" ", ". ") or (gap == ". " and len(words[last].group()) > 1):
                 break
             following = words[last + 1].group()
-            if following in _PARTICLES and last + 2 < len(words) and words[last + 2].group()[
-                    0].isupper() and text[words[last + 1].end() : words[last + 2].start()] == " ":
+            if (
+                following in _PARTICLES
+                and last + 2 < len(words)
+                and words[last + 2].group()[0].isupper()
+                and text[words[last + 1].end() : words[last + 2].start()] == " "
+            ):
                 last += 2
-            elif (following[0].isupper() and following.casefold() not in STOP_WORDS
-                  and following.casefold() not in _NAME_ENDS):
+            elif (
+                following[0].isupper()
+                and following.casefold() not in STOP_WORDS
+                and following.casefold() not in NAME_ENDS
+            ):
                 last += 1
             else:
                 break
         return last
 
-    def _lone_name(self, text: str, word: str, start: int, end: int,
-                   places: list[tuple[int, int]]) -> bool:
+    def _lone_name(
+        self, text: str, word: str, start: int, end: int, places: list[tuple[int, int]]
+    ) -> bool:
         """A lone given name: not a place, and not a word unless a popular name mid-sentence."""
         key = word.casefold()
         if len(word) < 3 or any(s <= start and end <= e for s, e in places):
@@ -753,13 +1156,16 @@ class GivenNameRecognizer(LocalRecognizer):
     @staticmethod
     def _names_a_thing(text: str, words: list[re.Match], index: int) -> bool:
         """ "Hope Street", "Julia Ltd": the name of a street or a company, not a person."""
-        return (index + 1 < len(words) and words[index + 1].group().casefold() in _NAME_ENDS
-                and text[words[index].end() : words[index + 1].start()] == " ")
+        return (
+            index + 1 < len(words)
+            and words[index + 1].group().casefold() in NAME_ENDS
+            and text[words[index].end() : words[index + 1].start()] == " "
+        )
 
-    def _place_spans(self, text: str, nlp_artifacts: NlpArtifacts | None
-                     ) -> list[tuple[int, int]]:
+    def _place_spans(self, text: str, nlp_artifacts: NlpArtifacts | None) -> list[tuple[int, int]]:
         """What the NER model calls a place. A popular given name mid-sentence is one only after
-        "in", "to"... or next to another place ("Georgia and Jordan")."""
+        "in", "to"..., next to another place ("Georgia and Jordan") or among travel words ("Is
+        Madison a good city?")."""
         if nlp_artifacts is None or nlp_artifacts.tokens is None:
             return []
         places = [e for e in nlp_artifacts.tokens.ents if e.label_ in _PLACE_LABELS]
@@ -767,10 +1173,15 @@ class GivenNameRecognizer(LocalRecognizer):
         for index, place in enumerate(places):
             start, end = place.start_char, place.end_char
             neighbours = [text[p.end_char : start] for p in places[:index]] + [
-                text[end : p.start_char] for p in places[index + 1 :]]
-            if (place.text.casefold() not in self.popular or not self._mid_sentence(text, start)
-                    or _PLACE_LEAD.search(text[max(0, start - 20) : start])
-                    or any(_COORDINATION.fullmatch(gap) for gap in neighbours)):
+                text[end : p.start_char] for p in places[index + 1 :]
+            ]
+            if (
+                place.text.casefold() not in self.popular
+                or not self._mid_sentence(text, start)
+                or _PLACE_LEAD.search(text[max(0, start - 20) : start])
+                or any(_COORDINATION.fullmatch(gap) for gap in neighbours)
+                or TRAVEL.search(sentence_around(text, start, end))
+            ):
                 kept.append((start, end))
         return kept
 
@@ -781,10 +1192,15 @@ class GivenNameRecognizer(LocalRecognizer):
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
         return RecognizerResult(
-            "PERSON", start, end, score,
+            "PERSON",
+            start,
+            end,
+            score,
             AnalysisExplanation(self.name, score, textual_explanation="given name"),
-            {RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
+            {
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
         )
 
 

