@@ -682,6 +682,7 @@ class DropScrubber:
                 left_out = table.replace_drop(self.conn, SCHEMA, STAGING, drop_id, later)
                 if left_out:
                     self.report.rows_left_to_later_drops[table.name] = left_out
+                    self.progress(f"{table.name}: {left_out} rows left to later-delivered drops")
             self.conn.execute("delete from private.pii_audit where _drop_id = ?", [drop_id])
             audit_rows = [(drop_id, *k, n) for k, n in sorted(self.report.findings.items())]
             if audit_rows:

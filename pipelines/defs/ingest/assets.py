@@ -77,6 +77,9 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehous
             asset_key=key,
             metadata={
                 "rows_in_drop": dg.MetadataValue.int(report.rows_per_table[name]),
+                "rows_left_to_later_drops": dg.MetadataValue.int(
+                    report.rows_left_to_later_drops[name]
+                ),
                 "dagster/row_count": dg.MetadataValue.int(totals[name]),
             },
         )
@@ -92,6 +95,7 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehous
         metadata={
             "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
             "rows_landed": dg.MetadataValue.int(report.rows_landed),
+            "delivered_at": dg.MetadataValue.text(report.delivered_at.isoformat()),
             "files": dg.MetadataValue.md(
                 "| file | read | landed | quarantined |\n|---|---|---|---|\n" + files
             ),
