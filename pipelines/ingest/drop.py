@@ -292,6 +292,8 @@ def _outside_vocabulary(rows: list[tuple[str, dict[str, Any]]]) -> tuple[str, st
             field_name = f"{_field_prefix(table_name, row)}{column}"
             if not vocabulary.admits(value):
                 return field_name, f"not a value of its vocabulary: {vocabulary.description}"
+            if vocabulary.values:  # one of the contract's own labels
+                continue
             found = identifiers_in(value)
             if found:
                 return (
