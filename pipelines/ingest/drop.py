@@ -12,8 +12,10 @@ Records are validated line by line and committed in batches to the tables of a s
 the drop (`_landing_<drop id>`), so DuckDB keeps them in the file, not in memory, and memory stays
 flat however large the drop. The checks run there; then one short transaction replaces the drop's
 rows in `raw` from staging, so a failure at any step leaves `raw` as it was. Re-ingesting a drop
-replaces that drop's rows, and a record whose key another drop delivered replaces that row (last
-ingested wins): nothing is added twice, and the raw tables need no primary-key index.
+replaces that drop's rows, and a record whose key another drop delivered replaces that row unless
+that drop was delivered later (`raw.drops`: the manifest's `created_at`, else the first ingest),
+whatever the order of ingest: nothing is added twice, and the raw tables need no primary-key
+index. A label or name published as it is (a vocabulary column) is held to its vocabulary.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ grow with the drop:
    out (500k conversations, `stage2_judgments`).
 
 The residual-leak scan reads the staging tables. Only when it finds nothing does one short
-transaction replace the drop's rows in `scrubbed` (and the rows of earlier drops whose key this
-drop delivers again) and record the new pseudonym numbers. A drop that fails the scan, or a run
+transaction replace the drop's rows in `scrubbed` (and the rows of earlier-delivered drops whose
+key this drop delivers again; a later-delivered drop's row stays) and record the new pseudonym
+numbers. A drop that fails the scan, or a run
 killed half-way, leaves `scrubbed` as it was; the next scrub clears the staging database first.
 """
 
