@@ -4,10 +4,11 @@ folder, not the working directory."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,6 @@ import duckdb
 import pytest
 
 from pipelines import settings
-from pipelines.cli import main
 
 
 @dataclass(frozen=True)
@@ -46,19 +46,31 @@ def hostile_drops(parent: Path) -> list[Path]:
 
 
 def cli_run(tmp: Path, *args: str, data_dir: Path | None = None) -> CliRun:
-    """`pipelines run` in-process, from a working directory away from the data folder."""
+    """`pipelines run` in its own process, as a maintainer runs it, from a working directory
+    away from the data folder."""
     data_dir, workdir = data_dir or tmp / "data", tmp / "elsewhere"
     workdir.mkdir()
-    output = io.StringIO()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PIPELINES_DATA_DIR", str(data_dir))
-        env.setenv("DUCKDB_PATH", str(data_dir / "warehouse.duckdb"))
-        env.setenv("PIPELINES_RELEASE_DIR", str(data_dir / "dataset_repo"))
-        env.delenv("PIPELINES_MAX_QUARANTINED_SHARE", raising=False)
-        env.chdir(workdir)
-        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            exit_code = main(["run", *args])
-    return CliRun(exit_code, output.getvalue(), data_dir, workdir, data_dir / "dataset_repo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPELINES_", "DUCKDB_"))}
+    env.update(
+        PIPELINES_DATA_DIR=str(data_dir),
+        DUCKDB_PATH=str(data_dir / "warehouse.duckdb"),
+        PIPELINES_RELEASE_DIR=str(data_dir / "dataset_repo"),
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "pipelines", "run", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    return CliRun(
+        completed.returncode,
+        completed.stdout + completed.stderr,
+        data_dir,
+        workdir,
+        data_dir / "dataset_repo",
+    )
 
 
 @pytest.fixture(scope="module")
