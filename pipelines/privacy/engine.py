@@ -603,13 +603,16 @@ def _name_span(text: str, start: int, end: int) -> tuple[int, int]:
     end = trailing_pronoun.start() if trailing_pronoun else end
     while end > start and text[end - 1].isspace():
         end -= 1
-    names, popular = given_names()
+    popular = given_names()[1]
     words = list(NAME_WORD.finditer(text, start, end))
     for index, word in enumerate(words[:-1]):
         value = word.group()
         key = value.casefold()
         elided = re.match(r"^[^\W\d_]{1,2}['’]", text[word.start() : end])
-        function_word = key in foreign_stop_words() and len(key) <= 5 and key not in names
+        # "Je m'appelle", "Il mio": a short function word before lower-case words.
+        function_word = (
+            key in foreign_stop_words() and len(key) <= 5 and words[index + 1].group().islower()
+        )
         if key in NAME_PARTICLES or not (
             value.islower() or elided or function_word or (key not in popular and key in STOP_WORDS)
         ):

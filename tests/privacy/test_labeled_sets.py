@@ -1,0 +1,111 @@
+"""The scrubber's figures on the labeled sets the project keeps, through the real engine.
+
+The sets are scored as `python -m pipelines.privacy.evaluate` scores them; the engine is built
+once per process (`Detector.shared`), so the three sets cost a few seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipelines.privacy.config import DEFAULT_CONFIG_PATH, ScrubberConfig
+from pipelines.privacy.engine import Detector
+from pipelines.privacy.evaluate import LABELED_SETS, Record, Score, load_corpus, ours, score
+from pipelines.release.datasheet import privacy_policy
+
+
+@pytest.fixture(scope="module")
+def scores() -> dict[str, Score]:
+    """Each labeled set found, scored by the configured scrubber in this process."""
+    predict = ours(workers=1)
+    return {
+        name: score(load_corpus(path), predict)
+        for name, path in LABELED_SETS.items()
+        if path.exists()
+    }
+
+
+def _negatives(name: str) -> list[Record]:
+    return [record for record in load_corpus(LABELED_SETS[name]) if not record.spans]
+
+
+def test_the_labeled_sets_hold_enough_positives_and_look_alikes():
+    identifiers = load_corpus(LABELED_SETS["identifier codes"])
+    names = load_corpus(LABELED_SETS["false names"])
+    assert sum(len(r.spans) for r in identifiers) >= 150
+    assert len(_negatives("identifier codes")) >= 100
+    assert len(names) >= 200
+    assert sum(t == "PERSON" for r in names for _, _, t in r.spans) >= 50
+
+
+def test_numbers_introduced_as_identifiers_are_scrubbed_and_look_alikes_are_not(scores):
+    identifiers = scores["identifier codes"]
+    assert identifiers.recall("ID_NUMBER") >= 0.95
+    # Versions, years, dates, prices, quantities, sections: nothing found in them at all.
+    assert identifiers.outside_labels == {}
+    assert identifiers.char_precision >= 0.99
+
+
+def test_capitalized_words_that_are_no_person_are_left_and_private_names_are_not(scores):
+    false_names = scores["false names"]
+    assert false_names.outside_labels["PERSON"] == 0
+    assert false_names.recall("PERSON") >= 0.95
+    assert false_names.recall("PHONE_NUMBER") == 1.0
+
+
+def test_presidio_synth_figures_hold(scores):
+    if "presidio-synth" not in scores:
+        pytest.skip(f"presidio-synth not found at {LABELED_SETS['presidio-synth']}")
+    synth = scores["presidio-synth"]
+    assert synth.recall("PERSON") >= 0.90
+    assert synth.recall("STREET_ADDRESS") >= 0.80
+    assert synth.recall("CREDIT_CARD") >= 0.99
+    assert synth.recall("PHONE_NUMBER") >= 0.98
+    assert synth.char_precision >= 0.97
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector.shared(ScrubberConfig.load())
+
+
+def found(detector: Detector, text: str) -> dict[str, str]:
+    return {text[f.start : f.end]: f.entity_type for f in detector.detect([text])[0]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A phone number whose digits also pass the NHS checksum is a phone number.
+        ("Reach me on 212-555-0105.", {"212-555-0105": "PHONE_NUMBER"}),
+        # The lead-in of another language is not part of the name, nor what follows the comma.
+        ("Je m'appelle Marie, j'habite à Lyon.", {"Marie": "PERSON"}),
+        ("Mein Name ist Greta Vollmer, ich brauche Hilfe.", {"Greta Vollmer": "PERSON"}),
+        # The value only, not its lead-in; a labeled identifier is one whatever its shape.
+        ("Order #A7712093 was charged twice.", {"A7712093": "ID_NUMBER"}),
+        ("Numéro de dossier : DS-77120", {"DS-77120": "ID_NUMBER"}),
+        ("my order number is 07700 900461", {"07700 900461": "ID_NUMBER"}),
+        ("My driver's license number is 6940579", {"6940579": "US_DRIVER_LICENSE"}),
+        # An employer is not a person, the employee is.
+        ("Lena Kowalczyk works at Brightpath Health.", {"Lena Kowalczyk": "PERSON"}),
+    ],
+)
+def test_types_and_spans_of_identifiers_phones_and_names(detector, text, expected):
+    assert found(detector, text) == expected
+
+
+def test_public_figures_named_as_a_topic_are_kept_only_while_configured(detector):
+    text = "Recommend books by Ottilie Brandvold for a beginner."
+    assert found(detector, text) == {}
+    config = dataclasses.replace(ScrubberConfig.load(), public_figure_topics=())
+    assert found(Detector(config), text) == {"Ottilie Brandvold": "PERSON"}
+
+
+def test_the_dataset_card_says_that_public_figures_are_kept():
+    config = ScrubberConfig.load()
+    kept = {entry["entity_type"] for entry in privacy_policy(DEFAULT_CONFIG_PATH)["kept"]}
+    assert config.public_figure_topics and config.public_figures
+    assert "PUBLIC_FIGURES" in kept
+    assert "ID_NUMBER" in privacy_policy(DEFAULT_CONFIG_PATH)["replaced"]
