@@ -3,10 +3,11 @@ with another key (or a key too short) stops before it writes anything."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -14,7 +15,6 @@ import duckdb
 import pytest
 
 from pipelines import settings
-from pipelines.cli import main
 from pipelines.defs.ingest.assets import raw_tables
 from pipelines.defs.partitions import drop_partitions
 from pipelines.defs.privacy.assets import scrubbed_tables
@@ -76,10 +76,15 @@ def contents(warehouse: Path) -> dict[str, str]:
 
 
 def cli_run(*args: str) -> tuple[int, str]:
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-        exit_code = main(["run", *args])
-    return exit_code, output.getvalue()
+    """`pipelines run` in its own process, with this test's environment (warehouse, key)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "pipelines", "run", *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return completed.returncode, completed.stdout + completed.stderr
 
 
 def test_the_warehouse_records_a_fingerprint_of_its_key_never_the_key(built):
