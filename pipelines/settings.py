@@ -137,14 +137,15 @@ def checked_timestamp_precision(value: str) -> str:
 
 
 # Ingest: what a drop may carry before a record, or the drop, is refused.
-DEFAULT_MAX_TEXT_CHARS = 100_000
+DEFAULT_MAX_TEXT_CHARS = 250_000
 DEFAULT_MAX_QUARANTINED_SHARE = 0.1
 
 
 def max_text_chars() -> int:
     """The longest free text (`Table.text_columns`, turns included) a record may hold, in
     characters; a longer one is quarantined at ingest, so the scrubber's NLP model never receives
-    it (a text of 1 MB took a scrubber worker to 4 GB)."""
+    it (a text of 1 MB took a scrubber worker to 4 GB). The default lets through the pasted
+    documents real chat logs hold (the study's export has turns of about 150,000 characters)."""
     value = os.environ.get("PIPELINES_MAX_TEXT_CHARS", "")
     if not value:
         return DEFAULT_MAX_TEXT_CHARS
