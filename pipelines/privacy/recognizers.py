@@ -379,21 +379,16 @@ class IdentifierRecognizer(DeclaredPatternRecognizer):
     PATTERNS = [
         Pattern(
             "value after its name and an identifier word",
-            rf"\b(?:(?:(?:{_ID_NOUNS})[ \t]+(?:{_ID_WORDS})"
-            rf"|(?:{_ID_NOUNS})(?=[ \t]+(?:is|was|es|est|ist|è|é|är)\b|[ \t]*:)"
-            rf"|id|pin|ref\.?|reference|nr\.?|n[°º]|{_FOREIGN_ID_LEAD})(?!\w)\.?"
-            rf"|(?:{_ID_NOUNS})(?=[ \t]*#)){_ID_LINK}\K{_ID_VALUE}",
+            rf"\b(?:(?:{_ID_NOUNS})(?:[ \t]+(?:{_ID_WORDS})(?!\w)\.?"
+            rf"|(?=[ \t]+(?:is|was|es|est|ist|è|é|är)\b|[ \t]*[:#]))"
+            rf"|(?:id|pin|ref\.?|reference|nr\.?|n[°º]|{_FOREIGN_ID_LEAD})(?!\w)\.?)"
+            rf"{_ID_LINK}\K{_ID_VALUE}",
             0.7,
         ),
         Pattern(
-            "value with a letter or separator after a bare name",
-            rf"\b(?:{_ID_NOUNS})[ \t]+\K(?=[\w/.:-]*[A-Za-z/:-])(?=[\w/.:-]*\d)"
-            rf"{_ID_VALUE}",
-            0.6,
-        ),
-        Pattern(
-            "five digits or more after a bare name",
-            rf"\b(?:{_ID_NOUNS})[ \t]+\K(?=\d{{5,}}(?!\w)){_ID_VALUE}",
+            "value after a bare name: with a letter or separator, or of five digits or more",
+            rf"\b(?:{_ID_NOUNS})[ \t]+\K(?:(?=[\w/.:-]*[A-Za-z/:-])(?=[\w/.:-]*\d)"
+            rf"|(?=\d{{5,}}(?!\w))){_ID_VALUE}",
             0.6,
         ),
     ]
@@ -403,6 +398,14 @@ class IdentifierRecognizer(DeclaredPatternRecognizer):
         r"(?:19|20)\d\d|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?"
         r"|.*\.[A-Za-z]{1,5}"
     )
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None, **kwargs
+    ) -> list[RecognizerResult]:
+        # Every value has a digit: a text without one is not scanned.
+        if not any(c.isdigit() for c in text):
+            return []
+        return super().analyze(text, entities, nlp_artifacts, **kwargs)
 
     def invalidate_result(self, pattern_text: str) -> bool:
         alphanumerics = sum(c.isalnum() for c in pattern_text)
