@@ -208,7 +208,7 @@ class StudyToolAdapter:
                     "attribute_id": attribute_id(user_id, attribute.get("attribute", "")),
                     "user_id": user_id,
                     "attribute": attribute.get("attribute"),
-                            "reason": _blank(attribute.get("reason")),
+                    "reason": _blank(attribute.get("reason")),
                     "confidence": attribute.get("confidence"),
                     "merged_from": attribute.get("original_attributes") or [],
                 }
@@ -331,31 +331,36 @@ class StudyToolAdapter:
         annotator = ANNOTATION_FILE.match(path.name)["annotator"]
         counts = self.writer.source(self.label(path), "attribute judgment or profile review")
         for line, _, row in read_units(path):
-            if self.bad_line(counts, line, row, {"index", "attr_judgments"}):
+            if self.bad_line(counts, line, row, {"attr_judgments"}):
                 continue
             judgments = row["attr_judgments"]
-            item = self.task1_items.get(row["index"])
-            attributes = (item or {}).get("merged_attributes") or []
-            if item is None or len(attributes) != len(judgments):
-                reason = (
-                    "task1 index refers to the tool's task1_items.jsonl, which is not in the drop"
-                    if item is None
-                    else "the task1 item's attribute count differs from the judgments'"
-                )
-                for position in range(len(judgments)):
-                    self.writer.reject(
-                        counts,
-                        line,
-                        f"attr_judgments[{position}]",
-                        "stage1_judgments",
-                        "attribute_id",
-                        reason,
+            user_id = row.get("user_id")
+            texts = [judgment.get("attribute") for judgment in judgments]
+            if user_id is None or None in texts:
+                # No keys of its own: `index` points into the tool's task1_items.jsonl.
+                item = self.task1_items.get(row.get("index"))
+                attributes = (item or {}).get("merged_attributes") or []
+                if item is None or len(attributes) != len(judgments):
+                    reason = (
+                        "the line names no user_id and attribute texts, and its index matches "
+                        "no item of task1_items.jsonl in the drop"
+                        if item is None
+                        else "the task1 item's attribute count differs from the judgments'"
                     )
-                self.writer.reject(counts, line, "(review)", "stage1_reviews", "user_id", reason)
-                continue
-            user_id = item["user_id"]
-            for position, judgment in enumerate(judgments):
-                text = attributes[position]["attribute"]
+                    for position in range(len(judgments)):
+                        self.writer.reject(
+                            counts,
+                            line,
+                            f"attr_judgments[{position}]",
+                            "stage1_judgments",
+                            "index",
+                            reason,
+                        )
+                    self.writer.reject(counts, line, "(review)", "stage1_reviews", "index", reason)
+                    continue
+                user_id = user_id or item["user_id"]
+                texts = [t or a["attribute"] for t, a in zip(texts, attributes, strict=True)]
+            for position, (judgment, text) in enumerate(zip(judgments, texts, strict=True)):
                 record = {
                     "annotator_id": annotator,
                     "attribute_id": attribute_id(user_id, text),
@@ -393,9 +398,9 @@ class StudyToolAdapter:
         annotator, task = match["annotator"], match["task"]
         counts = self.writer.source(self.label(path), "relevance judgment")
         for line, _, row in read_units(path):
-            if self.bad_line(counts, line, row, {"user_id", "prompt_index", "relevance_judgments"}):
+            if self.bad_line(counts, line, row, {"user_id", "relevance_judgments"}):
                 continue
-            text = self.prompt_texts.get(row["prompt_index"])
+            text = row.get("prompt_text") or self.prompt_texts.get(row.get("prompt_index"))
             note = row.get("note") or ""
             converted = note.endswith(CONVERTED_NOTE)
             for position, judgment in enumerate(row["relevance_judgments"]):
@@ -406,8 +411,10 @@ class StudyToolAdapter:
                         line,
                         item,
                         "stage2_judgments",
-                        "prompt_id",
-                        "prompt_index has no prompt text in the drop",
+                        "prompt_index",
+                        "has no prompt text in the drop (task4/task5 items, task3_relevance_clf)"
+                        if "prompt_index" in row
+                        else "missing, and the line has no prompt_text",
                     )
                     continue
                 relevant = judgment.get("is_relevant" if task == "2" else "relevant")
@@ -456,28 +463,46 @@ class StudyToolAdapter:
                     ],
                 )
 
-    def sample(self, counts: SourceCounts, line: int, row: Any, item: str, stem: str):
-        """(user, prompt text) of an LLM record's sample_index, or None after quarantining it."""
-        user_and_prompt = self.samples.get(row.get("sample_index"))
-        if user_and_prompt is None or user_and_prompt[0] != row.get("user_id"):
-            reason = "sample_index matches no task2/task3 item of the same user in the drop"
-        elif "prompt_index" in row and row["prompt_index"] != user_and_prompt[1]:
-            reason = "prompt_index differs from the task2/task3 item of its sample_index"
-        elif user_and_prompt[1] not in self.prompt_texts:
-            reason = "prompt_index has no prompt text in the drop"
+    def user_and_prompt(self, counts: SourceCounts, line: int, row: Any, item: str, stem: str):
+        """(user id, prompt text) of an LLM record, or None after quarantining it.
+
+        The record's own keys come first: `user_id`, then `prompt_text` or `prompt_index`. Its
+        `sample_index` (a position among the task2/task3 items) stands in only for a key the
+        record lacks. The reason names the key that is missing or does not resolve.
+        """
+        sample = self.samples.get(row.get("sample_index"))
+        user_id = row.get("user_id") or (sample[0] if sample else None)
+        index = row.get("prompt_index")
+        if index is None and sample is not None and sample[0] == user_id:
+            index = sample[1]
+        if user_id is None:
+            key, reason = (
+                "user_id",
+                "missing, and no sample_index of a task2/task3 item in the drop",
+            )
+        elif row.get("prompt_text"):
+            return user_id, row["prompt_text"]
+        elif index is None:
+            key = "prompt_index"
+            reason = (
+                "missing, and no sample_index of a task2/task3 item of the same user in the drop"
+            )
+        elif index in self.prompt_texts:
+            return user_id, self.prompt_texts[index]
         else:
-            return user_and_prompt[0], self.prompt_texts[user_and_prompt[1]]
-        self.writer.reject(counts, line, item, stem, "prompt_id", reason)
+            key = "prompt_index"
+            reason = "has no prompt text in the drop (task4/task5 items, task3_relevance_clf)"
+        self.writer.reject(counts, line, item, stem, key, reason)
         return None
 
     def stage2_llm(self, path: Path) -> None:
         counts = self.writer.source(self.label(path), "relevance judgment")
         for line, _, row in read_units(path):
-            if self.bad_line(counts, line, row, {"model", "sample_index", "user_id", "items"}):
+            if self.bad_line(counts, line, row, {"model", "items"}):
                 continue
             for position, judgment in enumerate(row["items"]):
                 item = f"items[{position}]"
-                found = self.sample(counts, line, row, item, "stage2_judgments")
+                found = self.user_and_prompt(counts, line, row, item, "stage2_judgments")
                 if found is None:
                     continue
                 user_id, text = found
@@ -514,11 +539,11 @@ class StudyToolAdapter:
     def behaviors(self, path: Path) -> None:
         counts = self.writer.source(self.label(path), "expected behavior")
         for line, _, row in read_units(path):
-            if self.bad_line(counts, line, row, {"model", "sample_index", "user_id", "items"}):
+            if self.bad_line(counts, line, row, {"model", "items"}):
                 continue
             for position, behavior in enumerate(row["items"]):
                 item = f"items[{position}]"
-                found = self.sample(counts, line, row, item, "expected_behaviors")
+                found = self.user_and_prompt(counts, line, row, item, "expected_behaviors")
                 if found is None:
                     continue
                 user_id, text = found
