@@ -65,11 +65,11 @@ def adapt(
     )
     user_index = load_user_index(index_db) if index_db else {}
     if index_db:
-        writer.lookups["convs_index.db"] = f"{len(user_index)} conversation hashes -> users"
+        writer.lookups[index_db.name] = f"{len(user_index)} conversation hashes -> users"
     lima_texts = load_lima(lima) if lima else {}
     for path, kind in formats:
         if kind == "study-tool":
-            StudyToolAdapter(writer, path, lima_texts).run()
+            StudyToolAdapter(writer, path, lima_texts, index_db).run()
         elif kind in FORMATS:
             adapt_chat(
                 writer, path, kind.removesuffix("-messages"), user_index, source, source_kind

@@ -73,6 +73,10 @@ def format_report(report: dict) -> str:
             f"{s['source']:<58} {s['units_in']:>7} {s['written']:>8} {s['quarantined']:>8}  "
             f"{s['unit']}"
         )
+    for label, why in report["not_read"].items():
+        lines.append(f"{label:<58} not read: {why}")
+    if report["lookups"]:
+        lines.append("lookups: " + "; ".join(f"{k}: {v}" for k, v in report["lookups"].items()))
     lines.append(
         "records written: " + ", ".join(f"{k} {v}" for k, v in report["records_out"].items())
     )

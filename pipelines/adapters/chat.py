@@ -51,7 +51,7 @@ def read_units(path: Path) -> Iterator[tuple[int, str, Any]]:
     """
     if path.is_dir():
         for position, child in enumerate(sorted(path.iterdir()), start=1):
-            if child.suffix in {".json", ".jsonl"} or child.name.endswith(".jsonl.gz"):
+            if is_json_file(child):
                 for line, item, value in read_units(child):
                     yield (
                         position if child.suffix == ".json" else line,
@@ -75,6 +75,11 @@ def read_units(path: Path) -> Iterator[tuple[int, str, Any]]:
                 yield 1, "(file)", value
     except (OSError, UnicodeDecodeError, EOFError) as error:
         raise AdapterError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
+
+
+def is_json_file(path: Path) -> bool:
+    """Whether `read_units` reads this child of a source folder."""
+    return path.suffix in {".json", ".jsonl"} or path.name.endswith(".jsonl.gz")
 
 
 def _parse(text: str) -> Any:
@@ -232,6 +237,10 @@ def adapt_chat(
 ) -> None:
     """Write the conversations of one chat-format source; a unit is one conversation."""
     counts = writer.source(path.name + ("/" if path.is_dir() else ""), "conversation")
+    if path.is_dir():
+        for child in sorted(path.iterdir()):
+            if not is_json_file(child):
+                writer.not_read[f"{path.name}/{child.name}"] = "not a .json or .jsonl(.gz) file"
     for line, item, value in read_units(path):
         if isinstance(value, json.JSONDecodeError):
             writer.reject(

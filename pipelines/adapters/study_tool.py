@@ -63,10 +63,17 @@ def _blank(value: Any) -> Any:
 
 
 class StudyToolAdapter:
-    def __init__(self, writer: DropWriter, root: Path, lima: dict[str, str] | None = None):
+    def __init__(
+        self,
+        writer: DropWriter,
+        root: Path,
+        lima: dict[str, str] | None = None,
+        user_index: Path | None = None,
+    ):
         self.writer = writer
         self.root = root
         self.lima = lima or {}
+        self.user_index = user_index
         self.files = sorted(p for p in root.rglob("*.jsonl"))
         self.prompt_texts: dict[int, str] = {}
         self.samples: dict[int, tuple[str, int]] = {}
@@ -134,7 +141,11 @@ class StudyToolAdapter:
                 self.behaviors(path)
         for path in self.named("task3_relevance_clf.jsonl"):
             self.relevance_clf(path)
-        handled = {
+        self.list_not_read()
+
+    def list_not_read(self) -> None:
+        """Every other file of the export, with why it is not read."""
+        read = {
             "task1_items.jsonl",
             "task4_items.jsonl",
             "task5_items.jsonl",
@@ -142,14 +153,23 @@ class StudyToolAdapter:
             "attr_evidence_cache.jsonl",
             "task3_relevance_clf.jsonl",
         }
-        for path in self.files:
-            if not (
-                path.name in handled
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+            if path == self.user_index or (
+                path.name in read
                 or ANNOTATION_FILE.match(path.name)
-                or path.parent.name.startswith("relevance")
-                or path.parent.name == "behaviors"
+                or (path.suffix == ".jsonl" and path.parent.name.startswith("relevance"))
+                or (path.suffix == ".jsonl" and path.parent.name == "behaviors")
             ):
-                self.writer.lookups[self.label(path)] = "not a known study-tool export: ignored"
+                continue
+            if path.name.endswith(("-shm", "-wal")):
+                why = "SQLite journal of the index beside it, read with it when that index is read"
+            elif path.suffix == ".db":
+                why = "an SQLite index that no contract export is built from"
+            elif path.suffix in {".md", ".txt"}:
+                why = "documentation, not an export"
+            else:
+                why = "not a known study-tool export"
+            self.writer.not_read[self.label(path)] = why
 
     # Records shared by many units.
     def prompt(self, text: str) -> tuple[str, dict[str, Any]]:

@@ -94,6 +94,7 @@ class DropWriter:
         self.records_out: Counter[str] = Counter()
         self.sources: list[SourceCounts] = []
         self.lookups: dict[str, str] = {}
+        self.not_read: dict[str, str] = {}
         self.quarantine = (self.folder / QUARANTINE_FILE).open("w", encoding="utf-8")
 
     def source(self, label: str, unit: str) -> SourceCounts:
@@ -198,6 +199,7 @@ class DropWriter:
             "sources": [c.as_dict() for c in self.sources],
             "records_out": dict(self.records_out),
             "lookups": self.lookups,
+            "not_read": self.not_read,
         }
         (self.folder / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
         return report

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.adapters import adapt
+from pipelines.adapters.__main__ import main
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +124,22 @@ def test_stage1_lines_that_name_user_and_attributes_need_no_task1_items(tmp_path
     report = adapt([export], tmp_path / "drop")
     (counts,) = [s for s in report["sources"] if s["source"].endswith("_task1.jsonl")]
     assert (counts["units_in"], counts["written"], counts["quarantined"]) == (3, 3, 0)
+
+
+def test_an_unknown_file_of_an_export_is_listed_on_the_terminal_as_not_read(tmp_path, capsys):
+    export = study_export(tmp_path / "export")
+    write_jsonl(
+        export / "generations" / "responses_no_context.jsonl",
+        [{"user_id": "persona-0", "prompt_index": 0, "model": "m", "response": "Start small."}],
+    )
+    (export / "README.md").write_text("Invented notes.\n")
+    assert main([str(export), str(tmp_path / "drop")]) == 0
+    terminal = {
+        line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()
+    }
+    assert (
+        "not read: not a known study-tool export"
+        in terminal["generations/responses_no_context.jsonl"]
+    )
+    assert "not read: documentation" in terminal["README.md"]
+    assert terminal["task5_items.jsonl"].split()[1:4] == ["6", "6", "0"]
