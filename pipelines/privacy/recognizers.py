@@ -204,7 +204,8 @@ _PLACE = (
 _ADDRESS_TAIL = (
     rf"(?:(?:[ \t]*,[ \t]*|[ \t]+)(?:{_UNIT}|{_POSTCODE}|{_PLACE})"
     # A line of its own only when the whole line is a part: "Suite 501", "Riisa", ", NI".
-    rf"|[ \t]*\n[ \t>?]*,?[ \t]*(?:{_UNIT}|{_POSTCODE}|{_PLACE})(?=[ \t]*(?:\n|$|[,.?!;)]))"
+    rf"|[ \t]*\n(?:[ \t]*\n)?[ \t>?]*,?[ \t]*(?:{_UNIT}|{_POSTCODE}|{_PLACE})"
+    r"(?=[ \t]*(?:\n|$|[,.?!;)]))"
     r"){0,6}"
 )
 _STREET = (
@@ -230,6 +231,17 @@ _NUMBERED_STREET = (
 _NAMED_STREET = (
     r"(?<=\b(?:on|at|of|and|off)[ \t])(?:[A-Z][\w'’\-]*[ \t]+){1,3}"
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Loop)\b\.?"
+)
+# "33 avenue de Provence", "36 rue de pologne", "26 rue des lieutemants Thomazo".
+_FRENCH_STREET = (
+    r"\b\d{1,5}[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai)[ \t]+"
+    r"(?:(?:de|du|des|la|le|l['’]|d['’])[ \t]*)*[^\W\d_][\w'’\-]*(?:[ \t]+[A-Z][\w'’\-]*){0,2}"
+)
+# A postcode after the place it belongs to: "in København K 1421", "in Quinta de São Tiago
+# 3610-114", "in ÖVERTURINGEN 840 24" (the place stays, the postcode goes).
+_PLACE_POSTCODE = (
+    rf"(?<=\b(?:in|at|from)[ \t])(?:{_CAPITAL}[\w'’.\-]*[ \t]+(?:(?:de|da|do|del|di)[ \t]+)?)"
+    r"{1,3}\K(?!(?:19|20)\d\d\b)(?:\d{4,5}|\d{3}[ \t]\d{2}|\d{4}-\d{3}|\d{2}-\d{3})(?![\w.,-])"
 )
 # Military mail: "PSC 4355, Box 4187 / APO AP 28906", "USNS Lopez / FPO AE 12345".
 _MILITARY = (
@@ -299,6 +311,8 @@ class StreetAddressRecognizer(DeclaredPatternRecognizer):
         Pattern("street address (numbers around)", _NUMBERED_STREET + _ADDRESS_TAIL, 0.5),
         Pattern("unit", r"\b(?:Apt\.?|Apartment|Suite)\s*#?\d{1,5}\b", 0.5),
         Pattern("street named where it is", _NAMED_STREET, 0.5),
+        Pattern("French street", _FRENCH_STREET + _ADDRESS_TAIL, 0.5),
+        Pattern("postcode after a place", _PLACE_POSTCODE, 0.5),
         Pattern("PO box", r"\b(?:P\.?\s?O\.?\s*|Post)Box\s+\d{1,6}\b" + _ADDRESS_TAIL, 0.6),
         Pattern("military mail", _MILITARY, 0.6),
     ]
@@ -1226,7 +1240,7 @@ def postcode_recognizer(supported_language: str = "en") -> CapturedRecognizer:
         "STREET_ADDRESS",
         "PostcodeRecognizer",
         r"(?i:\b(?:zip(?:\s?code)?|postal\s?code|post\s?code)(?:\s+is)?\s*[:#]?)"
-        r"\s*(?<![\w-])(\d{3,5}(?:[ \-]\d{3,4}|\s[A-Z]{2})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
+        r"\s*(?<![\w-])(\d{3,5}(?:[ \-]\d{2,4}|\s[A-Z]{2})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
         r"|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})(?![\w-])",
         0.6,
         supported_language,

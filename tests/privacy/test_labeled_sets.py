@@ -60,7 +60,8 @@ def test_presidio_synth_figures_hold(scores):
         pytest.skip(f"presidio-synth not found at {LABELED_SETS['presidio-synth']}")
     synth = scores["presidio-synth"]
     assert synth.recall("PERSON") >= 0.90
-    assert synth.recall("STREET_ADDRESS") >= 0.80
+    assert synth.recall("STREET_ADDRESS") >= 0.83
+    assert synth.recall("ZIP_CODE") >= 0.80
     assert synth.recall("CREDIT_CARD") >= 0.99
     assert synth.recall("PHONE_NUMBER") >= 0.98
     assert synth.char_precision >= 0.97
