@@ -326,7 +326,8 @@ class Detector:
         """Other mentions of a found name's words: "Joakim Westgård ... starring Westgård".
 
         Only words that are no English word (in any case) are looked for again, so "Will Smith"
-        does not take every "will" of the text with it.
+        does not take every "will" of the text with it; nor acronyms ("API" of a name run into
+        it), function words of other languages ("que") or words the allow list holds.
         """
         words = {
             word.casefold()
@@ -334,8 +335,10 @@ class Detector:
             if finding.entity_type == "PERSON"
             for word in NAME_WORD.findall(POSSESSIVE.sub("", text[finding.start : finding.end]))
             if len(word) >= 3
+            and not word.isupper()
             and not is_english_word(word.casefold())
             and word.casefold() not in self.public_figures
+            and word.casefold() not in foreign_stop_words()
         }
         if not words:
             return []
@@ -346,6 +349,7 @@ class Detector:
         return [
             Finding(m.start(), m.end(), "PERSON", self.min_score)
             for m in pattern.finditer(_mask_code_blocks(text))
+            if not self._allowed(text, m.start(), m.end())
         ]
 
     def _allowed(self, text: str, start: int, end: int) -> bool:
