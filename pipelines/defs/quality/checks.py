@@ -1,15 +1,15 @@
 """One Dagster asset check per suite file of `expectations/`, generated, never written by hand.
 
 A check runs its suite with Great Expectations against the DuckDB table behind the asset (for a
-drop-partitioned asset, that drop's rows). It is blocking when its suite has an error-severity
-expectation; it fails with ERROR severity only when such an expectation failed (then nothing
-downstream of the asset materializes), and with WARN when only warnings failed.
+drop-partitioned asset, the rows of the run's drop: the check itself is not partitioned, it reads
+the run's partition and records it in its metadata). It is blocking when its suite has an
+error-severity expectation; it fails with ERROR severity only when such an expectation failed
+(then nothing downstream of the asset materializes), and with WARN when only warnings failed.
 """
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.defs.partitions import drop_partitions
 from pipelines.quality import DuckDBSource, Suite, SuiteOutcome, load_suites, validate
 from pipelines.quality.suites import PUBLISHED_SCHEMA
 
@@ -54,7 +54,6 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
         blocking=suite.blocking,
         description=f"Great Expectations suite expectations/{suite.path.name}: "
         f"{suite.description or suite.name}",
-        partitions_def=drop_partitions if partitioned else None,
         pool="duckdb",
     )
     def _check(
