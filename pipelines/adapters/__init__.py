@@ -1,8 +1,9 @@
 """Adapters: turn real exports into raw-data contract drop folders.
 
 `adapt([SRC...], OUT)` writes OUT as a drop folder (one JSONL per contract export, manifest.json)
-from the study's annotation-tool export folder and from chat logs in the WildChat, ShareGPT or
-OpenAI-messages format, streaming record by record. What cannot be linked or is not valid for the
+from the study's annotation-tool export folder and from chat logs in the WildChat, ShareGPT,
+OpenAI-messages or LMSYS-Chat-1M format, or any chat JSONL a mapping file describes, streaming
+record by record. What cannot be linked or is not valid for the
 contract goes to `adapter_quarantine.jsonl` in OUT with its source file, line and reason; ingest
 loads it into `raw.quarantine` through `adapter_quarantine_rows`. See docs/adapters.md.
 """
@@ -11,21 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipelines.adapters.chat import adapt_chat, load_user_index, read_units
+from pipelines.adapters.chat import adapt_chat, converter, load_user_index, read_units
+from pipelines.adapters.mapping import ChatMapping
 from pipelines.adapters.study_tool import StudyToolAdapter, is_study_tool, load_lima
 from pipelines.adapters.writer import QUARANTINE_FILE, AdapterError, DropWriter
 
-FORMATS = ("study-tool", "wildchat", "sharegpt", "openai-messages")
+FORMATS = ("study-tool", "wildchat", "sharegpt", "openai-messages", "lmsys")
 
 __all__ = ["FORMATS", "AdapterError", "adapt", "adapter_quarantine_rows", "detect_format"]
 
 
 def detect_format(path: Path) -> str:
-    """The format of a source, from the study tool's file names or the first conversation's keys."""
+    """The format of a source, from the study tool's file names or the first record's keys."""
     if is_study_tool(path):
         return "study-tool"
     for _, _, value in read_units(path):
@@ -33,11 +36,19 @@ def detect_format(path: Path) -> str:
             continue
         if "conversation_hash" in value:
             return "wildchat"
+        if {"conversation_id", "conversation"} <= value.keys():
+            return "lmsys"
         if "conversations" in value:
             return "sharegpt"
         if "messages" in value:
             return "openai-messages"
-    raise AdapterError(f"{path}: cannot tell its format (give --format: {', '.join(FORMATS)})")
+    raise AdapterError(
+        f"{path}: cannot tell its format: not a study-tool export folder, and no record has "
+        "any of the built-in formats' keys (wildchat: conversation_hash; lmsys: "
+        "conversation_id and conversation; sharegpt: conversations; openai-messages: messages). "
+        f"Give --format ({', '.join(FORMATS)}) or --map MAPPING.yaml to describe the format "
+        "(docs/adapters.md)"
+    )
 
 
 def adapt(
@@ -50,13 +61,19 @@ def adapt(
     defaults: dict[str, dict[str, Any]] | None = None,
     source: str = "openai",
     source_kind: str = "real",
+    mapping: Path | None = None,
 ) -> dict[str, Any]:
     """Write one drop folder from the sources; returns the per-file report.
 
     Study-tool sources go first, so that their user index (convs_index.db, or `convs_index`)
-    gives WildChat conversations without a hashed IP their user.
+    gives WildChat conversations without a hashed IP their user. With a `mapping` file, every
+    source that is not a study-tool export is read through it.
     """
-    formats = [(Path(s), detect_format(Path(s)) if fmt == "auto" else fmt) for s in sources]
+    chat_mapping = ChatMapping.load(mapping) if mapping else None
+    formats = [
+        (Path(s), "map" if chat_mapping and not is_study_tool(Path(s)) else fmt) for s in sources
+    ]
+    formats = [(path, detect_format(path) if kind == "auto" else kind) for path, kind in formats]
     formats.sort(key=lambda pair: pair[1] != "study-tool")
     writer = DropWriter(out, defaults)
     index_db = convs_index or next(
@@ -67,18 +84,30 @@ def adapt(
     if index_db:
         writer.lookups[index_db.name] = f"{len(user_index)} conversation hashes -> users"
     lima_texts = load_lima(lima) if lima else {}
+    notes = []
     for path, kind in formats:
         if kind == "study-tool":
             StudyToolAdapter(writer, path, lima_texts, index_db).run()
+        elif kind == "map":
+            adapt_chat(writer, path, f"{chat_mapping.source} (mapped)", chat_mapping.conversation)
         elif kind in FORMATS:
-            adapt_chat(
-                writer, path, kind.removesuffix("-messages"), user_index, source, source_kind
-            )
+            redactions: Counter[str] = Counter()
+            convert = converter(kind, user_index, source, source_kind, redactions)
+            adapt_chat(writer, path, kind, convert)
+            if kind == "lmsys":
+                notes.append(
+                    f"{path.name} holds LMSYS-Chat-1M's own redactions of names, NAME_n: "
+                    f"{redactions['names']} in {redactions['conversations']} conversations, "
+                    "written as <REDACTED_PERSON_n>"
+                )
         else:
             raise AdapterError(f"{path}: unknown format {kind!r} (one of {', '.join(FORMATS)})")
     description = "Adapted by pipelines.adapters from " + ", ".join(
         f"{kind} export {path.name}" for path, kind in formats
     )
+    if chat_mapping:
+        description += f"; mapping {Path(mapping).name} (source {chat_mapping.source})"
+    description += "".join(f"; {note}" for note in notes)
     if defaults:
         description += "; maintainer defaults: " + json.dumps(defaults, sort_keys=True)
     return writer.close(description)

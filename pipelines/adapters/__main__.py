@@ -1,4 +1,4 @@
-"""`python -m pipelines.adapters SRC [SRC...] OUT_DROP_FOLDER [--format ...]`: write a drop."""
+"""`python -m pipelines.adapters SRC [SRC...] OUT [--format F | --map FILE]`: write a drop."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.adapters", description=__doc__)
     parser.add_argument("paths", nargs="+", type=Path, help="source(s), then the output folder")
     parser.add_argument("--format", default="auto", choices=["auto", *FORMATS])
+    parser.add_argument(
+        "--map",
+        type=Path,
+        metavar="MAPPING.yaml",
+        help="read every source that is not a study-tool export through this mapping file "
+        "(docs/adapters.md)",
+    )
     parser.add_argument("--lima", type=Path, help="LIMA prompts JSONL, to fill prompts.source_id")
     parser.add_argument("--convs-index", type=Path, help="the study's convs_index.db")
     parser.add_argument("--source", default="openai", help="source name of openai-messages logs")
@@ -57,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             defaults=defaults,
             source=args.source,
             source_kind=args.source_kind,
+            mapping=args.map,
         )
     except AdapterError as error:
         print(f"error: {error}", file=sys.stderr)

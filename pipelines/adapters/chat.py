@@ -10,6 +10,11 @@
   ChatGPT (`chatgpt`). The text was never redacted: the privacy stage scrubs it like any text.
 - OpenAI-style messages (`messages: [{role, content}]`, optional `id`, `user`, `model`,
   `created`). Without `id` the conversation id is a hash of the messages.
+- LMSYS-Chat-1M (`conversation_id`, `model`, `conversation: [{role, content}]`, `language`,
+  `openai_moderation`, `redacted`). Its own `NAME_n` name redactions become
+  `<REDACTED_PERSON_n>`: the placeholders' `<TYPE_n>` shape, with a type of their own so that the
+  upstream numbering never meets the privacy stage's `<PERSON_n>` in the same history.
+- Any other chat JSONL through a mapping file (`pipelines/adapters/mapping.py`).
 
 A field the source does not have (most often `timestamp`) is left out, so the record is
 quarantined by the contract's own rule unless the maintainer supplies a default (`--default`).
@@ -20,9 +25,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,15 @@ from babel import Locale, UnknownLocaleError
 
 from pipelines.adapters.writer import AdapterError, DropWriter
 
+TURN_FIELDS = {
+    "wildchat": {"conversation", "messages"},
+    "sharegpt": {"conversations"},
+    "openai-messages": {"messages"},
+    "lmsys": {"conversation"},
+}
+"""Where each built-in format keeps a conversation's turns."""
+LMSYS_NAME = re.compile(r"\bNAME_(\d+)\b")
+"""LMSYS-Chat-1M's own redaction of a person's name: NAME_1, NAME_2 ... per conversation."""
 SHAREGPT_ROLES = {
     "human": "user",
     "user": "user",
@@ -227,14 +242,60 @@ def _text(content: Any) -> Any:
     return content
 
 
-def adapt_chat(
-    writer: DropWriter,
-    path: Path,
+def lmsys_conversation(row: dict[str, Any], redactions: Counter[str]) -> dict[str, Any]:
+    """An LMSYS-Chat-1M row; its `NAME_n` redactions become `<REDACTED_PERSON_n>` placeholders.
+
+    LMSYS names no user: each conversation is its own user, `lmsys-conv:<conversation_id>`.
+    `toxic` is whether OpenAI's moderation flagged any turn.
+    """
+    conversation_id = str(row.get("conversation_id") or "")
+    turns, names = [], 0
+    for turn in row.get("conversation") or []:
+        content = turn.get("content")
+        if isinstance(content, str):
+            content, found = LMSYS_NAME.subn(r"<REDACTED_PERSON_\1>", content)
+            names += found
+        turns.append(_compact({"role": turn.get("role"), "content": content}))
+    redactions["names"] += names
+    redactions["conversations"] += names > 0
+    moderation = row.get("openai_moderation") or []
+    return _compact(
+        {
+            "conversation_id": f"lmsys:{conversation_id}" if conversation_id else None,
+            "source": "lmsys",
+            "source_kind": "real",
+            "user_id": f"lmsys-conv:{conversation_id}" if conversation_id else None,
+            "model": row.get("model"),
+            "language": row.get("language"),
+            "toxic": any(isinstance(m, dict) and m.get("flagged") is True for m in moderation),
+            "redacted": row.get("redacted"),
+            "turns": turns,
+        }
+    )
+
+
+Converter = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""A source row -> a contract conversation, or None when the row holds no turns."""
+
+
+def converter(
     fmt: str,
-    user_index: Mapping[str, str] | None = None,
-    source: str = "openai",
-    source_kind: str = "real",
-) -> None:
+    user_index: Mapping[str, str],
+    source: str,
+    source_kind: str,
+    redactions: Counter[str],
+) -> Converter:
+    """The converter of a built-in chat format."""
+    convert: dict[str, Converter] = {
+        "wildchat": lambda row: wildchat_conversation(row, user_index),
+        "sharegpt": sharegpt_conversation,
+        "openai-messages": lambda row: openai_conversation(row, source, source_kind),
+        "lmsys": lambda row: lmsys_conversation(row, redactions),
+    }
+    return lambda row: convert[fmt](row) if TURN_FIELDS[fmt] & row.keys() else None
+
+
+def adapt_chat(writer: DropWriter, path: Path, fmt: str, convert: Converter) -> None:
     """Write the conversations of one chat-format source; a unit is one conversation."""
     counts = writer.source(path.name + ("/" if path.is_dir() else ""), "conversation")
     if path.is_dir():
@@ -247,9 +308,8 @@ def adapt_chat(
                 counts, line, item, "conversations", "(record)", f"invalid JSON: {value.msg}"
             )
             continue
-        if not isinstance(value, dict) or not (
-            {"conversation", "messages", "conversations"} & value.keys()
-        ):
+        record = convert(value) if isinstance(value, dict) else None
+        if record is None:
             writer.reject(
                 counts,
                 line,
@@ -259,10 +319,4 @@ def adapt_chat(
                 f"not a {fmt} conversation (no turns)",
             )
             continue
-        if fmt == "wildchat":
-            record = wildchat_conversation(value, user_index or {})
-        elif fmt == "sharegpt":
-            record = sharegpt_conversation(value)
-        else:
-            record = openai_conversation(value, source, source_kind)
         writer.unit(counts, line, item, [("conversations", record)])
