@@ -104,7 +104,8 @@ class ChatMapping:
         conversation_id = get(row, self.id)
         if conversation_id is None:
             digest = hashlib.sha256(json.dumps(turns, sort_keys=True, default=str).encode())
-            conversation_id = "conv-" + digest.hexdigest()[:20]  # 24 hex: a platform ID's shape
+            # 20 hex digits, not 24: 24 is the shape of a crowd-platform ID.
+            conversation_id = "conv-" + digest.hexdigest()[:20]
         user = get(row, self.user)
         return _compact(
             {
