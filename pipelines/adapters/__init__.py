@@ -2,10 +2,10 @@
 
 `adapt([SRC...], OUT)` writes OUT as a drop folder (one JSONL per contract export, manifest.json)
 from the study's annotation-tool export folder and from chat logs in the WildChat, ShareGPT,
-OpenAI-messages or LMSYS-Chat-1M format, or any chat JSONL a mapping file describes, streaming
-record by record. What cannot be linked or is not valid for the
-contract goes to `adapter_quarantine.jsonl` in OUT with its source file, line and reason; ingest
-loads it into `raw.quarantine` through `adapter_quarantine_rows`. See docs/adapters.md.
+OpenAI-messages, LMSYS-Chat-1M or OpenAssistant-tree format, or any chat JSONL a mapping file
+describes, streaming record by record. What cannot be linked or is not valid for the contract
+goes to `adapter_quarantine.jsonl` in OUT with its source file, line and reason; ingest loads it
+into `raw.quarantine` through `adapter_quarantine_rows`. See docs/adapters.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipelines.adapters.mapping import ChatMapping
 from pipelines.adapters.study_tool import StudyToolAdapter, is_study_tool, load_lima
 from pipelines.adapters.writer import QUARANTINE_FILE, AdapterError, DropWriter
 
-FORMATS = ("study-tool", "wildchat", "sharegpt", "openai-messages", "lmsys")
+FORMATS = ("study-tool", "wildchat", "sharegpt", "openai-messages", "lmsys", "oasst")
 
 __all__ = ["FORMATS", "AdapterError", "adapt", "adapter_quarantine_rows", "detect_format"]
 
@@ -38,6 +38,8 @@ def detect_format(path: Path) -> str:
             return "wildchat"
         if {"conversation_id", "conversation"} <= value.keys():
             return "lmsys"
+        if {"message_tree_id", "prompt"} <= value.keys():
+            return "oasst"
         if "conversations" in value:
             return "sharegpt"
         if "messages" in value:
@@ -45,7 +47,8 @@ def detect_format(path: Path) -> str:
     raise AdapterError(
         f"{path}: cannot tell its format: not a study-tool export folder, and no record has "
         "any of the built-in formats' keys (wildchat: conversation_hash; lmsys: "
-        "conversation_id and conversation; sharegpt: conversations; openai-messages: messages). "
+        "conversation_id and conversation; oasst: message_tree_id and prompt; sharegpt: "
+        "conversations; openai-messages: messages). "
         f"Give --format ({', '.join(FORMATS)}) or --map MAPPING.yaml to describe the format "
         "(docs/adapters.md)"
     )

@@ -14,6 +14,10 @@
   `openai_moderation`, `redacted`). Its own `NAME_n` name redactions become
   `<REDACTED_PERSON_n>`: the placeholders' `<TYPE_n>` shape, with a type of their own so that the
   upstream numbering never meets the privacy stage's `<PERSON_n>` in the same history.
+- OpenAssistant message trees (`{message_tree_id, prompt: {message_id, user_id, created_date,
+  role: prompter|assistant, text, lang, replies: [...]}}`, the `*.trees.jsonl` exports): each
+  root-to-leaf path is one conversation, so a tree with branches gives several conversations
+  that share their first turns.
 - Any other chat JSONL through a mapping file (`pipelines/adapters/mapping.py`).
 
 A field the source does not have (most often `timestamp`) is left out, so the record is
@@ -42,10 +46,12 @@ TURN_FIELDS = {
     "sharegpt": {"conversations"},
     "openai-messages": {"messages"},
     "lmsys": {"conversation"},
+    "oasst": {"prompt"},
 }
 """Where each built-in format keeps a conversation's turns."""
 LMSYS_NAME = re.compile(r"\bNAME_(\d+)\b")
 """LMSYS-Chat-1M's own redaction of a person's name: NAME_1, NAME_2 ... per conversation."""
+OASST_ROLES = {"prompter": "user", "assistant": "assistant"}
 SHAREGPT_ROLES = {
     "human": "user",
     "user": "user",
@@ -274,8 +280,55 @@ def lmsys_conversation(row: dict[str, Any], redactions: Counter[str]) -> dict[st
     )
 
 
-Converter = Callable[[dict[str, Any]], dict[str, Any] | None]
-"""A source row -> a contract conversation, or None when the row holds no turns."""
+def oasst_conversations(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """An OpenAssistant message tree: each path from the root prompt to a leaf is a conversation.
+
+    Its id is `oasst:<leaf message_id>`; its user the author of the root prompt
+    (`oasst:<user_id>`): a later prompter turn of the path may be another person's, whose id the
+    contract has no place for. Timestamp and language are the root prompt's.
+    """
+    root = row["prompt"]
+    if not isinstance(root, dict):
+        return []
+    return [
+        _compact(
+            {
+                "conversation_id": f"oasst:{path[-1].get('message_id')}",
+                "source": "oasst",
+                "source_kind": "real",
+                "user_id": f"oasst:{root['user_id']}" if root.get("user_id") else None,
+                "timestamp": _timestamp(root.get("created_date")),
+                "language": language_name(root.get("lang")),
+                "turns": [
+                    _compact(
+                        {
+                            "role": OASST_ROLES.get(node.get("role"), node.get("role")),
+                            "content": node.get("text"),
+                            "language": language_name(node.get("lang")),
+                            "timestamp": _timestamp(node.get("created_date")),
+                        }
+                    )
+                    for node in path
+                ],
+            }
+        )
+        for path in tree_paths(root)
+    ]
+
+
+def tree_paths(node: dict[str, Any], above: tuple = ()) -> Iterator[list[dict[str, Any]]]:
+    """Every path from `node` down to a message without replies."""
+    path = [*above, node]
+    replies = [reply for reply in node.get("replies") or [] if isinstance(reply, dict)]
+    if not replies:
+        yield path
+    for reply in replies:
+        yield from tree_paths(reply, tuple(path))
+
+
+Converter = Callable[[dict[str, Any]], dict[str, Any] | list[dict[str, Any]] | None]
+"""A source row -> its contract conversation (or several: the paths of a message tree), or None
+when the row holds no turns."""
 
 
 def converter(
@@ -291,6 +344,7 @@ def converter(
         "sharegpt": sharegpt_conversation,
         "openai-messages": lambda row: openai_conversation(row, source, source_kind),
         "lmsys": lambda row: lmsys_conversation(row, redactions),
+        "oasst": oasst_conversations,
     }
     return lambda row: convert[fmt](row) if TURN_FIELDS[fmt] & row.keys() else None
 
@@ -308,8 +362,8 @@ def adapt_chat(writer: DropWriter, path: Path, fmt: str, convert: Converter) -> 
                 counts, line, item, "conversations", "(record)", f"invalid JSON: {value.msg}"
             )
             continue
-        record = convert(value) if isinstance(value, dict) else None
-        if record is None:
+        converted = convert(value) if isinstance(value, dict) else None
+        if not converted:
             writer.reject(
                 counts,
                 line,
@@ -319,4 +373,8 @@ def adapt_chat(writer: DropWriter, path: Path, fmt: str, convert: Converter) -> 
                 f"not a {fmt} conversation (no turns)",
             )
             continue
-        writer.unit(counts, line, item, [("conversations", record)])
+        if isinstance(converted, dict):
+            writer.unit(counts, line, item, [("conversations", converted)])
+            continue
+        for position, record in enumerate(converted):
+            writer.unit(counts, line, f"{item} path[{position}]", [("conversations", record)])

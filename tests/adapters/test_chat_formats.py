@@ -75,6 +75,50 @@ LMSYS_ROWS = [
     {"conversation_id": "c0ffee00c0ffee00c0ffee00c0ffee00", "model": "alpaca-13b", "turn": 0},
 ]
 
+
+def message(message_id: str, role: str, text: str, replies: list, user: str = "u-1") -> dict:
+    return {
+        "message_id": message_id,
+        "user_id": f"5f2c0e4a-0000-4000-8000-00000000000{user[-1]}",
+        "created_date": "2023-02-10T08:00:00.000000+00:00",
+        "role": role,
+        "text": text,
+        "lang": "en",
+        "review_result": True,
+        "replies": replies,
+    }
+
+
+OASST_ROWS = [
+    {
+        "message_tree_id": "m-root",
+        "tree_state": "ready_for_export",
+        "prompt": message(
+            "m-root",
+            "prompter",
+            "What should I pack for a day hike?",
+            [
+                message(
+                    "m-a1",
+                    "assistant",
+                    "Water, snacks, a map and a rain layer.",
+                    [
+                        message(
+                            "m-p2",
+                            "prompter",
+                            "And in winter?",
+                            [message("m-a3", "assistant", "Add gloves and a warm hat.", [])],
+                            user="u-2",
+                        )
+                    ],
+                ),
+                message("m-a2", "assistant", "Sturdy shoes first, then water.", []),
+            ],
+        ),
+    },
+    {"message_tree_id": "m-empty", "prompt": None},
+]
+
 MAPPING = """\
 source: helpdesk
 id: session.id
@@ -139,6 +183,20 @@ def test_lmsys_rows_become_conversations_with_their_redactions_declared(tmp_path
     assert "NAME_n: 4 in 1 conversations, written as <REDACTED_PERSON_n>" in manifest["description"]
 
 
+def test_each_root_to_leaf_path_of_an_oasst_tree_is_a_conversation(tmp_path):
+    report = adapt([write_lines(tmp_path / "oasst.trees.jsonl", OASST_ROWS)], tmp_path / "oasst")
+    counts = accounted(report)
+    assert (counts["units_in"], counts["written"], counts["quarantined"]) == (3, 2, 1)
+    long, short = records(tmp_path / "oasst")
+    assert [t["role"] for t in long["turns"]] == ["user", "assistant", "user", "assistant"]
+    assert [t["content"] for t in short["turns"]] == [
+        "What should I pack for a day hike?",
+        "Sturdy shoes first, then water.",
+    ]
+    assert long["user_id"] == short["user_id"], "the root prompt's author"
+    assert (long["conversation_id"], long["language"]) == ("oasst:m-a3", "English")
+
+
 def test_a_mapping_file_reads_a_new_chat_format(tmp_path):
     source = write_lines(tmp_path / "helpdesk.jsonl", HELPDESK_ROWS)
     (tmp_path / "helpdesk.yaml").write_text(MAPPING)
@@ -192,6 +250,7 @@ def test_a_bad_mapping_file_is_an_error_naming_the_file_and_key(tmp_path, text, 
     [
         ("wildchat", {"conversation_hash": "ab12", "conversation": [], "model": "gpt-4"}),
         ("lmsys", LMSYS_ROWS[1]),
+        ("oasst", OASST_ROWS[0]),
         ("sharegpt", {"id": "xY9_0", "conversations": [{"from": "human", "value": "Hi"}]}),
         ("openai-messages", {"messages": [{"role": "user", "content": "Hi"}]}),
     ],
@@ -209,7 +268,7 @@ def test_an_unknown_format_is_a_clear_error_listing_the_formats_and_map(tmp_path
         assert name in line
 
 
-def test_lmsys_and_mapped_drops_land_whole_through_ingest(
+def test_lmsys_oasst_and_mapped_drops_land_whole_through_ingest(
     tmp_path, instance, warehouse, warehouse_path
 ):
     drops = tmp_path / "drops"
@@ -220,6 +279,8 @@ def test_lmsys_and_mapped_drops_land_whole_through_ingest(
         drops / "helpdesk",
         mapping=tmp_path / "helpdesk.yaml",
     )
+    adapt([write_lines(tmp_path / "oasst.trees.jsonl", OASST_ROWS)], drops / "oasst")
+    assert ingest(instance, warehouse, drops / "oasst").success
     assert ingest(instance, warehouse, drops / "lmsys").success
     assert ingest(instance, warehouse, drops / "helpdesk").success
     with duckdb.connect(str(warehouse_path), read_only=True) as conn:
@@ -232,6 +293,6 @@ def test_lmsys_and_mapped_drops_land_whole_through_ingest(
         adapter_rows = conn.execute(
             "select count(*) from raw.quarantine where _file like 'adapter:%'"
         ).fetchone()[0]
-    assert landed == {"lmsys": 2, "helpdesk": 2}
+    assert landed == {"lmsys": 2, "helpdesk": 2, "oasst": 2}
     assert all(read == landed_rows and rejected == 0 for _, read, landed_rows, rejected in files)
-    assert adapter_rows == 4
+    assert adapter_rows == 5
