@@ -9,12 +9,15 @@ secrets.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import phonenumbers
+import spacy
 import tldextract
 from english_words import get_english_words_set
 from presidio_analyzer import (
@@ -27,13 +30,7 @@ from presidio_analyzer import (
 )
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import EmailRecognizer, IpRecognizer
-from spacy.lang.de import stop_words as de_stop_words
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.lang.es import stop_words as es_stop_words
-from spacy.lang.fr import stop_words as fr_stop_words
-from spacy.lang.it import stop_words as it_stop_words
-from spacy.lang.nl import stop_words as nl_stop_words
-from spacy.lang.pt import stop_words as pt_stop_words
 
 # The suffix snapshot bundled with tldextract; no URL to fetch and no cache to write.
 OFFLINE_TLD_EXTRACTOR = tldextract.TLDExtract(
@@ -876,14 +873,14 @@ def foreign_stop_words() -> frozenset[str]:
     """Stop words of the other languages users write in ("mein", "mi", "una"), less the popular
     given names among them ("sara", "ben")."""
     words: set[str] = set()
-    for module in (
-        fr_stop_words,
-        es_stop_words,
-        de_stop_words,
-        it_stop_words,
-        pt_stop_words,
-        nl_stop_words,
-    ):
+    for language in ("fr", "es", "de", "it", "pt", "nl"):
+        # The list's own file: importing `spacy.lang.fr` would build French tokenizer exceptions
+        # (three seconds per process).
+        path = Path(spacy.__file__).parent / "lang" / language / "stop_words.py"
+        spec = importlib.util.spec_from_file_location(f"stop_words_{language}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
         words |= module.STOP_WORDS
     popular = given_names()[1]
     return frozenset(w for w in words if w not in popular or w in _ARTICLES_NAMED)
