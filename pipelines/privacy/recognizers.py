@@ -419,8 +419,14 @@ class IdentifierRecognizer(DeclaredPatternRecognizer):
         return super().analyze(text, entities, nlp_artifacts, **kwargs)
 
     def invalidate_result(self, pattern_text: str) -> bool:
+        """Too short, a year, date, time or file name, or a name in code ("ChatGPT-4",
+        "ERC20RebaseDistributor": a capital right after a small letter)."""
         alphanumerics = sum(c.isalnum() for c in pattern_text)
-        return alphanumerics < 4 or bool(self.NOT_IDENTIFIERS.fullmatch(pattern_text))
+        return (
+            alphanumerics < 4
+            or bool(self.NOT_IDENTIFIERS.fullmatch(pattern_text))
+            or bool(re.search(r"[a-z][A-Z]", pattern_text))
+        )
 
 
 class PlatformIdRecognizer(DeclaredPatternRecognizer):
@@ -804,7 +810,8 @@ NAME_ENDS = {w.casefold() for w in _STREET_TYPES.split("|")} | {
     "energy",
     "bros",
     "brothers",
-    # Works: "Elden Ring", "Mario Bros".
+    # Works and languages: "Elden Ring", "Mario Bros", "Wolfram Language".
+    "language",
     "ring",
     "saga",
     "chronicles",

@@ -89,6 +89,9 @@ def found(detector: Detector, text: str) -> dict[str, str]:
         ("Numéro de dossier : DS-77120", {"DS-77120": "ID_NUMBER"}),
         ("my order number is 07700 900461", {"07700 900461": "ID_NUMBER"}),
         ("My driver's license number is 6940579", {"6940579": "US_DRIVER_LICENSE"}),
+        # Names in code are no identifiers, a programming language is no person.
+        ("abstract contract ERC20RebaseDistributor is ERC20 {", {}),
+        ("Plot it in the Wolfram Language, then in Wolfram Language 13.", {}),
         # An employer is not a person, the employee is.
         ("Lena Kowalczyk works at Brightpath Health.", {"Lena Kowalczyk": "PERSON"}),
     ],
