@@ -193,6 +193,7 @@ def privacy_policy(config_path: Path = DEFAULT_CONFIG_PATH) -> dict[str, Any]:
         "replaced": sorted(config.entities),
         "kept": [{"entity_type": name, "why": " ".join(why.split())} for name, why in kept.items()],
         "public_figures": len(config.public_figures),
+        "public_figure_topics": list(config.public_figure_topics),
         "allow_list": list(config.allow_list),
         "non_english_policy": config.non_english_policy,
         "hashed": sorted(
