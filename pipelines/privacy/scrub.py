@@ -47,7 +47,14 @@ from pipelines.contract.tables import (
 )
 from pipelines.privacy.audit import Leak, scan_manifest, scan_tables
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.engine import DetectorPool, Finding, Route, is_english
+from pipelines.privacy.engine import (
+    Detector,
+    DetectorPool,
+    DetectorWorkerError,
+    Finding,
+    Route,
+    is_english,
+)
 from pipelines.privacy.pseudonymizer import (
     IDENTIFIER_LISTS,
     IDENTIFIER_PREFIXES,
@@ -256,6 +263,11 @@ class LeakFound(Exception):
         self.report = report
 
 
+class ScrubRecordError(RuntimeError):
+    """The detector failed on a record of the drop: named by table, field and scrubbed key (and
+    the text's length), never by its text; nothing of the drop was committed."""
+
+
 _ADDRESS_NAME = re.compile(r"^([a-z]{2,})[._-]([a-z]{2,})\d*@", re.IGNORECASE)
 
 
@@ -417,9 +429,15 @@ class DropScrubber:
                     self.report.cache_hits += len(findings)
                     self.report.texts_analyzed += len(missing)
                     if missing:
-                        new = dict(
-                            zip(missing, detector.detect([wanted[k] for k in missing]), strict=True)
-                        )
+                        try:
+                            detected = detector.detect([wanted[k] for k in missing])
+                        except DetectorWorkerError as error:
+                            raise ScrubRecordError(
+                                f"{table.name}: {error}; drop {drop_id} was not written"
+                            ) from error
+                        except Exception as error:
+                            raise self._failed_record(table, batch, set(missing), error) from error
+                        new = dict(zip(missing, detected, strict=True))
                         self._save_cached(new)
                         _keep(self.recent_findings, new, RECENT_FINDINGS)
                         findings.update(new)
@@ -431,6 +449,30 @@ class DropScrubber:
                     f"{self.report.texts_analyzed} analyzed, "
                     f"{self.report.cache_hits} from the cache"
                 )
+
+    def _failed_record(
+        self, table: Table, batch: _Batch, missing: set[int], error: Exception
+    ) -> ScrubRecordError:
+        """The record whose text makes the detector fail: each text of the batch is detected
+        alone, in this process, until one fails again."""
+        detector = Detector.shared(self.config)
+        for i, column, text, key in batch.texts:
+            if key not in missing:
+                continue
+            try:
+                detector.detect([text], [batch.routes[i]])
+            except Exception as failure:  # the detector's own error, whatever its kind
+                raw_key = {name: batch.arrow.column(name)[i].as_py() for name in table.key}
+                scrubbed = self.scrubbed_key(table.name, raw_key)
+                record = ", ".join(f"{name}={value}" for name, value in scrubbed.items())
+                return ScrubRecordError(
+                    f"{table.name} [{record}] {column}: the detector failed on this text "
+                    f"({len(text):,} characters, {type(failure).__name__}); nothing was written"
+                )
+        return ScrubRecordError(
+            f"{table.name}: the detector failed on a batch ({type(error).__name__}) and on none "
+            "of its texts alone; nothing was written"
+        )
 
     def _cached(self, keys: list[int]) -> dict[int, list[Finding]]:
         """The cached findings of these keys: from memory when seen lately, else one query."""

@@ -17,8 +17,9 @@ from pipelines.defs.privacy import defs as privacy_defs
 from pipelines.defs.privacy.assets import LEAK_CHECK, scrubbed_tables
 from pipelines.privacy import scrub as scrub_module
 from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.engine import Detector
 from pipelines.privacy.pseudonymizer import IDENTIFIER_PREFIXES, Pseudonymizer, hash_identifier
-from pipelines.privacy.scrub import DropScrubber, scrub_drop
+from pipelines.privacy.scrub import DropScrubber, ScrubRecordError, scrub_drop
 from tests.privacy.conftest import DROP_ID, TEST_KEY
 
 
@@ -537,3 +538,29 @@ def test_an_unknown_timestamp_precision_is_refused(tiny_history, monkeypatch):
     monkeypatch.setenv("PIPELINES_TIMESTAMP_PRECISION", "week")
     with pytest.raises(ValueError, match="PIPELINES_TIMESTAMP_PRECISION"):
         scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+
+
+def test_a_detector_failure_names_the_record_and_writes_nothing(tiny_history, monkeypatch):
+    poisoned = "Maria said Tom Becker still uses (212) 555-0187."
+    detect = Detector.detect
+
+    def fails_on_the_poisoned_text(self, texts, routes):
+        if poisoned in texts:
+            raise ValueError(f"Text of length {len(poisoned)} exceeds maximum")
+        return detect(self, texts, routes)
+
+    monkeypatch.setattr(Detector, "detect", fails_on_the_poisoned_text)
+    with pytest.raises(ScrubRecordError) as failed:
+        scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
+    message = str(failed.value)
+    assert message.startswith(
+        f"turns [conversation_id={conversation_key('c2')}, turn_index=0] content: "
+    )
+    assert f"({len(poisoned):,} characters, ValueError)" in message
+    assert "Maria" not in message and "555" not in message and "c2," not in message
+    written = tiny_history.execute(
+        "select count(*) from information_schema.tables where table_schema = 'scrubbed'"
+    ).fetchone()[0]
+    assert written == 0 or tiny_history.execute(
+        "select count(*) from scrubbed.turns"
+    ).fetchone()[0] == 0

@@ -19,7 +19,7 @@ from pipelines.defs.partitions import drop_partitions
 from pipelines.privacy.audit import summarize
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.pseudonymizer import HashKeyMismatch, claim_warehouse_key
-from pipelines.privacy.scrub import LeakFound, ScrubReport, scrub_drop
+from pipelines.privacy.scrub import LeakFound, ScrubRecordError, ScrubReport, scrub_drop
 
 SCRUBBED_TABLE_KEYS = {name: dg.AssetKey(["scrubbed", name]) for name in TABLES}
 LEAK_CHECK = "no_residual_personal_data"
@@ -121,6 +121,8 @@ def scrubbed_tables(
                                 progress=context.log.info)
         except LeakFound as leak:
             leaks = leak.report.leaks
+        except ScrubRecordError as error:
+            raise dg.Failure(description=f"drop {drop_id}: {error}") from error
     if leaks:
         leaked = Counter(found.table for found in leaks)
         for name, key in SCRUBBED_TABLE_KEYS.items():
