@@ -280,7 +280,8 @@ def test_private_tables_hold_no_original_value(tiny_history):
         str(row) for table in ("pseudonyms", "scrub_cache", "pii_audit")
         for row in tiny_history.execute(f"select * from private.{table}").fetchall()
     )
-    for value in ("Maria", "Becker", "maria.lopez88", "555", "ann@site.org"):
+    # The phone as written: its bare digits can occur by chance inside the cache's integer keys.
+    for value in ("Maria", "Becker", "maria.lopez88", "555 0187", "555-0187", "ann@site.org"):
         assert value not in dump
 
 
