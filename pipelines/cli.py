@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines import settings
@@ -199,37 +201,115 @@ def fail_orphaned_runs(instance) -> list[str]:
     return orphaned
 
 
+class _Terminal:
+    """The CLI's own lines: written to the terminal (the stdout the run started with) and to the
+    run's log, where they frame dbt's and Dagster's output."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __call__(self, text: str) -> None:
+        print(text, flush=True)
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+class _WarningCount(logging.Handler):
+    """Counts the warnings logged during a run: Python's warnings and Dagster's."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@contextlib.contextmanager
+def _output_to_log(log: Path) -> Iterator[_Terminal]:
+    """Send file descriptors 1 and 2 to `log` for the duration, so that this process's output and
+    that of every process it starts (dbt, the scrub's detector workers) land there; the CLI's own
+    lines still reach the terminal through the _Terminal yielded. Restored however the run ends."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    terminal = os.fdopen(os.dup(saved[0]), "w", encoding=sys.stdout.encoding, errors="replace")
+    try:
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        yield _Terminal(terminal)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, log_fd):
+            os.close(fd)
+        terminal.close()
+
+
+def run_log() -> Path:
+    """The log file of a run starting now: `<data folder>/logs/run-<UTC time>.log`."""
+    return settings.data_dir() / "logs" / time.strftime("run-%Y%m%dT%H%M%SZ.log", time.gmtime())
+
+
 def run(drops: list[Path], release_with_failed_drops: bool = False) -> int:
     """Process each drop (ingest, scrub), then rebuild models, checks and the release; refresh the
     Data Docs index once at the end, whatever the outcome.
 
     A failed drop does not stop the others, but the run then ends in failure and cuts no release
     (the release would mix the drop's earlier rows with the others' new ones) unless
-    `release_with_failed_drops`."""
+    `release_with_failed_drops`.
+
+    The terminal gets one line per drop and for the build, a count of the warnings and the
+    summary; the whole output (dbt's, Dagster's, the warnings, a traceback) goes to run_log()."""
     from pipelines.quality import refresh_data_docs_index
 
-    problem = unwritable_data_dir() or hash_key_problem()
+    problem = unwritable_data_dir()
     if problem:
         print(problem, file=sys.stderr, flush=True)
         return 1
+    log = run_log()
+    warnings_logged = _WarningCount()
+    logging.getLogger().addHandler(warnings_logged)
     try:
-        return _run_jobs(drops, release_with_failed_drops)
+        with _output_to_log(log) as say:
+            say(f"log (dbt, Dagster, warnings): {log}")
+            try:
+                problem = hash_key_problem()
+                if problem:
+                    say(problem)
+                    return 1
+                try:
+                    return _run_jobs(drops, release_with_failed_drops, say)
+                finally:
+                    refresh_data_docs_index()
+            except Exception as error:
+                traceback.print_exc()
+                what = (str(error).splitlines() or [""])[0][:200]
+                say(f"pipelines run failed: {type(error).__name__}: {what} (traceback in {log})")
+                return 1
+            finally:
+                if warnings_logged.count:
+                    say(f"{warnings_logged.count} warnings: read them in {log}")
     finally:
-        refresh_data_docs_index()
+        logging.getLogger().removeHandler(warnings_logged)
 
 
-def _run_jobs(drops: list[Path], release_with_failed_drops: bool) -> int:
+def _run_jobs(drops: list[Path], release_with_failed_drops: bool, say: _Terminal) -> int:
     import duckdb
 
     from pipelines.definitions import defs
     from pipelines.defs.jobs import build_job, drop_job
-    from pipelines.defs.models.metrics import print_metrics
+    from pipelines.defs.models.metrics import HEADLINE_METRICS, format_metrics
     from pipelines.defs.partitions import drop_partitions
     from pipelines.ingest import DropError, check_drop_folder
 
     instance = _instance()
     for run_id in fail_orphaned_runs(instance):
-        print(f"run {run_id} of a killed process: marked failed, its slots freed", flush=True)
+        say(f"run {run_id} of a killed process: marked failed, its slots freed")
     tags = process_tags()
     failed = []
     for folder in drops:
@@ -238,10 +318,11 @@ def _run_jobs(drops: list[Path], release_with_failed_drops: bool) -> int:
         try:
             check_drop_folder(folder)
         except DropError as error:
-            print(f"drop {drop_id} refused: {error}", flush=True)
+            say(f"drop {drop_id} refused: {error}")
             failed.append(drop_id)
             continue
         instance.add_dynamic_partitions(drop_partitions.name, [drop_id])
+        started = time.monotonic()
         result = defs.resolve_job_def(drop_job.name).execute_in_process(
             instance=instance,
             partition_key=drop_id,
@@ -256,30 +337,63 @@ def _run_jobs(drops: list[Path], release_with_failed_drops: bool) -> int:
             for event in result.get_step_failure_events():
                 failure = event.step_failure_data.user_failure_data
                 if failure and failure.description:
-                    print(f"{event.step_key}: {failure.description}", flush=True)
-            print(f"drop {drop_id} failed: see run {result.run_id} in the Dagster UI", flush=True)
+                    say(f"{event.step_key}: {failure.description}")
+            say(f"drop {drop_id} failed: see run {result.run_id} in the Dagster UI")
             failed.append(drop_id)
+            continue
+        say(drop_line(instance, result.run_id, drop_id, time.monotonic() - started))
     if failed and not release_with_failed_drops:
-        print(
+        say(
             f"No release cut: {len(failed)} of {len(drops)} drops failed ({', '.join(failed)}). "
             "Fix them and run again, or cut a release from the others with "
-            "--release-with-failed-drops.",
-            flush=True,
+            "--release-with-failed-drops."
         )
         return 1
     build = defs.resolve_job_def(build_job.name)
     if build.asset_layer.executable_asset_keys:
+        print("== models, checks, baselines and release", flush=True)
+        started = time.monotonic()
         result = build.execute_in_process(
             instance=instance, run_config=_QUIET, tags=tags, raise_on_error=False
         )
         if not result.success:
-            print(f"build failed: see run {result.run_id} in the Dagster UI", flush=True)
+            steps = ", ".join(e.step_key for e in result.get_step_failure_events())
+            say(f"build failed ({steps}): see run {result.run_id} in the Dagster UI")
             return 1
-    with duckdb.connect(str(settings.duckdb_path()), read_only=True) as conn:
-        print(summary(conn))
-        print_metrics(conn)
-    print(release_summary(instance))
+        checks = result.get_asset_check_evaluations()
+        say(
+            f"models, checks, baselines and release: {sum(c.passed for c in checks)} of "
+            f"{len(checks)} checks passed, {time.monotonic() - started:.0f} s"
+        )
+    with duckdb.connect(
+        str(settings.duckdb_path()), read_only=True, config=settings.duckdb_config()
+    ) as conn:
+        print(tables_report(conn) + "\n\n" + format_metrics(conn), flush=True)
+        say("\n" + summary(conn))
+        say("\n" + format_metrics(conn, HEADLINE_METRICS))
+    say(release_summary(instance))
     return 1 if failed else 0
+
+
+def drop_line(instance, run_id: str, drop_id: str, seconds: float) -> str:
+    """What a drop's run did: export lines landed and quarantined, the scrub's time and the whole
+    run's."""
+    import duckdb
+
+    with duckdb.connect(
+        str(settings.duckdb_path()), read_only=True, config=settings.duckdb_config()
+    ) as conn:
+        landed, quarantined = conn.execute(
+            "select sum(rows_landed), sum(rows_quarantined) from raw.ingested_files "
+            "where _drop_id = ?",
+            [drop_id],
+        ).fetchone()
+    steps = {stats.step_key: stats for stats in instance.get_run_step_stats(run_id)}
+    scrub = steps["scrubbed_tables"]
+    return (
+        f"drop {drop_id}: ingested {landed} lines ({quarantined} quarantined), scrubbed in "
+        f"{scrub.end_time - scrub.start_time:.0f} s; {seconds:.0f} s in all"
+    )
 
 
 def release_summary(instance) -> str:
@@ -307,11 +421,37 @@ def release_summary(instance) -> str:
     return "\n".join(lines)
 
 
+# How many files with quarantined rows the summary names; the log names every file.
+_QUARANTINED_FILES_SHOWN = 5
+
+
 def summary(conn) -> str:
-    """Rows per raw table and rows quarantined per file: what a maintainer checks first."""
+    """Rows landed and lines quarantined in all, and the files with the most quarantined lines:
+    what a maintainer checks first."""
     from pipelines.contract.tables import TABLES
 
-    lines = ["", "Raw tables (rows):"]
+    files = conn.execute(
+        "select _drop_id, _file, rows_read, rows_landed, rows_quarantined "
+        "from raw.ingested_files order by rows_quarantined desc, 1, 2"
+    ).fetchall()
+    rows = sum(conn.execute(f"select count(*) from raw.{name}").fetchone()[0] for name in TABLES)
+    lines_landed = sum(row[3] for row in files)
+    quarantined = conn.execute("select count(*) from raw.quarantine").fetchone()[0]
+    lines = [
+        f"Rows: {rows} in {len(TABLES)} raw tables, from {lines_landed} lines of {len(files)} "
+        f"files; {quarantined} lines quarantined (raw.quarantine; per table and file: the log)"
+    ]
+    shown = [row for row in files if row[4]][:_QUARANTINED_FILES_SHOWN]
+    for drop_id, file, read, _, rows_quarantined in shown:
+        lines.append(f"  {drop_id}/{file}: {rows_quarantined} of {read} quarantined")
+    return "\n".join(lines)
+
+
+def tables_report(conn) -> str:
+    """Rows per raw table and rows read, landed and quarantined per file."""
+    from pipelines.contract.tables import TABLES
+
+    lines = ["Raw tables (rows):"]
     for name in TABLES:
         count = conn.execute(f"select count(*) from raw.{name}").fetchone()[0]
         lines.append(f"  raw.{name:<20} {count:>8}")
@@ -344,6 +484,30 @@ def write_contract_schemas(folder: Path) -> list[Path]:
     return written
 
 
+def drop_path_problem(folder: Path) -> str | None:
+    """Why a path given to `pipelines run` is no drop folder at all, in one line; None if it is
+    one: an existing folder that holds an export of the contract or a manifest. A drop folder
+    that fails its own checks (a link in it, a bad name) is not refused here: it fails in the
+    run, naming why, and the other drops go on."""
+    from pipelines.ingest import DropError
+    from pipelines.ingest.drop import find_export_files
+
+    if not folder.exists():
+        return f"{folder}: no such drop folder"
+    if not folder.is_dir():
+        return f"{folder}: not a folder; a drop is a folder of exports"
+    try:
+        exports, _ = find_export_files(folder)
+    except DropError:
+        return None
+    if not exports and not (folder / "manifest.json").is_file():
+        return (
+            f"{folder}: not a drop folder: no export of the contract (<table>.jsonl, "
+            "docs/raw-data-contract.md) and no manifest.json"
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -373,7 +537,13 @@ def main(argv: list[str] | None = None) -> int:
     schemas_parser.add_argument("folder", type=Path, nargs="?", default=Path("docs/contract"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.captureWarnings(True)  # counted in a run's summary, read in its log
     if args.command == "run":
+        problems = [problem for d in args.drops if (problem := drop_path_problem(d))]
+        for problem in problems:
+            print(f"pipelines run: {problem}", file=sys.stderr)
+        if problems:
+            return 2
         start_guard()
         if args.max_quarantined_share is not None:
             os.environ["PIPELINES_MAX_QUARANTINED_SHARE"] = args.max_quarantined_share

@@ -2,7 +2,7 @@
 
 It runs the README's command (`python -m pipelines run`) in a subprocess, in a temporary working
 folder with its own data directory, so the tests see exactly what a maintainer's run produces:
-the warehouse, the Dagster instance, the published release and the run's output.
+the warehouse, the Dagster instance, the published release, the run's output and its log.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ class PipelineRun:
     @property
     def release_dir(self) -> Path:
         return Path(self.env["PIPELINES_RELEASE_DIR"])
+
+    @property
+    def logs(self) -> list[Path]:
+        """The logs `pipelines run` wrote in the data folder, one per run."""
+        return sorted((self.data_dir / "logs").glob("run-*.log"))
 
 
 def pipeline_env(workdir: Path) -> dict[str, str]:

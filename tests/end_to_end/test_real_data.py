@@ -58,17 +58,31 @@ def real_run(tmp_path_factory) -> PipelineRun:
     env["PIPELINES_HASH_KEY"] = "test-key-for-the-real-data-run-0123456789"
     drops = workdir / "drops"
     commands = [
-        [sys.executable, "-m", "pipelines.adapters", str(STUDY),
-         str(REALDATA / "wildchat-589" / "wildchat589_salvaged.jsonl"), str(drops / "study-real"),
-         "--lima", str(REALDATA / "lima-prompts" / "lima.jsonl")],
+        [
+            sys.executable,
+            "-m",
+            "pipelines.adapters",
+            str(STUDY),
+            str(REALDATA / "wildchat-589" / "wildchat589_salvaged.jsonl"),
+            str(drops / "study-real"),
+            "--lima",
+            str(REALDATA / "lima-prompts" / "lima.jsonl"),
+        ],
         [sys.executable, "-m", "pipelines.adapters", str(SHAREGPT), str(drops / "sharegpt-real")],
-        [sys.executable, "-m", "pipelines", "run", str(drops / "study-real"),
-         str(drops / "sharegpt-real")],
+        [
+            sys.executable,
+            "-m",
+            "pipelines",
+            "run",
+            str(drops / "study-real"),
+            str(drops / "sharegpt-real"),
+        ],
     ]
     output = []
     for command in commands:
-        done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True,
-                              timeout=1800)
+        done = subprocess.run(
+            command, cwd=workdir, env=env, capture_output=True, text=True, timeout=1800
+        )
         output.append(done.stdout + done.stderr)
         assert done.returncode == 0, "\n".join(output)[-5000:]
     return PipelineRun(workdir=workdir, env=env, output="\n".join(output))
@@ -116,6 +130,7 @@ def test_no_annotator_or_contact_from_the_real_files_reaches_outputs_or_logs(rea
         "published release": published_texts(real_run.release_dir),
         "run output": real_run.output,
         "dagster logs": dagster_logs(real_run),
+        "run log": "\n".join(path.read_text() for path in real_run.logs),
     }
     leaks = [
         (where, "a platform ID" if HEX_ID.fullmatch(value) else f"{len(value)}-char value")

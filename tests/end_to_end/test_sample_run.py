@@ -63,9 +63,32 @@ def test_no_planted_identifier_reaches_modeled_or_published_data(pipeline_run):
     assert not leaks, f"planted identifiers survived: {leaks[:10]}"
 
 
-def test_no_planted_identifier_reaches_the_run_output(pipeline_run):
-    leaked = [e["entity_type"] for e in manifest_values() if e["value"] in pipeline_run.output]
-    assert not leaked
+def test_no_planted_identifier_reaches_the_run_output_or_its_log(pipeline_run):
+    log = "\n".join(path.read_text() for path in pipeline_run.logs)
+    for text in (pipeline_run.output, log):
+        leaked = [e["entity_type"] for e in manifest_values() if e["value"] in text]
+        assert not leaked
+
+
+def test_the_run_prints_a_short_summary_and_logs_dbt_and_dagster(pipeline_run):
+    (log,) = pipeline_run.logs
+    printed = pipeline_run.output.splitlines()
+    assert len(printed) <= 60, pipeline_run.output
+    assert str(log) in printed[0]
+    assert "Running with dbt=" not in pipeline_run.output
+    assert "dagster - INFO" not in pipeline_run.output
+    logged = log.read_text()
+    assert "Running with dbt=" in logged and "Completed successfully" in logged
+    assert "dagster - INFO - process_drop" in logged and "dagster - INFO - build_release" in logged
+    assert "stage1 share_accepted" in logged  # the full metrics table
+    assert "Ingested files (read / landed / quarantined):" in logged
+
+
+def test_no_preview_or_deprecation_warning_comes_from_the_project(pipeline_run):
+    (log,) = pipeline_run.logs
+    logged = log.read_text()
+    assert "PreviewWarning" not in logged
+    assert "DeprecationWarning" not in logged
 
 
 def test_the_run_prints_the_study_metrics(pipeline_run):

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import duckdb
+
+# The figures `pipelines run` prints at its end, as (stage, metric); the run's log, the dataset
+# card and the `metrics` asset in the Dagster UI hold every figure.
+HEADLINE_METRICS = (
+    ("stage2", "cohen_kappa_mean"),
+    ("stage2", "share_relevant"),
+    ("stage2", "baseline_f1"),
+    ("stage3", "spearman_with_human_mean"),
+)
 
 
 def _metric_rows(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -13,10 +24,13 @@ def _metric_rows(conn: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
-def format_metrics(conn: duckdb.DuckDBPyConnection) -> str:
-    """One line per figure of `main.metrics`, grouped by stage and metric."""
-    rows = _metric_rows(conn)
-    lines = ["", "Study metrics (value, n):"]
+def format_metrics(
+    conn: duckdb.DuckDBPyConnection, only: Collection[tuple[str, str]] | None = None
+) -> str:
+    """One line per figure of `main.metrics` (of the (stage, metric) pairs `only`, when given),
+    grouped by stage and metric."""
+    rows = [row for row in _metric_rows(conn) if only is None or tuple(row[:2]) in only]
+    lines = ["Study metrics (value, n):" if only is None else "Headline metrics (value, n):"]
     previous = None
     for stage, metric, subject, value, n in rows:
         if (stage, metric) != previous:
@@ -25,10 +39,6 @@ def format_metrics(conn: duckdb.DuckDBPyConnection) -> str:
         shown = "undefined" if value is None else f"{value:.3f}"
         lines.append(f"    {subject:<28} {shown:>10} {n if n is not None else '':>8}")
     return "\n".join(lines)
-
-
-def print_metrics(conn: duckdb.DuckDBPyConnection) -> None:
-    print(format_metrics(conn), flush=True)
 
 
 def _label(judge: str) -> str:
@@ -43,15 +53,20 @@ def kappa_matrix_markdown(conn: duckdb.DuckDBPyConnection) -> str:
     pairs = conn.execute(
         "select judge_a, judge_b, kappa from main.metrics_stage2_kappa_pairs"
     ).fetchall()
-    judges = sorted({j for a, b, _ in pairs for j in (a, b)},
-                    key=lambda j: (j.startswith("llm:"), j))
+    judges = sorted(
+        {j for a, b, _ in pairs for j in (a, b)}, key=lambda j: (j.startswith("llm:"), j)
+    )
     kappa = {frozenset((a, b)): k for a, b, k in pairs}
-    lines = ["| judge | " + " | ".join(_label(j) for j in judges) + " |",
-             "|---|" + "---|" * len(judges)]
+    lines = [
+        "| judge | " + " | ".join(_label(j) for j in judges) + " |",
+        "|---|" + "---|" * len(judges),
+    ]
     for row in judges:
         cells = [
-            "1" if row == column
-            else "" if kappa.get(frozenset((row, column))) is None
+            "1"
+            if row == column
+            else ""
+            if kappa.get(frozenset((row, column))) is None
             else f"{kappa[frozenset((row, column))]:.2f}"
             for column in judges
         ]
