@@ -40,6 +40,7 @@ from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.recognizers import (
     IDENTIFIER_WORD,
     NAME_ENDS,
+    NAME_PARTICLES,
     TRAVEL,
     FastPhoneRecognizer,
     GivenNameRecognizer,
@@ -562,30 +563,8 @@ TITLES = {
     "saint",
     "st",
 }
-# Words that may join a name's parts: "Leonardo da Vinci", "Ana dos Santos".
-NAME_PARTICLES = {
-    "van",
-    "von",
-    "de",
-    "der",
-    "den",
-    "ten",
-    "ter",
-    "da",
-    "di",
-    "du",
-    "dos",
-    "das",
-    "del",
-    "della",
-    "la",
-    "le",
-    "bin",
-    "ibn",
-    "al",
-    "el",
-    "y",
-}
+# Words that may join a name's parts: the surname particles, and Spanish "y" ("Ortega y Gasset").
+JOINING_WORDS = NAME_PARTICLES | {"y"}
 # Capitals inside a word that do not make it a product's: "McDonald", "MacArthur", "DeShawn".
 NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O['’]|De|Di|Da|Le|La|Van|Von|Fitz)(?=[A-Z])")
 # A common noun's ending: "Urban Planning", "Key Decision Points", "Risk Management".
@@ -617,7 +596,7 @@ def _name_span(text: str, start: int, end: int) -> tuple[int, int]:
         function_word = (
             key in foreign_stop_words() and len(key) <= 5 and words[index + 1].group().islower()
         )
-        if key in NAME_PARTICLES or not (
+        if key in JOINING_WORDS or not (
             value.islower() or elided or function_word or (key not in popular and key in STOP_WORDS)
         ):
             break
@@ -672,7 +651,7 @@ def _names_a_thing(text: str, start: int, end: int, name: str, recognizer: str |
       ("Rechnungsnummer", "Número de expediente");
     - one popular given name among travel words ("Is Madison a good city?"), unless called.
     """
-    words = [w for w in NAME_WORD.findall(name) if w.casefold() not in NAME_PARTICLES]
+    words = [w for w in NAME_WORD.findall(name) if w.casefold() not in JOINING_WORDS]
     keys = [w.casefold() for w in words]
     if (
         not words

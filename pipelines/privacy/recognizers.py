@@ -686,7 +686,7 @@ _NAME_WORD = re.compile(rf"[{_LATIN}]+(?:['’\-](?!s\b)[{_LATIN}]+)*")
 # Three or more single words in a series: "Efimiya, Mary, Ariana and Jodi".
 _SERIES = re.compile(rf"\b[{_LATIN}]+(?:, [{_LATIN}]+)+,? (?:and|&|or) [{_LATIN}]+\b")
 # Lower-case words that stand inside a surname: "Willemine ten Pas", "Ana dos Santos".
-_PARTICLES = {
+NAME_PARTICLES = {
     "van",
     "von",
     "de",
@@ -1147,7 +1147,7 @@ class GivenNameRecognizer(LocalRecognizer):
                 break
             following = words[last + 1].group()
             if (
-                following in _PARTICLES
+                following in NAME_PARTICLES
                 and last + 2 < len(words)
                 and words[last + 2].group()[0].isupper()
                 and text[words[last + 1].end() : words[last + 2].start()] == " "
