@@ -297,10 +297,13 @@ def plan_release(
     change = versioning.change_kind(previous_version, changes)
     metadata = load_metadata(options.datacard_dir)
     descriptions = field_descriptions(options.marts_dir)
-    files = {
-        name: [staging / f["path"] for s in config["splits"].values() for f in s["files"]]
-        for name, config in configs.items()
-    }
+    staged = datasheet.Staged(
+        files={
+            name: [staging / f["path"] for s in config["splits"].values() for f in s["files"]]
+            for name, config in configs.items()
+        },
+        columns={name: set(config["columns"]) for name, config in configs.items()},
+    )
     split_summary = {
         "ratios": assignment.ratios,
         "counts": assignment.counts(),
@@ -308,18 +311,18 @@ def plan_release(
         "users_total": len(assignment.users),
     }
     with duckdb.connect(config=settings.duckdb_config()) as local:
-        metrics_source = datasheet.parquet_source(files["metrics"]) if "metrics" in files else ""
+        metrics_source = staged.source("metrics") if "metrics" in staged.files else ""
         metrics = (
             _table(local, f"select * from {metrics_source} order by all")
             if metrics_source
             else Table()
         )
         metric_names = sorted({row[metrics.columns.index("metric")] for row in metrics.rows})
-        sheet = datasheet.collect(local, metadata, files, metric_names, audit)
+        sheet = datasheet.collect(local, metadata, staged, metric_names, audit)
         sheet["figures"] = figures.draw(
             local,
             staging,
-            files,
+            staged,
             {name: {s: i["rows"] for s, i in c["splits"].items()} for name, c in configs.items()},
             split_summary["counts"],
             sheet["dictionary"],

@@ -60,10 +60,19 @@ def parquet_source(files: list[Path]) -> str:
     return f"read_parquet({[p.as_posix() for p in files]})"
 
 
-def parquet_columns(conn: duckdb.DuckDBPyConnection, files: list[Path]) -> set[str]:
-    return {
-        row[0] for row in conn.execute(f"describe select * from {parquet_source(files)}").fetchall()
-    }
+@dataclass(frozen=True)
+class Staged:
+    """The staged release per config: its Parquet files, and its columns as the export wrote
+    them (so no file is read for its schema again)."""
+
+    files: dict[str, list[Path]]
+    columns: dict[str, set[str]]
+
+    def has(self, config: str, *columns: str) -> bool:
+        return config in self.files and set(columns) <= self.columns[config]
+
+    def source(self, config: str) -> str:
+        return parquet_source(self.files[config])
 
 
 def _values_query(files: list[Path], field: str) -> str:
@@ -87,18 +96,16 @@ def value_counts(conn: duckdb.DuckDBPyConnection, files: list[Path], field: str)
 
 
 def data_dictionary(
-    conn: duckdb.DuckDBPyConnection, metadata: dict[str, Any], files: dict[str, list[Path]]
+    conn: duckdb.DuckDBPyConnection, metadata: dict[str, Any], staged: Staged
 ) -> list[dict[str, Any]]:
     """Per labelled field of the release: its scale and each value's meaning and count."""
     entries = []
     for entry in metadata.get("data_dictionary", []):
         config, field = entry["config"], entry["field"]
-        if config not in files or field.partition("[]")[0] not in parquet_columns(
-            conn, files[config]
-        ):
+        if not staged.has(config, field.partition("[]")[0]):
             continue
         meanings = {str(value): text for value, text in entry["values"].items()}
-        counts = value_counts(conn, files[config], field)
+        counts = value_counts(conn, staged.files[config], field)
         unexplained = sorted(set(counts) - set(meanings))
         if unexplained:
             raise ValueError(
@@ -119,17 +126,13 @@ def data_dictionary(
     return entries
 
 
-def annotator_counts(
-    conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]]
-) -> list[dict[str, Any]]:
+def annotator_counts(conn: duckdb.DuckDBPyConnection, staged: Staged) -> list[dict[str, Any]]:
     """Judges, judgments and items labelled, by stage and kind of judge."""
     counts = []
     for judged in JUDGED:
-        if judged.config not in files or judged.column not in parquet_columns(
-            conn, files[judged.config]
-        ):
+        if not staged.has(judged.config, judged.column):
             continue
-        source = parquet_source(files[judged.config])
+        source = staged.source(judged.config)
         labels = f'(select unnest("{judged.column}") as label from {source})'
         judges, judgments, items = conn.execute(
             f'select (select count(distinct label."{judged.judge_field}") from {labels}), '
@@ -204,14 +207,13 @@ def privacy_policy(config_path: Path = DEFAULT_CONFIG_PATH) -> dict[str, Any]:
     }
 
 
-def users_by_kind(conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]]) -> dict[str, int]:
+def users_by_kind(conn: duckdb.DuckDBPyConnection, staged: Staged) -> dict[str, int]:
     """Users of the release by source kind (real, synthetic, unknown)."""
-    if "users" not in files or "source_kind" not in parquet_columns(conn, files["users"]):
+    if not staged.has("users", "source_kind"):
         return {}
     return dict(
         conn.execute(
-            f"select source_kind, count(*) from {parquet_source(files['users'])} "
-            "group by all order by all"
+            f"select source_kind, count(*) from {staged.source('users')} group by all order by all"
         ).fetchall()
     )
 
@@ -234,23 +236,22 @@ def timestamp_precision(conn: duckdb.DuckDBPyConnection, files: list[Path], colu
 def collect(
     conn: duckdb.DuckDBPyConnection,
     metadata: dict[str, Any],
-    files: dict[str, list[Path]],
+    staged: Staged,
     metric_names: list[str],
     audit: Any,
 ) -> dict[str, Any]:
     """Everything the card's datasheet sections show, computed from the staged files."""
-    conversations = files.get("conversations", [])
     return {
-        "dictionary": data_dictionary(conn, metadata, files),
-        "annotator_counts": annotator_counts(conn, files),
+        "dictionary": data_dictionary(conn, metadata, staged),
+        "annotator_counts": annotator_counts(conn, staged),
         "annotator_texts": annotator_texts(metadata),
         "metric_definitions": metric_definitions(metadata, metric_names, dbt_vars()),
         "privacy": privacy_policy(),
         "audit": audit,
-        "users_by_kind": users_by_kind(conn, files),
+        "users_by_kind": users_by_kind(conn, staged),
         "started_at_precision": (
-            timestamp_precision(conn, conversations, "started_at")
-            if conversations and "started_at" in parquet_columns(conn, conversations)
+            timestamp_precision(conn, staged.files["conversations"], "started_at")
+            if staged.has("conversations", "started_at")
             else None
         ),
     }

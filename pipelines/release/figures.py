@@ -18,7 +18,7 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipelines.release.datasheet import parquet_columns, parquet_source  # noqa: E402
+from pipelines.release.datasheet import Staged, parquet_source  # noqa: E402
 
 IMAGES_DIR = "images"
 DPI = 80
@@ -179,7 +179,7 @@ def stage3_ratings(conn: duckdb.DuckDBPyConnection, root: Path, files: list[Path
 def draw(
     conn: duckdb.DuckDBPyConnection,
     root: Path,
-    files: dict[str, list[Path]],
+    staged: Staged,
     rows: dict[str, dict[str, int]],
     users: dict[str, int],
     dictionary: list[dict],
@@ -187,12 +187,10 @@ def draw(
 ) -> list[Figure]:
     """Every figure the release's data allows, written under `root/images/`."""
     figures = [rows_by_split(root, rows, users), label_distributions(root, dictionary)]
-    if "stage2_relevance" in files and {"human_labels", "llm_labels"} <= parquet_columns(
-        conn, files["stage2_relevance"]
-    ):
-        figures.append(stage2_kappa(conn, root, files["stage2_relevance"], kappa_min_shared_items))
-    if "stage3_preferences" in files and {"human_ratings", "llm_ratings"} <= parquet_columns(
-        conn, files["stage3_preferences"]
-    ):
-        figures.append(stage3_ratings(conn, root, files["stage3_preferences"]))
+    if staged.has("stage2_relevance", "human_labels", "llm_labels"):
+        figures.append(
+            stage2_kappa(conn, root, staged.files["stage2_relevance"], kappa_min_shared_items)
+        )
+    if staged.has("stage3_preferences", "human_ratings", "llm_ratings"):
+        figures.append(stage3_ratings(conn, root, staged.files["stage3_preferences"]))
     return [f for f in figures if f is not None]
