@@ -130,12 +130,12 @@ def mart_constraints(
     return keys, references
 
 
-def _with_counts(value: Any, rows: dict[str, int]) -> Any:
+def _with_counts(value: Any, rows: dict[str, int], variables: dict[str, Any]) -> Any:
     """A Responsible-AI text of dataset.yaml, `{rows[config]}` replaced by the release's count
     and `var('name')` by the dbt var's value."""
     if isinstance(value, list):
-        return [_with_counts(item, rows) for item in value]
-    return with_dbt_vars(str(value), dbt_vars()).format(rows=rows)
+        return [_with_counts(item, rows, variables) for item in value]
+    return with_dbt_vars(str(value), variables).format(rows=rows)
 
 
 def _licenses(metadata: dict[str, Any]) -> list[str]:
@@ -244,9 +244,11 @@ def render_croissant(
             )
         )
     rows = {c.name: sum(info["rows"] for info in c.splits.values()) for c in configs}
+    variables = dbt_vars()
     annotators = annotator_texts(metadata)
     responsible_ai = {
-        key: _with_counts(value, rows) for key, value in metadata["responsible_ai"].items()
+        key: _with_counts(value, rows, variables)
+        for key, value in metadata["responsible_ai"].items()
     } | {
         "data_use_cases": metadata["intended_uses"],
         "data_annotation_protocol": annotators["instructions"],
