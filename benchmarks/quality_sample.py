@@ -16,7 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.quality import DuckDBSource, load_suites, validate, validate_published
+from pipelines.quality import DuckDBSource, load_suites, validate
+from pipelines.release.validation import validate_published
 from tests.quality.sample_build import SAMPLE_DROP_ID, build_sample
 
 

@@ -1,10 +1,10 @@
 """Validation with Great Expectations: suites as files, run against DuckDB, Data Docs, summaries.
 
-`validate_published` is what the release calls on a staged release folder before publishing it.
+This package knows suites and tables, not releases: the check of a staged release folder
+(`validate_published`) is the release's, in `pipelines/release/validation.py`, built on it.
 """
 
 from pipelines.quality.outcome import ExpectationOutcome, SuiteOutcome, ValidationFailed
-from pipelines.quality.published import validate_published
 from pipelines.quality.runner import (
     DuckDBSource,
     data_docs_index_is_stale,
@@ -25,5 +25,4 @@ __all__ = [
     "load_suites",
     "refresh_data_docs_index",
     "validate",
-    "validate_published",
 ]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.quality import validate_published
 from pipelines.release.build import ReleaseOptions, ReleasePlan, plan_release
 from pipelines.release.card import load_metadata
 from pipelines.release.targets import HubTarget, LocalGitTarget, ReleaseTarget
+from pipelines.release.validation import validate_published
 
 # The study's main table, which the load examples name.
 EXAMPLE_CONFIG = load_metadata()["default_config"]

@@ -18,9 +18,8 @@ from pipelines.quality import (
     load_suites,
     refresh_data_docs_index,
     validate,
-    validate_published,
 )
-from pipelines.quality.published import LEAK_SCAN
+from pipelines.release.validation import LEAK_SCAN, validate_published
 from tests.quality.sample_build import SAMPLE_DROP_ID, SampleBuild
 
 SUITES = load_suites()
