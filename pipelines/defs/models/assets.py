@@ -6,6 +6,7 @@ pool "duckdb" (limit 1), like every other step that opens the DuckDB file: dbt-d
 file's write lock for the run, and no other process may open the file meanwhile.
 """
 
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,8 +38,9 @@ def _built_metadata(relations: set[str]) -> dict[str, dict[str, dg.MetadataValue
     if not relations:
         return {}
     metadata: dict[str, dict[str, dg.MetadataValue]] = {}
-    with duckdb.connect(str(settings.duckdb_path()), read_only=True,
-                        config=settings.duckdb_config()) as conn:
+    with duckdb.connect(
+        str(settings.duckdb_path()), read_only=True, config=settings.duckdb_config()
+    ) as conn:
         for name in relations:
             rows = conn.execute(f'select count(*) from main."{name}"').fetchone()[0]
             metadata[name] = {"dagster/row_count": dg.MetadataValue.int(rows)}
@@ -62,6 +64,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             events = list(invocation.stream())
         finally:
             keep_partial_parse(invocation.target_path, dbt_project())
+        # Each invocation gets its own target folder (~7 MB); an unattended schedule would fill
+        # the disk with them. A failed build keeps its folder (raised above) for its run_results.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
     relations = {
         event.output_name: context.asset_key_for_output(event.output_name).path[-1]
         for event in events
