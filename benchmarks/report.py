@@ -18,16 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.text_format import markdown_table
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = re.compile(r"(<!-- results:(\w+) -->\n)(.*?)(<!-- /results:\2 -->)", re.DOTALL)
-
-
-def _table(columns: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _number(value: Any, digits: int = 1) -> str:
@@ -68,7 +64,7 @@ def scrub(results: dict[str, Any]) -> str:
         [
             f"{results['texts']:,} user messages, {results['characters']:,} characters, "
             f"{results['workers']} workers. {_ran(results)}",
-            _table(
+            markdown_table(
                 ["detector", "seconds", "messages/s", "characters/s", "peak memory (MiB)"], rows
             ),
             f"Plain Presidio's findings of pattern types that ours does not cover: {missed}.",
@@ -113,7 +109,7 @@ def scale(results: dict[str, Any]) -> str:
     for size, entry in results["sizes"].items():
         full = entry["full"]
         parts.append(f"**{int(size):,} conversations**, full run:")
-        parts.append(_table(_STAGE_COLUMNS, _stage_rows(full["stages"])))
+        parts.append(markdown_table(_STAGE_COLUMNS, _stage_rows(full["stages"])))
         totals = full.get("totals", {})
         parts.append(
             f"Pipeline wall time {_number(totals.get('pipeline_wall_seconds'))} s, step time "
@@ -133,7 +129,7 @@ def scale(results: dict[str, Any]) -> str:
                 f"conversations: {relative['pipeline_wall_seconds']:.1%} of the full run's wall "
                 f"time, {relative['step_seconds']:.1%} of its step time; by job: {jobs}."
             )
-            parts.append(_table(_STAGE_COLUMNS, _stage_rows(increment["stages"])))
+            parts.append(markdown_table(_STAGE_COLUMNS, _stage_rows(increment["stages"])))
     return "\n\n".join(parts)
 
 
@@ -154,7 +150,7 @@ def stage2_baselines(results: dict[str, Any]) -> str:
     return "\n\n".join(
         [
             f"{results['items']:,} stage-2 items, {results['distinct_texts']:,} distinct texts.",
-            _table(
+            markdown_table(
                 [
                     "embedding runtime",
                     "install s",

@@ -36,6 +36,7 @@ from pathlib import Path
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import detect_parallel
 from pipelines.settings import PROJECT_ROOT
+from pipelines.text_format import markdown_table
 
 LABELED = Path(__file__).with_name("labeled")
 # The labeled sets `python -m pipelines.privacy.evaluate` scores by default, by name.
@@ -223,41 +224,32 @@ def report(scores: dict[str, dict[str, Score]]) -> str:
     """A markdown table: per labeled set, one row per labeled type, one recall column per scorer,
     then the set's mention recall, character precision and findings outside its labels."""
     scorers = list(scores)
-    lines = [
-        "| labeled set | entity type | mentions | "
-        + " | ".join(f"recall ({n})" for n in scorers)
-        + " |",
-        "|---|---|---|" + "---|" * len(scorers),
-    ]
+    rows = []
     for corpus, first in scores[scorers[0]].items():
         by_scorer = [scores[n][corpus] for n in scorers]
         types = sorted(first.mentions, key=lambda t: (t in KEPT_BY_POLICY, -first.mentions[t], t))
         scrubbed_types = [t for t in types if t not in KEPT_BY_POLICY]
         for entity_type in types:
             label = entity_type + (" (kept by policy)" if entity_type in KEPT_BY_POLICY else "")
-            lines.append(
-                f"| {corpus} | {label} | {first.mentions[entity_type]} | "
-                + " | ".join(_cell(s.recall(entity_type)) for s in by_scorer)
-                + " |"
+            rows.append(
+                [corpus, label, first.mentions[entity_type]]
+                + [_cell(s.recall(entity_type)) for s in by_scorer]
             )
         if len(scrubbed_types) > 1:
-            lines.append(
-                f"| {corpus} | **mention recall, scrubbed types** | "
-                f"{sum(first.mentions[t] for t in scrubbed_types)} | "
-                + " | ".join(_cell(s.mention_recall(scrubbed_types)) for s in by_scorer)
-                + " |"
+            rows.append(
+                [
+                    corpus,
+                    "**mention recall, scrubbed types**",
+                    sum(first.mentions[t] for t in scrubbed_types),
+                ]
+                + [_cell(s.mention_recall(scrubbed_types)) for s in by_scorer]
             )
-        lines.append(
-            f"| {corpus} | **character precision** | | "
-            + " | ".join(_cell(s.char_precision) for s in by_scorer)
-            + " |"
+        rows.append(
+            [corpus, "**character precision**", ""] + [_cell(s.char_precision) for s in by_scorer]
         )
-        lines.append(
-            f"| {corpus} | **findings outside labels** | | "
-            + " | ".join(_outside(s) for s in by_scorer)
-            + " |"
-        )
-    return "\n".join(lines)
+        rows.append([corpus, "**findings outside labels**", ""] + [_outside(s) for s in by_scorer])
+    header = ["labeled set", "entity type", "mentions"] + [f"recall ({n})" for n in scorers]
+    return markdown_table(header, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.quality.suites import Suite, expectation_columns
+from pipelines.text_format import markdown_table
 
 SHOWN_ROW_KEYS = 5
 SHOWN_VALUES = 5
@@ -94,22 +95,19 @@ class SuiteOutcome:
     def markdown(self) -> str:
         if self.success:
             return f"All {len(self.results)} expectations passed."
-        rows = [
-            "| severity | expectation | column | observed | offending rows |",
-            "|---|---|---|---|---|",
-        ]
-        for r in self.errors + self.warnings:
-            cells = [
-                r.severity,
-                r.expectation + (f" ({r.notes})" if r.notes else ""),
-                ", ".join(r.columns) or "(table)",
-                r.observed,
-                ", ".join(r.row_keys),
-            ]
-            rows.append(
-                "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
-            )
-        return "\n".join(rows)
+        return markdown_table(
+            ["severity", "expectation", "column", "observed", "offending rows"],
+            (
+                [
+                    r.severity,
+                    r.expectation + (f" ({r.notes})" if r.notes else ""),
+                    ", ".join(r.columns) or "(table)",
+                    r.observed,
+                    ", ".join(r.row_keys),
+                ]
+                for r in self.errors + self.warnings
+            ),
+        )
 
 
 def _row_key(row: Any, key: tuple[str, ...]) -> str:

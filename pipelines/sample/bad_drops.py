@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.sample.generator import CREATED_AT
+from pipelines.text_format import markdown_table
 
 USER = "9f2c4e1a7b3d5f60812a4c6e8b0d2f4169a3c5e7b9d1f3a5c7e9b1d3f5a7c9e1"
 HUMANS = ["5e8f1c2a9b7d3e4f6a0b1c2d", "63a4b5c6d7e8f9012a3b4c5d"]
@@ -247,8 +248,9 @@ def write_bad_drops(folder: Path) -> list[Path]:
         }
         (drop / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         written.append(drop)
-    rows = "\n".join(
-        f"| {b.drop} | {b.file} | {b.line} | {b.field} | {b.problem} |" for b in BAD_LINES
+    rows = markdown_table(
+        ["drop", "file", "line", "field", "what is bad"],
+        ([b.drop, b.file, b.line, b.field, b.problem] for b in BAD_LINES),
     )
     (folder / "README.md").write_text(
         "# Bad-input drops\n\n"
@@ -259,7 +261,6 @@ def write_bad_drops(folder: Path) -> list[Path]:
         "`PIPELINES_MAX_QUARANTINED_SHARE=1` every one lands. Written by "
         "`python -m pipelines.sample "
         "--bad-drops samples/bad_drops` (`pipelines/sample/bad_drops.py`); do not edit by "
-        "hand.\n\n"
-        "| drop | file | line | field | what is bad |\n|---|---|---|---|---|\n" + rows + "\n"
+        "hand.\n\n" + rows + "\n"
     )
     return written

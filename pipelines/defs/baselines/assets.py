@@ -18,17 +18,25 @@ from pipelines.baselines.stage2 import (
 )
 from pipelines.defs.release.resources import ReleaseTargetResource
 from pipelines.release.configs import CONFIGS
+from pipelines.text_format import markdown_table
 
 # The users of every per-user mart decide the splits; the prompts give the prompt texts.
 MART_KEYS = [dg.AssetKey([c.table]) for c in CONFIGS if c.per_user or c.table == "prompts"]
 
 
 def _table_markdown(rows: list[dict]) -> str:
-    lines = ["| metric | subject | value | n |", "|---|---|---|---|"]
-    for row in rows:
-        value = "undefined" if row["value"] is None else f"{row['value']:.3f}"
-        lines.append(f"| {row['metric']} | {row['subject']} | {value} | {row['n'] or ''} |")
-    return "\n".join(lines)
+    return markdown_table(
+        ["metric", "subject", "value", "n"],
+        (
+            [
+                row["metric"],
+                row["subject"],
+                "undefined" if row["value"] is None else f"{row['value']:.3f}",
+                row["n"] or "",
+            ]
+            for row in rows
+        ),
+    )
 
 
 @dg.asset(

@@ -11,6 +11,7 @@ from pipelines.contract.tables import TABLES
 from pipelines.defs.partitions import drop_partitions
 from pipelines.ingest import DropError, land_drop
 from pipelines.privacy.pseudonymizer import HashKeyMismatch, check_warehouse_key
+from pipelines.text_format import markdown_table
 
 RAW_TABLE_KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}
 QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
@@ -83,12 +84,13 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehous
                 "dagster/row_count": dg.MetadataValue.int(totals[name]),
             },
         )
-    files = "\n".join(
-        f"| {f.file} | {f.rows_read} | {f.rows_landed} | {f.rows_quarantined} |"
-        for f in report.files.values()
+    files = markdown_table(
+        ["file", "read", "landed", "quarantined"],
+        ([f.file, f.rows_read, f.rows_landed, f.rows_quarantined] for f in report.files.values()),
     )
-    reasons = "\n".join(
-        f"| {reason} | {count} |" for reason, count in report.quarantine_reasons.most_common()
+    reasons = markdown_table(
+        ["table.field: reason", "records"],
+        report.quarantine_reasons.most_common() or [("none", 0)],
     )
     yield dg.MaterializeResult(
         asset_key=QUARANTINE_KEY,
@@ -96,12 +98,8 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehous
             "rows_quarantined": dg.MetadataValue.int(report.rows_quarantined),
             "rows_landed": dg.MetadataValue.int(report.rows_landed),
             "delivered_at": dg.MetadataValue.text(report.delivered_at.isoformat()),
-            "files": dg.MetadataValue.md(
-                "| file | read | landed | quarantined |\n|---|---|---|---|\n" + files
-            ),
-            "reasons": dg.MetadataValue.md(
-                "| table.field: reason | records |\n|---|---|\n" + (reasons or "| none | 0 |")
-            ),
+            "files": dg.MetadataValue.md(files),
+            "reasons": dg.MetadataValue.md(reasons),
             "ignored_files": dg.MetadataValue.json(report.ignored_files),
         },
     )

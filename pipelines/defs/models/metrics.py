@@ -6,6 +6,8 @@ from collections.abc import Collection
 
 import duckdb
 
+from pipelines.text_format import markdown_table
+
 # The figures `pipelines run` prints at its end, as (stage, metric); the run's log, the dataset
 # card and the `metrics` asset in the Dagster UI hold every figure.
 HEADLINE_METRICS = (
@@ -57,28 +59,36 @@ def kappa_matrix_markdown(conn: duckdb.DuckDBPyConnection) -> str:
         {j for a, b, _ in pairs for j in (a, b)}, key=lambda j: (j.startswith("llm:"), j)
     )
     kappa = {frozenset((a, b)): k for a, b, k in pairs}
-    lines = [
-        "| judge | " + " | ".join(_label(j) for j in judges) + " |",
-        "|---|" + "---|" * len(judges),
-    ]
-    for row in judges:
-        cells = [
-            "1"
-            if row == column
-            else ""
-            if kappa.get(frozenset((row, column))) is None
-            else f"{kappa[frozenset((row, column))]:.2f}"
-            for column in judges
+    rows = [
+        [
+            _label(row),
+            *(
+                "1"
+                if row == column
+                else ""
+                if kappa.get(frozenset((row, column))) is None
+                else f"{kappa[frozenset((row, column))]:.2f}"
+                for column in judges
+            ),
         ]
-        lines.append(f"| {_label(row)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        for row in judges
+    ]
+    return markdown_table(["judge", *(_label(j) for j in judges)], rows)
 
 
 def metrics_markdown(conn: duckdb.DuckDBPyConnection) -> str:
     """Every figure of `main.metrics` as a markdown table, for the asset's page in the UI."""
     rows = _metric_rows(conn)
-    lines = ["| stage | metric | subject | value | n |", "|---|---|---|---|---|"]
-    for stage, metric, subject, value, n in rows:
-        shown = "undefined" if value is None else f"{value:.3f}"
-        lines.append(f"| {stage} | {metric} | {_label(subject)} | {shown} | {n or ''} |")
-    return "\n".join(lines)
+    return markdown_table(
+        ["stage", "metric", "subject", "value", "n"],
+        (
+            [
+                stage,
+                metric,
+                _label(subject),
+                "undefined" if value is None else f"{value:.3f}",
+                n or "",
+            ]
+            for stage, metric, subject, value, n in rows
+        ),
+    )

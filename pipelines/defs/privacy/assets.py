@@ -8,6 +8,7 @@ the checks fail, the run fails, and nothing downstream (models, release) can use
 
 from collections import Counter
 from contextlib import closing
+from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -16,10 +17,11 @@ from pipelines import settings
 from pipelines.contract.tables import TABLES
 from pipelines.defs.ingest.assets import RAW_TABLE_KEYS, hash_key_or_failure
 from pipelines.defs.partitions import drop_partitions
-from pipelines.privacy.audit import summarize
+from pipelines.privacy.audit import load_planted, summarize
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.pseudonymizer import HashKeyMismatch, claim_warehouse_key
 from pipelines.privacy.scrub import LeakFound, ScrubRecordError, ScrubReport, scrub_drop
+from pipelines.text_format import markdown_table
 
 SCRUBBED_TABLE_KEYS = {name: dg.AssetKey(["scrubbed", name]) for name in TABLES}
 LEAK_CHECK = "no_residual_personal_data"
@@ -30,6 +32,9 @@ class ScrubConfig(dg.Config):
     """Processes for NER and the recognizers; 1 runs them in the step's own process."""
     config_path: str = ""
     """A scrubber.yaml other than the bundled one (absolute, or relative to the project root)."""
+    pii_manifest: str = ""
+    """A ground-truth manifest of the values planted in the drop (a generated sample's answer key),
+    handed over by the caller: the leak scan looks for each of them too. None by default."""
 
 
 def _description(name: str) -> str:
@@ -44,13 +49,6 @@ def _description(name: str) -> str:
     return " ".join(parts)
 
 
-def _markdown_table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell).replace("|", "\\|").replace("\n", " ") for cell in row)
-              + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _audit_markdown(report: ScrubReport, table: str) -> str:
     rows = [
         [field, source, language, entity, count]
@@ -59,7 +57,7 @@ def _audit_markdown(report: ScrubReport, table: str) -> str:
     ]
     if not rows:
         return "No personal data found."
-    return _markdown_table(["field", "source", "language", "entity type", "findings"], rows)
+    return markdown_table(["field", "source", "language", "entity type", "findings"], rows)
 
 
 def _preview(report: ScrubReport, table: str) -> str:
@@ -67,7 +65,7 @@ def _preview(report: ScrubReport, table: str) -> str:
     if not rows:
         return "No free text in this table."
     header = list(rows[0])
-    return _markdown_table(header, [[str(r[c])[:160] for c in header] for r in rows])
+    return markdown_table(header, [[str(r[c])[:160] for c in header] for r in rows])
 
 
 @dg.multi_asset(
@@ -89,8 +87,8 @@ def _preview(report: ScrubReport, table: str) -> str:
             asset=key,
             blocking=True,
             description="An independent regex detector (e-mail, phone, card, public IP, IBAN, "
-            "platform IDs, API keys) and the drop's planted values, if it has a manifest, find "
-            "nothing in the scrubbed text.",
+            "platform IDs, API keys) and the planted values of a ground-truth manifest, if the "
+            "run hands one over, find nothing in the scrubbed text.",
         )
         for key in SCRUBBED_TABLE_KEYS.values()
     ],
@@ -105,7 +103,7 @@ def scrubbed_tables(
     scrubber_config = ScrubberConfig.load(
         settings.PROJECT_ROOT / config.config_path if config.config_path else None
     )
-    manifest = settings.SAMPLES_DIR / f"{drop_id}.pii-manifest.json"
+    planted = load_planted(Path(config.pii_manifest)) if config.pii_manifest else None
     hash_key = hash_key_or_failure()
     leaks = None
     # Closed when the scrub fails too (get_connection closes only on success): an open read-write
@@ -117,7 +115,7 @@ def scrubbed_tables(
             raise dg.Failure(description=str(error)) from None
         try:
             report = scrub_drop(conn, drop_id, scrubber_config, hash_key,
-                                workers=config.workers, manifest=manifest,
+                                workers=config.workers, planted=planted,
                                 progress=context.log.info)
         except LeakFound as leak:
             leaks = leak.report.leaks
