@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +65,15 @@ def adapt(
     source: str = "openai",
     source_kind: str = "real",
     mapping: Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Write one drop folder from the sources; returns the per-file report.
 
     Study-tool sources go first, so that their user index (convs_index.db, or `convs_index`)
     gives WildChat conversations without a hashed IP their user. With a `mapping` file, every
-    source that is not a study-tool export is read through it.
+    source that is not a study-tool export is read through it. `progress` gets a line per source
+    file read (units, seconds, units per second, files done), and one every few seconds while a
+    long file is read.
     """
     chat_mapping = ChatMapping.load(mapping) if mapping else None
     formats = [
@@ -78,7 +81,7 @@ def adapt(
     ]
     formats = [(path, detect_format(path) if kind == "auto" else kind) for path, kind in formats]
     formats.sort(key=lambda pair: pair[1] != "study-tool")
-    writer = DropWriter(out, defaults)
+    writer = DropWriter(out, defaults, progress)
     index_db = convs_index or next(
         (db for path, f in formats if f == "study-tool" for db in path.rglob("convs_index.db")),
         None,

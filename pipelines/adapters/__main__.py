@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             source=args.source,
             source_kind=args.source_kind,
             mapping=args.map,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     except AdapterError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -378,3 +378,4 @@ def adapt_chat(writer: DropWriter, path: Path, fmt: str, convert: Converter) -> 
             continue
         for position, record in enumerate(converted):
             writer.unit(counts, line, f"{item} path[{position}]", [("conversations", record)])
+    writer.finished(counts)

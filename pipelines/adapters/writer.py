@@ -8,10 +8,10 @@ value from the source: only positions, field names and reasons.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +22,16 @@ from pydantic import ValidationError
 from pipelines import settings
 from pipelines.contract.models import DropManifest
 from pipelines.contract.tables import RAW_FILES, TABLES
+from pipelines.privacy.keyed_hash import keyed_hash
 
 QUARANTINE_FILE = "adapter_quarantine.jsonl"
 REPORT_FILE = "adapter_report.json"
 """Stands for a model name the export does not record (the extractor, a checklist generator)."""
 
 Record = tuple[str, dict[str, Any]]
+PROGRESS_SECONDS = 10.0
+"""How often a source still being read gets a progress line."""
+_PROGRESS_CHECK_UNITS = 1000
 
 
 class AdapterError(Exception):
@@ -36,14 +40,13 @@ class AdapterError(Exception):
 
 def pseudonym(value: str) -> str:
     """A short keyed hash that stands for a person's name or ID in file labels, logs and reports."""
-    return hmac.new(settings.hash_key(), value.encode(), hashlib.sha256).hexdigest()[:10]
+    return keyed_hash(settings.hash_key(), value)[:10]
 
 
 def keyed_id(prefix: str, *parts: str) -> str:
     """A stable id from natural-key parts; keyed, so it cannot be linked back to a WildChat IP."""
-    message = "\x1f".join(parts).encode()
     # 20 hex digits: 24 is the shape of a crowd-platform ID, which the leak checks look for.
-    return f"{prefix}_{hmac.new(settings.hash_key(), message, hashlib.sha256).hexdigest()[:20]}"
+    return f"{prefix}_{keyed_hash(settings.hash_key(), *parts)[:20]}"
 
 
 @dataclass
@@ -56,6 +59,7 @@ class SourceCounts:
     written: int = 0
     quarantined: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +70,11 @@ class SourceCounts:
             "quarantined": self.quarantined,
             "reasons": dict(self.reasons),
         }
+
+
+def _rate(units: int, seconds: float) -> str:
+    """Units per second, over a time long enough to say it."""
+    return f", {units / seconds:,.0f} units/s" if seconds >= 0.1 else ""
 
 
 def describe(error: ValidationError) -> tuple[str, str]:
@@ -83,7 +92,12 @@ class DropWriter:
     quarantines the later unit (first written wins, and the order of sources says which is first).
     """
 
-    def __init__(self, folder: Path, defaults: dict[str, dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        defaults: dict[str, dict[str, Any]] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.folder = Path(folder)
         if self.folder.exists() and any(self.folder.iterdir()):
             raise AdapterError(f"{self.folder}: the output drop folder exists and is not empty")
@@ -96,11 +110,54 @@ class DropWriter:
         self.lookups: dict[str, str] = {}
         self.not_read: dict[str, str] = {}
         self.quarantine = (self.folder / QUARANTINE_FILE).open("w", encoding="utf-8")
+        self.progress = progress
+        self.finished_sources: set[int] = set()
+        self.started = time.monotonic()
+        self._last_line = self.started
+        self._units_since_check = 0
 
     def source(self, label: str, unit: str) -> SourceCounts:
         counts = SourceCounts(label, unit)
         self.sources.append(counts)
         return counts
+
+    def finished(self, counts: SourceCounts) -> None:
+        """One progress line for a source file read to its end: its units, time and rate, and
+        how many files are done."""
+        if id(counts) in self.finished_sources:
+            return
+        self.finished_sources.add(id(counts))
+        if self.progress is None:
+            return
+        seconds = time.monotonic() - counts.started
+        self.progress(
+            f"read {counts.label}: {counts.units_in} units ({counts.quarantined} quarantined) "
+            f"in {seconds:.1f} s{_rate(counts.units_in, seconds)}; "
+            f"{len(self.finished_sources)} files done, {time.monotonic() - self.started:.0f} s"
+        )
+        self._last_line = time.monotonic()
+
+    def accounted(self, counts: SourceCounts) -> None:
+        """Count in one unit written as part of another unit's record (one side of a pair, an
+        evidence pointer attached to its attribute)."""
+        counts.units_in += 1
+        counts.written += 1
+        self._tick(counts)
+
+    def _tick(self, counts: SourceCounts) -> None:
+        """A progress line at most every PROGRESS_SECONDS while a long source is read."""
+        self._units_since_check += 1
+        if self.progress is None or self._units_since_check < _PROGRESS_CHECK_UNITS:
+            return
+        self._units_since_check = 0
+        now = time.monotonic()
+        if now - self._last_line >= PROGRESS_SECONDS:
+            self._last_line = now
+            seconds = now - counts.started
+            self.progress(
+                f"reading {counts.label}: {counts.units_in} units so far"
+                f"{_rate(counts.units_in, seconds)}"
+            )
 
     def existing(self, stem: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """The content already written under this record's key, if any."""
@@ -125,6 +182,7 @@ class DropWriter:
         new.
         """
         counts.units_in += 1
+        self._tick(counts)
         lines: list[tuple[str, tuple, str, bool]] = []
         for strict, stem, record in [
             *((True, s, r) for s, r in records),
@@ -164,6 +222,7 @@ class DropWriter:
         """Quarantine one unit (counting it in if `unit` did not already)."""
         if counts.units_in == counts.written + counts.quarantined:
             counts.units_in += 1
+            self._tick(counts)
         counts.quarantined += 1
         counts.reasons[f"{stem or '-'}.{where}: {reason}"] += 1
         row = {
@@ -184,6 +243,8 @@ class DropWriter:
 
     def close(self, description: str) -> dict[str, Any]:
         """Close the files, write manifest.json and adapter_report.json; returns the report."""
+        for counts in self.sources:
+            self.finished(counts)
         for handle in self.handles.values():
             handle.close()
         self.quarantine.close()
