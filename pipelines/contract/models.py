@@ -1,14 +1,17 @@
-"""The raw-data contract: one pydantic model per raw export file.
+"""The raw-data contract as pydantic models: one per export file, built from `contract.yml`.
 
 Every record of a drop is validated against these models at ingest; a record that fails lands in
-the quarantine table with the file, line and field named. `docs/raw-data-contract.md` is the prose
-version of this module, and `python -m pipelines contract-schemas` writes the JSON Schemas.
+the quarantine table with the file, line and field named. The fields, types, allowed values and
+constraints come from the declaration; the rules that tie fields together (a rejected label's
+failure category, an LLM judge's model) are the `*Rules` classes below, which the declaration
+names per table. `python -m pipelines.contract generate` writes the JSON Schemas of these models
+to `docs/contract/`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,29 +21,11 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    create_model,
     model_validator,
 )
 
-Identifier = Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")
-
-SourceKind = Literal["real", "synthetic"]
-Role = Literal["user", "assistant", "system"]
-AnnotatorKind = Literal["human", "llm"]
-Stage1Label = Literal["accepted", "uncertain", "rejected"]
-FailureCategory = Literal[
-    "overgeneralization",
-    "task_context_confusion",
-    "unsupported_inference",
-    "hallucination",
-    "sensitive_inference",
-    "outdated",
-    "other",
-]
-# The annotation tool's graded relevance scale; `relevant` is the yes/no derived from it.
-RelevanceRating = Literal[
-    "necessary_explicit", "necessary_implicit", "optional", "unnecessary", "forbidden", "none"
-]
-PresentationOrder = Literal["generic_first", "personalized_first"]
+from pipelines.contract.declaration import CONTRACT, Column, ContractError, TableSpec
 
 
 class ContractModel(BaseModel):
@@ -49,167 +34,143 @@ class ContractModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class Turn(ContractModel):
-    role: Role
-    content: StrictStr
-    language: StrictStr | None = None
-    timestamp: datetime | None = None
-
-
-class Conversation(ContractModel):
-    """One conversation in the WildChat shape, from WildChat or tagged with its synthetic source."""
-
-    conversation_id: StrictStr = Identifier
-    source: StrictStr = Field(pattern=r"^[a-z0-9_\-]+$")
-    source_kind: SourceKind
-    user_id: StrictStr | None = Field(default=None, min_length=1, max_length=200)
-    hashed_ip: StrictStr | None = Field(default=None, min_length=1, max_length=200)
-    header: dict[str, StrictStr] | None = None
-    country: StrictStr | None = None
-    state: StrictStr | None = None
-    timestamp: datetime | None = None
-    model: StrictStr | None = None
-    language: StrictStr | None = None
-    toxic: StrictBool = False
-    redacted: StrictBool = False
-    turns: list[Turn] = Field(min_length=1)
-
+class HasUser(ContractModel):
     @model_validator(mode="after")
-    def _has_user(self) -> Conversation:
-        if self.user_id is None and self.hashed_ip is None:
+    def _has_user(self) -> HasUser:
+        if self.user_id is None and self.hashed_ip is None:  # type: ignore[attr-defined]
             raise ValueError("needs user_id or hashed_ip to be grouped into a user history")
         return self
 
     @property
     def user_key(self) -> str:
         """The per-user history a conversation belongs to: `user_id`, else WildChat's hashed IP."""
-        return self.user_id or self.hashed_ip  # type: ignore[return-value]
+        return self.user_id or self.hashed_ip  # type: ignore[attr-defined]
 
 
-class Evidence(ContractModel):
-    conversation_id: StrictStr
-    turn_indexes: list[StrictInt]
-
-
-class Attribute(ContractModel):
-    """One statement about a user, extracted by a model from the user's conversations."""
-
-    attribute_id: StrictStr = Identifier
-    user_id: StrictStr = Identifier
-    attribute: StrictStr = Field(min_length=1)
-    extractor_model: StrictStr | None = None
-    reason: StrictStr | None = None
-    confidence: StrictFloat | None = Field(default=None, ge=0.0, le=1.0)
-    evidence: list[Evidence] = []
-    merged_from: list[StrictStr] = []
-
-
-class Prompt(ContractModel):
-    """A new prompt (LIMA-style) that stages 2 and 3 personalize for."""
-
-    prompt_id: StrictStr = Identifier
-    prompt_text: StrictStr = Field(min_length=1)
-    source: StrictStr
-    source_id: StrictStr | None = None
-
-
-class Annotator(ContractModel):
-    """A judge: a crowd worker (platform ID) or an LLM judge (model name)."""
-
-    annotator_id: StrictStr = Identifier
-    kind: AnnotatorKind
-    platform: StrictStr | None = None
-    display_name: StrictStr | None = None
-    model_name: StrictStr | None = None
-
+class LlmHasModel(ContractModel):
     @model_validator(mode="after")
-    def _llm_has_model(self) -> Annotator:
-        if self.kind == "llm" and not self.model_name:
+    def _llm_has_model(self) -> LlmHasModel:
+        kind, model_name = self.kind, self.model_name  # type: ignore[attr-defined]
+        if kind == "llm" and not model_name:
             raise ValueError("an llm annotator needs model_name")
-        if self.kind == "human" and self.model_name:
+        if kind == "human" and model_name:
             raise ValueError("a human annotator has no model_name")
         return self
 
 
-class Stage1Judgment(ContractModel):
-    """Stage 1: is this extracted attribute supported and valid for this user?"""
-
-    annotator_id: StrictStr = Identifier
-    attribute_id: StrictStr = Identifier
-    label: Stage1Label
-    failure_category: FailureCategory | None = None
-    note: StrictStr | None = None
-    flagged: StrictBool = False
-    timestamp: datetime | None = None
-
+class CategoryOnlyWhenRejected(ContractModel):
     @model_validator(mode="after")
-    def _category_only_when_rejected(self) -> Stage1Judgment:
-        if self.failure_category is not None and self.label != "rejected":
+    def _category_only_when_rejected(self) -> CategoryOnlyWhenRejected:
+        if self.failure_category is not None and self.label != "rejected":  # type: ignore[attr-defined]
             raise ValueError("failure_category is only given for a rejected attribute")
         return self
 
 
-class Stage1Review(ContractModel):
-    """Stage 1, per (annotator, user): what the annotator says of the whole profile."""
+# The rules a table of the declaration may name (`rules:`), and what the docs say of each.
+RULES: dict[str, tuple[type[ContractModel], str]] = {
+    "has_user": (HasUser, "a record needs `user_id` or `hashed_ip`"),
+    "llm_has_model": (LlmHasModel, "`model_name` is required for `llm` and absent for `human`"),
+    "category_only_when_rejected": (
+        CategoryOnlyWhenRejected,
+        "`failure_category` is given only when `label` is `rejected`",
+    ),
+}
 
-    annotator_id: StrictStr = Identifier
-    user_id: StrictStr = Identifier
-    missing_attributes: StrictStr | None = None
-    overall_note: StrictStr | None = None
-    flagged: StrictBool = False
-    timestamp: datetime | None = None
+# Values ingest computes from a record for a column that is not one of its fields (`derive:`).
+DERIVATIONS: dict[str, Any] = {
+    "user_key": lambda record: record.user_key,
+    "n_turns": lambda record: len(record.turns),
+}
 
-
-class Stage2Judgment(ContractModel):
-    """Stage 2: should this attribute change the response to this prompt?"""
-
-    annotator_id: StrictStr = Identifier
-    user_id: StrictStr = Identifier
-    attribute_id: StrictStr = Identifier
-    prompt_id: StrictStr = Identifier
-    relevant: StrictBool
-    rating: RelevanceRating | None = None
-    model_suggested_relevant: StrictBool | None = None
-    relevance_score: StrictFloat | None = Field(default=None, ge=0.0, le=1.0)
-    raw_answer: StrictStr | None = None
-    note: StrictStr | None = None
-    flagged: StrictBool = False
-    timestamp: datetime | None = None
-
-
-class ExpectedBehavior(ContractModel):
-    """What a response should do with an attribute for a prompt, written by a generator model."""
-
-    user_id: StrictStr = Identifier
-    attribute_id: StrictStr = Identifier
-    prompt_id: StrictStr = Identifier
-    generator_model: StrictStr
-    explicit_behavior: StrictStr | None = None
-    implicit_behavior: StrictStr | None = None
+_SCALARS: dict[str, Any] = {
+    "string": StrictStr,
+    "integer": StrictInt,
+    "number": StrictFloat,
+    "boolean": StrictBool,
+    "datetime": datetime,
+    "string_list": list[StrictStr],
+    "string_map": dict[str, StrictStr],
+    "integer_list": list[StrictInt],
+}
 
 
-class Stage3Item(ContractModel):
-    """Stage 3: a generic and a personalized response to one prompt for one user."""
-
-    item_id: StrictStr = Identifier
-    user_id: StrictStr = Identifier
-    prompt_id: StrictStr = Identifier
-    generator_model: StrictStr
-    generic_response: StrictStr = Field(min_length=1)
-    personalized_response: StrictStr = Field(min_length=1)
-    presentation_order: PresentationOrder | None = None
-    mentions_attribute_explicitly: StrictBool | None = None
-    attribute_ids: list[StrictStr] = []
+def closed_values(name: str) -> tuple[str, ...]:
+    """The values of one of the declaration's closed vocabularies (`failure_category`, ...)."""
+    return CONTRACT.vocabularies[name].values
 
 
-class Stage3Rating(ContractModel):
-    """Stage 3: 1 = generic much better, 3 = equal, 5 = personalized much better."""
+def _annotation(column: Column, nested: dict[str, type[BaseModel]]) -> Any:
+    if column.type == "object_list":
+        return list[nested[column.model]]  # type: ignore[index]
+    vocabulary = CONTRACT.vocabularies.get(column.vocabulary or "")
+    if vocabulary is not None and vocabulary.values:
+        return Literal[vocabulary.values]  # type: ignore[valid-type]
+    return _SCALARS[column.type]
 
-    annotator_id: StrictStr = Identifier
-    item_id: StrictStr = Identifier
-    rating: StrictInt = Field(ge=1, le=5)
-    note: StrictStr | None = None
-    timestamp: datetime | None = None
+
+def _field(column: Column, annotation: Any) -> tuple[Any, Any]:
+    limits = {
+        {"min": "ge", "max": "le"}.get(name, name): value
+        for name, value in column.constraints.items()
+    }
+    described = {"description": column.description}
+    if column.required:
+        return annotation, Field(**limits, **described)
+    if column.default is not None:
+        return annotation, Field(default=column.default, **limits, **described)
+    return annotation | None, Field(default=None, **limits, **described)
+
+
+def _object_model(column: Column) -> type[BaseModel]:
+    fields = {
+        name: (_SCALARS[kind], ...) if required else (_SCALARS[kind] | None, None)
+        for name, (kind, required) in column.items.items()
+    }
+    return create_model(column.model, __base__=ContractModel, **fields)  # type: ignore[call-overload]
+
+
+def _model(spec: TableSpec, children: dict[str, type[BaseModel]]) -> type[BaseModel]:
+    nested = {c.model: _object_model(c) for c in spec.columns.values() if c.type == "object_list"}
+    fields: dict[str, Any] = {}
+    for column in spec.columns.values():
+        if column.record:
+            fields[column.name] = _field(column, _annotation(column, nested))
+    for child_name, child in children.items():
+        part_of = CONTRACT.tables[child_name].part_of or {}
+        min_items = part_of.get("min_items", 0)
+        fields[part_of["field"]] = (
+            list[child],  # type: ignore[valid-type]
+            Field(min_length=min_items, description=CONTRACT.tables[child_name].description),
+        )
+    rules = tuple(RULES[rule][0] for rule in spec.rules if rule in RULES)
+    unknown = [rule for rule in spec.rules if rule not in RULES]
+    if unknown:
+        raise ContractError(f"contract.yml: tables.{spec.name}.rules: unknown rules {unknown}")
+    return create_model(  # type: ignore[call-overload]
+        spec.model, __base__=rules or ContractModel, __doc__=spec.description, **fields
+    )
+
+
+def _models() -> dict[str, type[BaseModel]]:
+    """One model per table, a part's model before its parent's (the parent holds a list of it)."""
+    built: dict[str, type[BaseModel]] = {}
+    for name, spec in CONTRACT.tables.items():
+        if spec.part_of:
+            built[name] = _model(spec, {})
+    for name, spec in CONTRACT.tables.items():
+        if not spec.part_of:
+            children = {
+                child: built[child]
+                for child, other in CONTRACT.tables.items()
+                if other.part_of and other.part_of["table"] == name
+            }
+            built[name] = _model(spec, children)
+    return {name: built[name] for name in CONTRACT.tables}
+
+
+MODELS: dict[str, type[BaseModel]] = _models()
+"""The model of each table, by table name (a part's model validates one item of its parent)."""
+globals().update({model.__name__: model for model in MODELS.values()})
 
 
 class DropManifest(ContractModel):
@@ -219,3 +180,12 @@ class DropManifest(ContractModel):
     created_at: datetime
     description: StrictStr = ""
     producer: StrictStr = ""
+
+
+# The contract's field names, nested ones included: any other name in a validation error's
+# location is one of the record's own keys (an unknown field, a header name).
+FIELD_NAMES = frozenset(
+    name for model in [*MODELS.values(), DropManifest] for name in model.model_fields
+) | frozenset(
+    item for spec in CONTRACT.tables.values() for c in spec.columns.values() for item in c.items
+)
