@@ -21,6 +21,7 @@ vocabulary column) is held to its vocabulary.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +56,7 @@ from pipelines.ingest.landing import (
     RAW_SCHEMA,
     STAGING_PREFIX,
     Landing,
+    Progress,
     drop_leftover_staging,
     staging_schema,
 )
@@ -85,8 +87,13 @@ def create_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     create_drops_table(conn)
 
 
-def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
-    """Validate and land one drop folder, atomically replacing any earlier landing of it."""
+def land_drop(
+    conn: duckdb.DuckDBPyConnection, folder: Path, progress: Progress | None = None
+) -> DropReport:
+    """Validate and land one drop folder, atomically replacing any earlier landing of it.
+
+    `progress` gets a line per export file landed (lines, seconds, lines per second, files done)
+    and one every `landing.PROGRESS_SECONDS` while a long file is read."""
     folder = Path(folder)
     check_drop_folder(folder)
     manifest = read_manifest(folder)
@@ -106,11 +113,20 @@ def land_drop(conn: duckdb.DuckDBPyConnection, folder: Path) -> DropReport:
         landing = Landing(conn, staging)
         hashes = {}
         max_text_chars = settings.max_text_chars()
-        for stem, path in exports.items():
+        for done, (stem, path) in enumerate(exports.items(), start=1):
             log.info("ingesting %s", path)
+            started = time.monotonic()
             report.files[path.name] = _land_file(
-                landing, drop_id, path, RAW_FILES[stem], max_text_chars
+                landing, drop_id, path, RAW_FILES[stem], max_text_chars, progress
             )
+            if progress:
+                seconds = time.monotonic() - started
+                rows = report.files[path.name].rows_read
+                progress(
+                    f"ingested {path.name}: {rows} lines in {seconds:.1f} s"
+                    + (f", {rows / seconds:,.0f} lines/s" if seconds >= 0.1 else "")
+                    + f"; {done} of {len(exports)} files done"
+                )
             hashes[path.name] = _sha256(path)
         for row in adapter_quarantine_rows(folder):
             landing.quarantine.append(row)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ from pipelines.ingest.records import describe, masked_excerpt, outside_vocabular
 from pipelines.ingest.reports import FileReport
 
 log = logging.getLogger(__name__)
+PROGRESS_SECONDS = 30.0
+"""How often a file still being landed gets a progress line."""
+Progress = Callable[[str], None]
 # A drop's staging schema is this prefix and the drop id.
 STAGING_PREFIX = "_landing_"
 RAW_SCHEMA = "raw"
@@ -94,14 +99,27 @@ class Landing:
 
 
 def land_file(
-    landing: Landing, drop_id: str, path: Path, raw_file: RawFile, max_text_chars: int
+    landing: Landing,
+    drop_id: str,
+    path: Path,
+    raw_file: RawFile,
+    max_text_chars: int,
+    progress: Progress | None = None,
 ) -> FileReport:
-    """Validate every line of one export file into the staging tables or its quarantine."""
+    """Validate every line of one export file into the staging tables or its quarantine;
+    `progress` gets a line every PROGRESS_SECONDS while the file is read."""
     report = FileReport(file=path.name, stem=raw_file.stem)
     lineage = {"_drop_id": drop_id, "_file": path.name}
     pending = 0
+    started = last_line = time.monotonic()
     for number, line in lines(path):
         report.rows_read += 1
+        if progress and number % 1000 == 0 and time.monotonic() - last_line >= PROGRESS_SECONDS:
+            last_line = time.monotonic()
+            progress(
+                f"ingesting {path.name}: {number} lines so far, "
+                f"{number / (last_line - started):,.0f} lines/s"
+            )
         problem: tuple[str, str] | None = None
         rows: list[tuple[str, dict[str, Any]]] = []
         try:

@@ -1,10 +1,24 @@
-"""Every string column of the contract has one role, so none reaches a published file unchecked."""
+"""Every string column of the contract has one role, so none reaches a published file unchecked,
+and the declaration's mistakes stop the import naming where they are."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from pipelines.contract.tables import NAME, NAME_IN_WORDS, STRING_TYPES, TABLES
+from pipelines.contract import declaration
+from pipelines.contract.declaration import ContractError
+from pipelines.contract.models import MODELS
+from pipelines.contract.tables import (
+    IDENTIFIER_PREFIXES,
+    NAME,
+    NAME_IN_WORDS,
+    RAW_FILES,
+    REFERENCES,
+    STRING_TYPES,
+    TABLES,
+)
 
 
 @pytest.mark.parametrize("table", TABLES.values(), ids=list(TABLES))
@@ -46,3 +60,62 @@ def test_open_vocabularies_admit_names_and_refuse_numbers_and_addresses(
     vocabulary, value, admitted
 ):
     assert vocabulary.admits(value) is admitted
+
+
+def test_a_record_becomes_the_rows_its_table_declares():
+    conversation = RAW_FILES["conversations"].model.model_validate_json(
+        '{"conversation_id": "c1", "source": "wildchat", "source_kind": "real", '
+        '"hashed_ip": "ip-1", "timestamp": "2024-05-01T10:00:00", '
+        '"turns": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}'
+    )
+    rows = list(RAW_FILES["conversations"].to_rows(conversation))
+
+    assert [table for table, _ in rows] == ["conversations", "turns", "turns"]
+    parent = rows[0][1]
+    assert list(parent) == list(TABLES["conversations"].columns)
+    assert parent["user_id"] == "ip-1", "a user without user_id is grouped by hashed IP"
+    assert parent["n_turns"] == 2 and parent["timestamp"].tzinfo is not None
+    assert [row["turn_index"] for _, row in rows[1:]] == [0, 1]
+    assert {row["conversation_id"] for _, row in rows[1:]} == {"c1"}
+
+
+def test_every_reference_and_identifier_points_at_a_declared_column():
+    for (table, column), (target, target_column) in REFERENCES.items():
+        assert column in TABLES[table].columns and target_column in TABLES[target].columns
+    for table in TABLES.values():
+        for column in table.identifier_columns:
+            assert column in declaration.CONTRACT.identifiers, f"{table.name}.{column}"
+    assert IDENTIFIER_PREFIXES["annotator_id"] == "annotator"
+    assert set(MODELS) == set(TABLES)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (
+            (
+                "      prompt_text:\n        type: string\n",
+                "      prompt_text:\n        type: text\n",
+            ),
+            "tables.prompts.prompt_text: type 'text'",
+        ),
+        (
+            (
+                "        role: text\n        description: the prompt\n",
+                "        description: the prompt\n",
+            ),
+            "tables.prompts.prompt_text: a string column needs a role",
+        ),
+        (
+            ("        vocabulary: source_kind\n", "        vocabulary: source_kinds\n"),
+            "tables.conversations.source_kind: vocabulary 'source_kinds' is not declared",
+        ),
+    ],
+)
+def test_a_mistake_in_the_declaration_names_table_and_column(tmp_path: Path, edit, named):
+    text = declaration.CONTRACT_FILE.read_text(encoding="utf-8")
+    assert edit[0] in text
+    broken = tmp_path / "contract.yml"
+    broken.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ContractError, match="contract.yml: " + named.replace("(", r"\(")):
+        declaration.load(broken)

@@ -1,3 +1,5 @@
+-- Generated from pipelines/contract/contract.yml by `python -m pipelines.contract generate`;
+-- edit the contract, not this file.
 with
 source as ( select * from {{ source('scrubbed', 'attributes') }} ),
 renamed as (

@@ -1,3 +1,5 @@
+-- Generated from pipelines/contract/contract.yml by `python -m pipelines.contract generate`;
+-- edit the contract, not this file.
 with
 source as ( select * from {{ source('scrubbed', 'conversations') }} ),
 renamed as (
@@ -6,8 +8,6 @@ renamed as (
         user_id,
         source,
         source_kind,
-        -- The scrubber reduces the request header to the client kind its user agent shows
-        -- (pipelines/privacy/pseudonymizer.py: client_kind); the user agent itself is not kept.
         json_extract_string(header, '$.client_kind') as client_kind,
         country,
         state,
