@@ -136,6 +136,12 @@ def checked_timestamp_precision(value: str) -> str:
     return value
 
 
+def scrub_cluster() -> str | None:
+    """The Dask scheduler the scrub's detection runs on (`PIPELINES_SCRUB_CLUSTER`, e.g.
+    tcp://scheduler:8786); unset, each scrub starts a local cluster and stops it at its end."""
+    return os.environ.get("PIPELINES_SCRUB_CLUSTER", "").strip() or None
+
+
 # Ingest: what a drop may carry before a record, or the drop, is refused.
 DEFAULT_MAX_TEXT_CHARS = 250_000
 DEFAULT_MAX_QUARANTINED_SHARE = 0.1

@@ -1,0 +1,203 @@
+"""The scrub's detection on a Dask distributed cluster: a local one, or one given by address.
+
+Only detection is distributed. The drop's rows are still read, numbered, staged and swapped by the
+process that holds the warehouse (the DuckDB file has one writer); it sends chunks of texts to the
+cluster and gets their findings back, in order.
+
+- Local (the default): `LocalCluster` with one single-threaded worker process per core (or
+  `workers`), started when the block opens and stopped when it ends. Its scheduler listens on the
+  loopback interface only.
+- Existing: `address` (`PIPELINES_SCRUB_CLUSTER`, e.g. tcp://scheduler:8786) names a scheduler
+  whose workers run this project's code and its spaCy model (docs/operations.md); the block
+  connects to it and leaves it running.
+
+Each worker loads the detector once, when it joins (a worker plugin; a worker that a nanny restarts
+loads it again), and keeps it in `Detector.shared`. A worker that dies mid-task (killed, out of
+memory) loses nothing: the scheduler runs its tasks again on the others, and the findings are the
+same as the in-process detector's. A task that kills `ALLOWED_FAILURES` workers in turn, or a
+worker that cannot load its model, stops the scrub with `DetectorWorkerError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.engine import Detector, Finding, Route
+
+logger = logging.getLogger(__name__)
+
+# Tasks a worker's death may interrupt before the scheduler gives up on them (Dask's default).
+ALLOWED_FAILURES = 3
+DASK_CONFIG = {
+    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+    # The workers' statistical profiler samples every thread's stack each 10 ms: a third of the
+    # detector's speed on its deep call stacks (benchmarks/detection_engines.py).
+    "distributed.worker.profile.enabled": False,
+}
+# Texts per task: enough to amortize a task's round trip (about a millisecond), few enough that
+# every worker gets a share of a batch.
+CHUNK_SIZE = 128
+# Texts that take a new worker's detector through every lazily loaded list.
+WARM_UP = ["Hi, I am Ann Smith from Leeds; mail ann.smith@site.org or call 212 555 0187."]
+# How long to wait for an existing cluster's scheduler to answer.
+CONNECT_TIMEOUT_S = 30
+
+
+class DetectorWorkerError(RuntimeError):
+    """Detection stopped: a task's workers kept dying, a worker could not load its model, or the
+    cluster went away."""
+
+
+def local_workers() -> int:
+    """One worker per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _detect_chunk(config: ScrubberConfig, texts: list[str], routes: list[Route]) -> list:
+    """Runs on a worker: the worker's detector (loaded by the plugin) over one chunk."""
+    return Detector.shared(config).detect(texts, routes)
+
+
+def _detector_plugin(config: ScrubberConfig) -> Any:
+    from distributed import WorkerPlugin
+
+    class DetectorPlugin(WorkerPlugin):
+        """Loads the detector when a worker joins, so the first task does not wait for it."""
+
+        name = f"scrub-detector-{config.version}"
+
+        def setup(self, worker: Any) -> None:
+            # The word lists and given names load on a detector's first texts: here, not in the
+            # first task, so a worker's start-up is over when it joins.
+            Detector.shared(config).detect(WARM_UP, ["full"] * len(WARM_UP))
+
+    return DetectorPlugin()
+
+
+class DetectionCluster:
+    """Detection on Dask workers; see the module docstring. Use it as a context manager."""
+
+    def __init__(
+        self,
+        config: ScrubberConfig,
+        workers: int | None = None,
+        address: str | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ):
+        self.config = config
+        self.address = address or None
+        self.local_workers = workers or local_workers()
+        self.chunk_size = chunk_size
+        self.client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> DetectionCluster:
+        import dask
+        from distributed import Client, LocalCluster
+
+        dask.config.set(DASK_CONFIG)
+        try:
+            if self.address:
+                self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=self.local_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.WARNING,
+                )
+                self.client = Client(self._cluster)
+            self.client.register_plugin(_detector_plugin(self.config))
+        except Exception as error:
+            self.__exit__(None, None, None)
+            where = self.address or f"a local cluster of {self.local_workers} workers"
+            raise DetectorWorkerError(
+                f"the detector could not start on {where} ({type(error).__name__}: "
+                f"{str(error)[:200]})"
+            ) from error
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    @property
+    def workers(self) -> int:
+        """Workers the cluster has now."""
+        return len(self.client.scheduler_info(n_workers=-1)["workers"]) if self.client else 0
+
+    def worker_pids(self) -> dict[str, int]:
+        """Worker address -> its process id."""
+        return self.client.run(os.getpid)
+
+    def detect(self, items: Sequence[tuple[str, Route]]) -> list[list[Finding]]:
+        """Findings per text of a bounded batch, in order: every chunk submitted at once, sized
+        so that each worker gets about two."""
+        share = -(-len(items) // (2 * max(self.workers, 1)))
+        return list(self.stream(items, max(1, min(self.chunk_size, share))))
+
+    def stream(
+        self, items: Iterable[tuple[str, Route]], chunk_size: int | None = None
+    ) -> Iterator[list[Finding]]:
+        """Findings per text, in order, for a stream of any length: at most two chunks per worker
+        wait at a time, so the stream is never held whole."""
+        from distributed import KilledWorker
+
+        if self.client is None:
+            raise RuntimeError("DetectionCluster is used outside its `with` block")
+        window = 2 * max(self.workers, 1)
+        in_flight: deque[Any] = deque()
+        try:
+            for texts, routes in _chunks(items, chunk_size or self.chunk_size):
+                in_flight.append(
+                    self.client.submit(_detect_chunk, self.config, texts, routes, pure=False)
+                )
+                if len(in_flight) >= window:
+                    yield from in_flight.popleft().result()
+            while in_flight:
+                yield from in_flight.popleft().result()
+        except KilledWorker as error:
+            raise DetectorWorkerError(
+                f"detector workers died {ALLOWED_FAILURES} times running the same chunk of texts "
+                "(killed, or out of memory on one of its texts); nothing was written"
+            ) from error
+        finally:
+            for future in in_flight:
+                future.cancel()
+
+
+def _chunks(
+    items: Iterable[tuple[str, Route]], size: int
+) -> Iterator[tuple[list[str], list[Route]]]:
+    texts: list[str] = []
+    routes: list[Route] = []
+    for text, route in items:
+        texts.append(text)
+        routes.append(route)
+        if len(texts) >= size:
+            yield texts, routes
+            texts, routes = [], []
+    if texts:
+        yield texts, routes
+
+
+def detect_on_cluster(
+    config: ScrubberConfig,
+    items: Iterable[tuple[str, Route]],
+    workers: int | None = None,
+    address: str | None = None,
+) -> Iterator[list[Finding]]:
+    """Findings per text, in order, from a cluster started (or joined) for the call."""
+    with DetectionCluster(config, workers, address) as cluster:
+        yield from cluster.stream(items)
