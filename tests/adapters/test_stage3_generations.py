@@ -165,7 +165,14 @@ def test_generation_files_are_paired_by_user_prompt_and_model(
     ]
     assert len([x for x in lines if x.startswith("read ")]) == 3
 
-    assert ingest(instance, warehouse, drop).success
+    result = ingest(instance, warehouse, drop)
+    assert result.success
+    # The ingest asset logs a line per export file landed, with its rate and the files done.
+    logged = [e.user_message for e in instance.all_logs(result.run_id)]
+    landed_lines = [m for m in logged if m.startswith("ingested ")]
+    exports = sorted(p.name for p in drop.glob("*.jsonl") if p.name != QUARANTINE_FILE)
+    assert sorted(m.split(":")[0].removeprefix("ingested ") for m in landed_lines) == exports
+    assert landed_lines[-1].endswith(f"; {len(exports)} of {len(exports)} files done")
     with duckdb.connect(str(warehouse_path), read_only=True) as conn:
         landed = conn.execute("select count(*) from raw.stage3_items").fetchone()[0]
         rejected = conn.execute(
@@ -200,3 +207,15 @@ def test_a_model_named_only_by_the_file_pairs_and_the_cli_prints_progress(tmp_pa
     assert len(progress) == 3
     assert all("files done" in x for x in progress)
     assert "read " not in printed.out
+
+
+def test_a_long_source_gets_a_progress_line_while_it_is_read(tmp_path, monkeypatch):
+    from pipelines.adapters import writer
+
+    monkeypatch.setattr(writer, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(writer, "_PROGRESS_CHECK_UNITS", 2)
+    export = generation_export(tmp_path / "export")
+    lines: list[str] = []
+    adapt([export], tmp_path / "drops" / "long", progress=lines.append)
+    reading = [x for x in lines if x.startswith("reading ")]
+    assert reading and all("units so far" in x for x in reading)

@@ -65,7 +65,7 @@ def raw_tables(context: dg.AssetExecutionContext, config: IngestConfig, warehous
         # read-write connection keeps the later runs of the same process from opening the file.
         with warehouse.get_connection() as conn, closing(conn):
             check_warehouse_key(conn, hash_key)
-            report = land_drop(conn, folder)
+            report = land_drop(conn, folder, progress=context.log.info)
             totals = {
                 name: conn.execute(f"select count(*) from raw.{name}").fetchone()[0]
                 for name in TABLES
