@@ -31,10 +31,12 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import detect_parallel
+from pipelines.privacy.real_turns import REALDATA, load_real_turns
 from pipelines.settings import PROJECT_ROOT
 from pipelines.text_format import markdown_table
 
@@ -48,7 +50,17 @@ LABELED_SETS = {
     / "synth_dataset_v2.json",
     "false names": LABELED / "false_names.txt",
     "identifier codes": LABELED / "identifier_codes.txt",
+    "real turns": LABELED / "real_turns.tsv",
 }
+# Where `python -m pipelines.privacy.evaluate` writes the figures of a full run, and the section
+# of docs/privacy.md that shows them (written from that file, never typed).
+RESULTS = PROJECT_ROOT / "benchmarks" / "results" / "privacy_eval.json"
+DOC = PROJECT_ROOT / "docs" / "privacy.md"
+DOC_SECTION = re.compile(
+    r"(<!-- results:privacy_eval -->\n)(.*?)(<!-- /results:privacy_eval -->)", re.S
+)
+# Labels of names that must stay: a finding that touches only these is outside the labels.
+LOOK_ALIKES = {"PUBLIC_FIGURE", "NOT_PERSON"}
 # A labeled span in the text format: "[Marie](PERSON)".
 MARKED_SPAN = re.compile(r"\[([^\[\]]+)\]\(([A-Z_]+)\)")
 
@@ -75,6 +87,13 @@ KEPT_BY_POLICY = {
 class Record:
     text: str
     spans: tuple[tuple[int, int, str], ...]
+    # The predicted types scored on this record (all when None): the real turns label names only.
+    scored: frozenset[str] | None = None
+
+
+def available(path: Path) -> bool:
+    """The set's file is there, and so is the real data a reference set points into."""
+    return path.exists() and (path.suffix != ".tsv" or REALDATA.exists())
 
 
 def load_marked(path: Path) -> list[Record]:
@@ -97,6 +116,9 @@ def load_corpus(path: Path) -> list[Record]:
     """Records of any of the accepted formats; raises naming the record that fits none."""
     if path.suffix == ".txt":
         return load_marked(path)
+    if path.suffix == ".tsv":
+        names = frozenset({"PERSON"})
+        return [Record(text, tuple(spans), names) for text, spans in load_real_turns(path)]
     data = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(data, dict):
         data = data.get("records") or data.get("documents") or list(data.values())
@@ -136,6 +158,12 @@ class Score:
     correct_chars: int = 0
     predicted_by_type: Counter = field(default_factory=Counter)
     outside_labels: Counter = field(default_factory=Counter)
+    on_look_alikes: Counter = field(default_factory=Counter)
+
+    def precision(self, entity_type: str) -> float:
+        """Share of the type's findings that touch a labeled span of a scrubbed kind."""
+        predicted = self.predicted_by_type[entity_type]
+        return 1 - self.outside_labels[entity_type] / predicted if predicted else float("nan")
 
     def recall(self, entity_type: str) -> float:
         return (
@@ -162,15 +190,22 @@ def score(records: list[Record], predict: Predictor, coverage: float = 0.8) -> S
     predictions = predict([r.text for r in records])
     for record, predicted in zip(records, predictions, strict=True):
         masked = set()
+        positives = [span for span in record.spans if span[2] not in LOOK_ALIKES]
         for start, end, entity_type in predicted:
+            if record.scored is not None and entity_type not in record.scored:
+                continue
             masked.update(i for i in range(start, end) if not record.text[i].isspace())
             result.predicted_by_type[entity_type] += 1
-            if not any(start < e and s < end for s, e, _ in record.spans):
+            if not any(start < e and s < end for s, e, _ in positives):
                 result.outside_labels[entity_type] += 1
+                for s, e, label in record.spans:
+                    if start < e and s < end:
+                        result.on_look_alikes[f"{entity_type} on {label}"] += 1
+                        break
         labeled = set()
         for start, end, entity_type in record.spans:
             chars = {i for i in range(start, end) if not record.text[i].isspace()}
-            labeled |= chars
+            labeled |= chars if entity_type not in LOOK_ALIKES else set()
             result.mentions[entity_type] += 1
             if chars and len(chars & masked) / len(chars) >= coverage:
                 result.found[entity_type] += 1
@@ -220,6 +255,12 @@ def _outside(score: Score) -> str:
     return ", ".join(f"{t} {n}" for t, n in score.outside_labels.most_common()) or "0"
 
 
+def _precisions(score: Score) -> str:
+    return ", ".join(
+        f"{t} {_cell(score.precision(t))}" for t, _ in score.predicted_by_type.most_common()
+    )
+
+
 def report(scores: dict[str, dict[str, Score]]) -> str:
     """A markdown table: per labeled set, one row per labeled type, one recall column per scorer,
     then the set's mention recall, character precision and findings outside its labels."""
@@ -227,10 +268,19 @@ def report(scores: dict[str, dict[str, Score]]) -> str:
     rows = []
     for corpus, first in scores[scorers[0]].items():
         by_scorer = [scores[n][corpus] for n in scorers]
-        types = sorted(first.mentions, key=lambda t: (t in KEPT_BY_POLICY, -first.mentions[t], t))
-        scrubbed_types = [t for t in types if t not in KEPT_BY_POLICY]
+        types = sorted(
+            first.mentions,
+            key=lambda t: (t in LOOK_ALIKES, t in KEPT_BY_POLICY, -first.mentions[t], t),
+        )
+        scrubbed_types = [t for t in types if t not in KEPT_BY_POLICY | LOOK_ALIKES]
         for entity_type in types:
-            label = entity_type + (" (kept by policy)" if entity_type in KEPT_BY_POLICY else "")
+            label = entity_type + (
+                " (kept by policy)"
+                if entity_type in KEPT_BY_POLICY
+                else " (to keep: share scrubbed)"
+                if entity_type in LOOK_ALIKES
+                else ""
+            )
             rows.append(
                 [corpus, label, first.mentions[entity_type]]
                 + [_cell(s.recall(entity_type)) for s in by_scorer]
@@ -248,6 +298,15 @@ def report(scores: dict[str, dict[str, Score]]) -> str:
             [corpus, "**character precision**", ""] + [_cell(s.char_precision) for s in by_scorer]
         )
         rows.append([corpus, "**findings outside labels**", ""] + [_outside(s) for s in by_scorer])
+        rows.append([corpus, "**precision by type**", ""] + [_precisions(s) for s in by_scorer])
+        if any(s.on_look_alikes for s in by_scorer):
+            rows.append(
+                [corpus, "**findings on names to keep**", ""]
+                + [
+                    ", ".join(f"{k} {n}" for k, n in s.on_look_alikes.most_common()) or "0"
+                    for s in by_scorer
+                ]
+            )
     header = ["labeled set", "entity type", "mentions"] + [f"recall ({n})" for n in scorers]
     return markdown_table(header, rows)
 
@@ -275,11 +334,31 @@ def main(argv: list[str] | None = None) -> int:
         "--limit", type=int, default=None, help="score the first N records of each corpus only"
     )
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help=f"write the figures there (default for a full run of the kept sets: {RESULTS}, "
+        "and the section of docs/privacy.md that shows them)",
+    )
+    parser.add_argument(
+        "--check-doc",
+        action="store_true",
+        help="only check that docs/privacy.md shows the committed results; exit 1 if not",
+    )
     args = parser.parse_args(argv)
+    if args.check_doc:
+        current = doc_is_current()
+        print(
+            "docs/privacy.md shows the committed results"
+            if current
+            else "docs/privacy.md is not current: run python -m pipelines.privacy.evaluate"
+        )
+        return 0 if current else 1
     if args.paths:
         paths = {path.name: path for path in args.paths}
     else:
-        paths = {name: path for name, path in LABELED_SETS.items() if path.exists()}
+        paths = {name: path for name, path in LABELED_SETS.items() if available(path)}
         for name in LABELED_SETS.keys() - paths.keys():
             print(f"{name}: not found at {LABELED_SETS[name]}, skipped", file=sys.stderr)
     try:
@@ -294,9 +373,62 @@ def main(argv: list[str] | None = None) -> int:
         scorer: {name: score(records, predict, args.coverage) for name, records in corpora.items()}
         for scorer, predict in predictors.items()
     }
-    print(", ".join(f"{name}: {len(records)} records" for name, records in corpora.items()) + "\n")
-    print(report(scores))
+    summary = ", ".join(f"{name}: {len(records)} records" for name, records in corpora.items())
+    table = report(scores)
+    print(summary + "\n")
+    print(table)
+    full_run = not args.paths and args.limit is None and len(paths) == len(LABELED_SETS)
+    results_path = args.results or (RESULTS if full_run else None)
+    if results_path:
+        arguments = argv if argv is not None else sys.argv[1:]
+        results = {
+            "command": " ".join(["python -m pipelines.privacy.evaluate", *arguments]),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "records": {name: len(records) for name, records in corpora.items()},
+            "figures": {
+                scorer: {name: figures(s) for name, s in by_set.items()}
+                for scorer, by_set in scores.items()
+            },
+            "table": table,
+        }
+        results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        if results_path == RESULTS:
+            write_doc(results)
+        print(f"\nresults written to {results_path}", file=sys.stderr)
     return 0
+
+
+def figures(result: Score) -> dict:
+    """The figures of one scored set, as the results file keeps them."""
+    return {
+        "mentions": dict(result.mentions),
+        "recall": {t: round(result.recall(t), 4) for t in result.mentions},
+        "character_precision": round(result.char_precision, 4),
+        "precision": {t: round(result.precision(t), 4) for t in result.predicted_by_type},
+        "findings_outside_labels": dict(result.outside_labels),
+        "findings_on_names_to_keep": dict(result.on_look_alikes),
+    }
+
+
+def doc_section(results: dict) -> str:
+    """What docs/privacy.md shows of a results file: how it was made and the table."""
+    records = ", ".join(f"{name} {n:,}" for name, n in results["records"].items())
+    return (
+        f"Run `{results['command']}`, finished {results['finished_at']}; records: {records}.\n\n"
+        f"{results['table']}\n"
+    )
+
+
+def write_doc(results: dict) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    DOC.write_text(DOC_SECTION.sub(lambda m: m[1] + doc_section(results) + m[3], text))
+
+
+def doc_is_current() -> bool:
+    """docs/privacy.md shows, between its markers, exactly the committed results file."""
+    match = DOC_SECTION.search(DOC.read_text(encoding="utf-8"))
+    results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    return bool(match) and match[2] == doc_section(results)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,30 @@
 """The scrubber's figures on the labeled sets the project keeps, through the real engine.
 
 The sets are scored as `python -m pipelines.privacy.evaluate` scores them; the engine is built
-once per process (`Detector.shared`), so the three sets cost a few seconds.
+once per process (`Detector.shared`), so the sets cost a few seconds. The real-turn sample points
+into ../shared/realdata and is scored only where that folder is.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 
 import pytest
 
 from pipelines.privacy.config import DEFAULT_CONFIG_PATH, ScrubberConfig
 from pipelines.privacy.engine import Detector
-from pipelines.privacy.evaluate import LABELED_SETS, Record, Score, load_corpus, ours, score
+from pipelines.privacy.evaluate import (
+    LABELED_SETS,
+    Record,
+    Score,
+    available,
+    load_corpus,
+    ours,
+    score,
+)
+from pipelines.privacy.real_turns import RealTurnError, load_real_turns, strata
 from pipelines.release.datasheet import privacy_policy
 
 
@@ -23,7 +35,7 @@ def scores() -> dict[str, Score]:
     return {
         name: score(load_corpus(path), predict)
         for name, path in LABELED_SETS.items()
-        if path.exists()
+        if available(path)
     }
 
 
@@ -36,8 +48,52 @@ def test_the_labeled_sets_hold_enough_positives_and_look_alikes():
     names = load_corpus(LABELED_SETS["false names"])
     assert sum(len(r.spans) for r in identifiers) >= 150
     assert len(_negatives("identifier codes")) >= 100
-    assert len(names) >= 200
+    assert len(_negatives("false names")) >= 200
     assert sum(t == "PERSON" for r in names for _, _, t in r.spans) >= 50
+
+
+def test_the_real_turn_sample_is_large_enough_and_labels_names_of_all_kinds():
+    path = LABELED_SETS["real turns"]
+    assert sum(strata(path).values()) >= 500
+    if not available(path):
+        pytest.skip("../shared/realdata is not here")
+    labels = [label for record in load_corpus(path) for _, _, label in record.spans]
+    assert labels.count("PERSON") >= 100
+    assert labels.count("PUBLIC_FIGURE") >= 100
+    assert labels.count("NOT_PERSON") >= 100
+
+
+def test_a_label_is_refused_when_its_turn_is_not_the_text_it_was_made_for(tmp_path):
+    data = tmp_path / "realdata" / "chat.jsonl"
+    data.parent.mkdir()
+    text = "Please write to my aunt Henrike."
+    record = {"id": "c1", "messages": [{"role": "user", "content": text}]}
+    data.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    labels = tmp_path / "turns.tsv"
+    labels.write_text(f"# one turn\nchat.jsonl\tc1\t0\t{digest}\trandom\t24:31=private\n")
+    assert list(load_real_turns(labels, data.parent)) == [(text, [(24, 31, "PERSON")])]
+    labels.write_text(f"chat.jsonl\tc1\t0\t{'0' * 16}\trandom\t24:31=private\n")
+    with pytest.raises(RealTurnError, match=r"turns.tsv, line 1, field digest"):
+        list(load_real_turns(labels, data.parent))
+    labels.write_text(f"chat.jsonl\tc1\t0\t{digest}\trandom\t24:90=private\n")
+    with pytest.raises(RealTurnError, match=r"line 1, field labels"):
+        list(load_real_turns(labels, data.parent))
+
+
+def test_every_person_finding_in_the_real_turns_is_labeled_and_private_names_are_found(scores):
+    if "real turns" not in scores:
+        pytest.skip("../shared/realdata is not here")
+    turns = scores["real turns"]
+    # Each PERSON finding touches a label: a private name, or a name or word to keep.
+    on_names_to_keep = sum(n for k, n in turns.on_look_alikes.items() if k.startswith("PERSON"))
+    assert turns.outside_labels["PERSON"] == on_names_to_keep
+    assert turns.recall("PERSON") >= REAL_TURN_FLOOR["recall"]
+    assert turns.precision("PERSON") >= REAL_TURN_FLOOR["precision"]
+
+
+# The real-turn figures the scrubber holds (a little under those of the committed results).
+REAL_TURN_FLOOR = {"recall": 0.70, "precision": 0.30}
 
 
 def test_numbers_introduced_as_identifiers_are_scrubbed_and_look_alikes_are_not(scores):
