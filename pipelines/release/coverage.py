@@ -60,7 +60,7 @@ def _n(value: int, one: str, many: str | None = None) -> str:
 
 def _withheld(in_study: int, published: int) -> str:
     left = in_study - published
-    return f"; {left:,} of users withheld for re-identification risk" if left > 0 else ""
+    return f"; {left:,} withheld with their users for re-identification risk" if left > 0 else ""
 
 
 def _stage1(conn: duckdb.DuckDBPyConnection, published: dict[str, int]) -> list[Reason]:
