@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.sample.generator import CREATED_AT
+from pipelines.sample.plan import CREATED_AT
 from pipelines.text_format import markdown_table
 
 USER = "9f2c4e1a7b3d5f60812a4c6e8b0d2f4169a3c5e7b9d1f3a5c7e9b1d3f5a7c9e1"
