@@ -78,6 +78,7 @@ _LEAD_INS: tuple[tuple[str, str], ...] = (
     (PLACE, rf"{_SUBJECT}(?:{_EN_PLACE})"),
     (PLACE, rf"{_OWNER}{_PLACE_NOUN}{_NOUN_LINK}"),
     (ORGANIZATION, rf"{_SUBJECT}(?:{_EN_ORG})"),
+    (EITHER, rf"{_SUBJECT}work(?:s|ed|ing)?\s+in"),
     (ORGANIZATION, rf"{_OWNER}{_ORG_NOUN}{_NOUN_LINK}"),
     # French
     (PLACE, r"\bj['’]\s?habite(?:\s+(?:à|a|en|au|aux|dans|sur))?"),
@@ -156,11 +157,14 @@ ORG_WORDS = _word_set(
     escuela instituto istituto università scuola ospedale hôpital klinik krankenhaus empresa
     """
 )
-# Capitalized words that open no place: months, days, departments, and pronouns.
+# Capitalized words that name no place nor employer: months, days, departments and fields of work
+# ("I work in Finance"), and pronouns.
 NOT_A_NAME = _word_set(
     """
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday i hr it qa pr i'm
+    finance marketing sales engineering operations accounting legal research design support
+    management admin procurement logistics healthcare retail education tech software
     enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
     janvier février mars avril mai juin juillet août septembre octobre novembre décembre
     januar februar märz juni juli oktober dezember
