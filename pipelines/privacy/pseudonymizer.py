@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import json
 import re
 from collections import defaultdict
@@ -25,7 +24,8 @@ from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
 from pipelines import settings
 from pipelines.contract.tables import registered
-from pipelines.privacy.engine import Finding
+from pipelines.privacy.findings import Finding
+from pipelines.privacy.keyed_hash import keyed_hash
 
 PSEUDONYMS_DDL = """
 create table if not exists private.pseudonyms (
@@ -81,12 +81,6 @@ def _phone_key(value: str) -> str:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
         return re.sub(r"\D", "", value)
-
-
-def keyed_hash(key: bytes, *parts: str) -> str:
-    """HMAC-SHA256 of the parts (unit-separated), hex."""
-    message = "\x1f".join(parts).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def hash_identifier(key: bytes, column: str, value: str) -> str:
@@ -165,7 +159,7 @@ def claim_warehouse_key(conn: duckdb.DuckDBPyConnection, key: bytes) -> None:
 
 
 def client_kind(header: dict[str, str]) -> str | None:
-    """"programmatic" or "browser", from a request header's user agent; None without one."""
+    """ "programmatic" or "browser", from a request header's user agent; None without one."""
     agent = next((value for name, value in header.items() if name.lower() == "user-agent"), None)
     if not agent:
         return None
@@ -287,9 +281,15 @@ class Pseudonymizer:
         """
         if self.pending:
             columns = ("scope_key", "entity_type", "value_key", "number")
-            frame = pa.table({c: [row[i] for row in self.pending] for i, c in enumerate(columns)},
-                             schema=pa.schema([*(pa.field(c, pa.string()) for c in columns[:3]),
-                                               pa.field("number", pa.int32())]))
+            frame = pa.table(
+                {c: [row[i] for row in self.pending] for i, c in enumerate(columns)},
+                schema=pa.schema(
+                    [
+                        *(pa.field(c, pa.string()) for c in columns[:3]),
+                        pa.field("number", pa.int32()),
+                    ]
+                ),
+            )
             with registered(conn, "new_pseudonyms", frame):
                 conn.execute(f"insert into {table} select * from new_pseudonyms")
         saved = len(self.pending)
@@ -303,8 +303,11 @@ class Pseudonymizer:
         operators = {
             entity_type: OperatorConfig(
                 "custom",
-                {"lambda": lambda value, t=entity_type: placeholder(
-                    t, self.number(scope, t, value))},
+                {
+                    "lambda": lambda value, t=entity_type: placeholder(
+                        t, self.number(scope, t, value)
+                    )
+                },
             )
             for entity_type in {f.entity_type for f in findings}
         }

@@ -7,11 +7,11 @@ its target count, so the realized ratios track the configured ones without movin
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from pipelines.privacy.keyed_hash import keyed_digest
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class SplitAssignment:
 
 
 def keyed_rank(seed: str, user_id: str) -> bytes:
-    return hmac.new(seed.encode(), user_id.encode(), hashlib.sha256).digest()
+    return keyed_digest(seed.encode(), user_id)
 
 
 def target_counts(total: int, ratios: Mapping[str, float]) -> dict[str, int]:
