@@ -197,8 +197,8 @@ def _install_timers(stage: str, timers: _Timers) -> None:
         def scrubber_counts(args: Any) -> dict[str, int]:
             scrubber = args[0]
             return {
-                "name_scopes": len(scrubber.names),
-                "hashed_identifiers": len(scrubber.hashed_identifiers),
+                "name_scopes": len(scrubber.numbering.names),
+                "hashed_identifiers": len(scrubber.hashing.recent),
                 "pseudonym_numbers": len(scrubber.pseudonymizer.numbers),
                 "pseudonyms_pending": len(scrubber.pseudonymizer.pending),
             }

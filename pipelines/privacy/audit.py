@@ -2,7 +2,9 @@
 
 Plain regexes with checksums (no Presidio, no NER), so a blind spot of the scrubber is not shared
 by its auditor: e-mail, phone, payment card (Luhn), public IP, IBAN (mod 97), crowd-platform IDs,
-API keys. Planted values of a ground-truth manifest, where a drop has one, are looked for too.
+API keys. Planted values of a ground-truth manifest are looked for too when the caller hands them
+over (the generated sample's answer key, in its runs and tests): the scan never goes looking for
+one.
 A leak is reported by table, row key, field and entity type; never with its text.
 """
 
@@ -13,7 +15,7 @@ import ipaddress
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,20 +140,19 @@ def scan_tables(
     return leaks
 
 
-def scan_manifest(
+def scan_planted(
     conn: duckdb.DuckDBPyConnection,
     schema: str,
-    manifest_path: Path,
-    scrubbed_key,
+    planted: Iterable[dict],
+    scrubbed_key: Callable[[str, dict], dict],
 ) -> list[Leak]:
-    """Planted values of a ground-truth manifest still present in their scrubbed field.
+    """Planted values (a ground-truth manifest's `entities`) still present in their scrubbed field.
 
     `scrubbed_key(table, raw_key)` gives the row's key in the scrubbed table (identifier columns
     in the key are hashed there).
     """
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     leaks = []
-    for entry in manifest.get("entities", []):
+    for entry in planted:
         table = TABLES[entry["table"]]
         key = scrubbed_key(table.name, entry["key"])
         condition = " and ".join(f"{name} = ?" for name in key)
@@ -164,6 +165,26 @@ def scan_manifest(
         pattern = re.compile(rf"(?<!\w){re.escape(entry['value'])}(?!\w)")
         if any(pattern.search(text) for text in _texts(row[0])):
             leaks.append(Leak(table.name, key, entry["field"], entry["entity_type"], "manifest"))
+    return leaks
+
+
+def load_planted(manifest_path: Path) -> list[dict]:
+    """The planted values of a ground-truth manifest file, for `scan_planted`."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return list(manifest.get("entities", []))
+
+
+def scan_staged(
+    conn: duckdb.DuckDBPyConnection,
+    schema: str,
+    scrubbed_key: Callable[[str, dict], dict],
+    planted: Iterable[dict] | None = None,
+) -> list[Leak]:
+    """The residual-leak scan of a scrubbed schema: every identifier left, and every planted value
+    when some are given."""
+    leaks = scan_tables(conn, schema)
+    if planted is not None:
+        leaks += scan_planted(conn, schema, planted, scrubbed_key)
     return leaks
 
 

@@ -39,12 +39,9 @@ def _hash_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def landed(instance, warehouse, warehouse_path, generated_drop, monkeypatch):
-    """The generated drop ingested by the real ingest asset; SAMPLES_DIR holds its manifest."""
-    folder, manifest = generated_drop
-    from pipelines import settings
-
-    monkeypatch.setattr(settings, "SAMPLES_DIR", manifest.parent)
+def landed(instance, warehouse, warehouse_path, generated_drop):
+    """The generated drop ingested by the real ingest asset."""
+    folder, _manifest = generated_drop
     instance.add_dynamic_partitions(drop_partitions.name, [DROP_ID])
     result = dg.materialize(
         [raw_tables],

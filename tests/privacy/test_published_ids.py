@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.ingest import land_drop
+from pipelines.privacy.audit import load_planted
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.scrub import scrub_drop
 from pipelines.release.configs import CONFIGS
@@ -40,7 +41,12 @@ def published(
         with duckdb.connect(str(warehouse)) as conn:
             land_drop(conn, folder)
             scrub_drop(
-                conn, DROP_ID, scrubber_config, TEST_KEY.encode(), workers=1, manifest=manifest
+                conn,
+                DROP_ID,
+                scrubber_config,
+                TEST_KEY.encode(),
+                workers=1,
+                planted=load_planted(manifest),
             )
     assert materialize_models(warehouse, warehouse.parent / "data").success
     return warehouse

@@ -15,23 +15,27 @@ from pipelines.contract.tables import TABLES
 from pipelines.defs.ingest.assets import raw_tables
 from pipelines.defs.privacy import defs as privacy_defs
 from pipelines.defs.privacy.assets import LEAK_CHECK, scrubbed_tables
-from pipelines.privacy import scrub as scrub_module
+from pipelines.privacy import drop_rows, numbering, scrub_cache, staging
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.engine import Detector
+from pipelines.privacy.detector import Detector
+from pipelines.privacy.pool import DetectorPool
 from pipelines.privacy.pseudonymizer import IDENTIFIER_PREFIXES, Pseudonymizer, hash_identifier
 from pipelines.privacy.scrub import DropScrubber, ScrubRecordError, scrub_drop
 from tests.privacy.conftest import DROP_ID, TEST_KEY
 
 
-def scrub(instance, warehouse) -> dg.ExecuteInProcessResult:
-    """Materialize the real privacy asset for the test drop, in-process (one worker)."""
+def scrub(instance, warehouse, manifest: Path) -> dg.ExecuteInProcessResult:
+    """Materialize the real privacy asset for the test drop, in-process (one worker), handing it
+    the drop's ground-truth manifest as the sample run does."""
     return dg.materialize(
         [raw_tables, scrubbed_tables],
         selection=[scrubbed_tables],
         instance=instance,
         partition_key=DROP_ID,
         resources={"warehouse": warehouse},
-        run_config={"ops": {"scrubbed_tables": {"config": {"workers": 1}}}},
+        run_config={
+            "ops": {"scrubbed_tables": {"config": {"workers": 1, "pii_manifest": str(manifest)}}}
+        },
         raise_on_error=False,
     )
 
@@ -63,7 +67,7 @@ def test_privacy_definitions_load(warehouse):
 
 def test_no_planted_identifier_survives_and_decoys_mostly_do(instance, warehouse, landed,
                                                              generated_drop):
-    result = scrub(instance, warehouse)
+    result = scrub(instance, warehouse, generated_drop[1])
     assert result.success
     checks = result.get_asset_check_evaluations()
     assert len(checks) == len(TABLES) and all(c.passed for c in checks)
@@ -91,8 +95,8 @@ def test_no_planted_identifier_survives_and_decoys_mostly_do(instance, warehouse
     assert sum(kept.values()) >= 0.8 * sum(decoys.values())
 
 
-def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed):
-    assert scrub(instance, warehouse).success
+def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed, generated_drop):
+    assert scrub(instance, warehouse, generated_drop[1]).success
     with duckdb.connect(str(landed), read_only=True) as conn:
         assert conn.execute("select count(*) from scrubbed.conversations "
                             "where json_keys(header) != ['client_kind'] "
@@ -110,11 +114,12 @@ def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed):
         assert judged <= set(kept), "every table hashes an annotator the same way"
 
 
-def test_second_run_over_unchanged_input_scrubs_nothing_again(instance, warehouse, landed):
-    first = scrub(instance, warehouse)
+def test_second_run_over_unchanged_input_scrubs_nothing_again(instance, warehouse, landed,
+                                                             generated_drop):
+    first = scrub(instance, warehouse, generated_drop[1])
     with duckdb.connect(str(landed), read_only=True) as conn:
         before = conn.execute("select * from scrubbed.turns order by all").fetchall()
-    second = scrub(instance, warehouse)
+    second = scrub(instance, warehouse, generated_drop[1])
     assert first.success and second.success
     assert materialized(first, "turns")["texts_analyzed"] > 0
     assert materialized(second, "turns")["texts_analyzed"] == 0
@@ -126,15 +131,15 @@ def test_second_run_over_unchanged_input_scrubs_nothing_again(instance, warehous
 
 
 def test_leak_check_blocks_the_run_and_names_place_not_text(instance, warehouse, landed,
-                                                            monkeypatch):
-    real = scrub_module.DetectorPool.detect
+                                                            generated_drop, monkeypatch):
+    real = DetectorPool.detect
 
     def blind_to_email(pool, items):
         return [[f for f in found if f.entity_type != "EMAIL_ADDRESS"]
                 for found in real(pool, items)]
 
-    monkeypatch.setattr(scrub_module.DetectorPool, "detect", blind_to_email)
-    result = scrub(instance, warehouse)
+    monkeypatch.setattr(DetectorPool, "detect", blind_to_email)
+    result = scrub(instance, warehouse, generated_drop[1])
     assert not result.success
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
     assert failed and all(c.check_name == LEAK_CHECK for c in failed)
@@ -221,59 +226,6 @@ def test_a_later_drop_numbers_a_new_person_after_the_numbers_it_reads_back(
     assert turns(tiny_history)[("c4", 0)] == "<PERSON_1> met <PERSON_3>, then <PERSON_2> called."
 
 
-def test_private_tables_keyed_by_an_earlier_version_lose_their_index_and_keep_their_rows(
-        tiny_history):
-    config = ScrubberConfig.load()
-    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
-    first = turns(tiny_history)
-    keys = {"pseudonyms": "scope_key, entity_type, value_key", "scrub_cache": "key_high, key_low"}
-    saved = {}
-    for table, key in keys.items():  # as the version before the 500k run created them
-        saved[table] = sorted(tiny_history.execute(f"select * from private.{table}").fetchall())
-        tiny_history.execute(f"create table private.old as select * from private.{table}")
-        tiny_history.execute(f"drop table private.{table}")
-        columns = ", ".join(f"{name} {kind}" for name, kind in tiny_history.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'private' and table_name = 'old' order by ordinal_position"
-        ).fetchall())
-        tiny_history.execute(f"create table private.{table} ({columns}, primary key ({key}))")
-        tiny_history.execute(f"insert into private.{table} select * from private.old")
-        tiny_history.execute("drop table private.old")
-
-    report = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
-
-    assert tiny_history.execute(
-        "select count(*) from duckdb_constraints() where schema_name = 'private' "
-        "and constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
-    for table in keys:
-        rows = sorted(tiny_history.execute(f"select * from private.{table}").fetchall())
-        assert rows == saved[table], table
-    assert report.texts_analyzed == 0
-    assert turns(tiny_history) == first
-
-
-def test_a_cache_keyed_by_hex_text_is_converted_and_keeps_every_entry(tiny_history):
-    config = ScrubberConfig.load()
-    scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
-    first = turns(tiny_history)
-    saved = sorted(tiny_history.execute("select * from private.scrub_cache").fetchall())
-    # As versions before the integer key wrote it: the 64 hex digits of the HMAC, keyed.
-    tiny_history.execute(
-        "create table private.hex as select lpad(to_hex(key_high), 16, '0') || "
-        "lpad(to_hex(key_low), 16, '0') || repeat('e', 32) as text_key, findings "
-        "from private.scrub_cache")
-    tiny_history.execute("drop table private.scrub_cache")
-    tiny_history.execute("create table private.scrub_cache "
-                         "(text_key VARCHAR PRIMARY KEY, findings JSON NOT NULL)")
-    tiny_history.execute("insert into private.scrub_cache select * from private.hex")
-
-    report = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
-
-    assert sorted(tiny_history.execute("select * from private.scrub_cache").fetchall()) == saved
-    assert report.texts_analyzed == 0
-    assert turns(tiny_history) == first
-
-
 def test_private_tables_hold_no_original_value(tiny_history):
     scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     dump = " ".join(
@@ -289,14 +241,14 @@ def _count_queries(monkeypatch, relation: str) -> list[int]:
     """The rows of the Arrow table registered as `relation` for each query that reads it: the
     scrub looks up the cache with `wanted_keys`, the pseudonym numbering with `wanted_scopes`."""
     queries: list[int] = []
-    real = scrub_module.registered
+    real = scrub_cache.registered
 
     def counting(conn, name, frame):
         if name == relation:
             queries.append(frame.num_rows)
         return real(conn, name, frame)
 
-    monkeypatch.setattr(scrub_module, "registered", counting)
+    monkeypatch.setattr(scrub_cache, "registered", counting)
     monkeypatch.setattr("pipelines.privacy.pseudonymizer.registered", counting)
     return queries
 
@@ -304,7 +256,7 @@ def _count_queries(monkeypatch, relation: str) -> list[int]:
 def test_texts_seen_in_earlier_batches_are_not_looked_up_again(tiny_history, monkeypatch):
     # Each lookup scans the whole cache, which grows with every drop: a text judged a million
     # times must not cost a million scans.
-    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
+    monkeypatch.setattr(drop_rows, "BATCH_ROWS", 1)
     _raw_conversation(tiny_history, "c5", "u2", "d1",
                       ["Tom Becker is my boss. Reach me at ann@site.org."])
     lookups = _count_queries(monkeypatch, "wanted_keys")
@@ -326,8 +278,8 @@ def test_texts_forgotten_from_memory_are_looked_up_again_with_the_same_result(
     config = ScrubberConfig.load()
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
     remembered = turns(tiny_history)
-    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
-    monkeypatch.setattr(scrub_module, "RECENT_FINDINGS", 1)
+    monkeypatch.setattr(drop_rows, "BATCH_ROWS", 1)
+    monkeypatch.setattr(scrub_cache, "RECENT_FINDINGS", 1)
     lookups = _count_queries(monkeypatch, "wanted_keys")
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
     assert turns(tiny_history) == remembered
@@ -353,7 +305,7 @@ def test_a_text_repeated_in_a_scope_is_scrubbed_and_counted_as_without_memory(
     assert with_memory[("c6", 0)] == "<PERSON_2> said <PERSON_1> still uses <PHONE_1>."
 
     tiny_history.execute("delete from private.pseudonyms")
-    monkeypatch.setattr(scrub_module, "RECENT_SCRUBBED", 0)
+    monkeypatch.setattr(numbering, "RECENT_SCRUBBED", 0)
     forgotten = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
     assert turns(tiny_history) == with_memory
     assert forgotten.findings == remembered.findings
@@ -364,29 +316,25 @@ def test_rows_are_staged_in_a_database_file_of_their_own(tiny_history, monkeypat
     # The write pass reads the warehouse while it stages: rows appended to the warehouse itself
     # stay in DuckDB's memory until the read ends (no checkpoint meanwhile), and at 500k
     # conversations they squeezed the read's sort out of its 256MB.
-    tiny_history.execute("create schema scrubbed_staging")  # left by a killed older version
-    tiny_history.execute("create table scrubbed_staging.turns (x INTEGER)")
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     scrubber.prepare()
     scrubber.find("d1")
     staged_in = []
-    real_insert = scrubber._insert
+    real_insert = scrubber.staging.insert
 
-    def insert_and_look(table, batch, columns):
-        real_insert(table, batch, columns)
+    def insert_and_look(table, frame):
+        real_insert(table, frame)
         staged_in.append(tiny_history.execute(
             "select d.path, count(*) from duckdb_databases() d join duckdb_tables() t "
             "using (database_name) where database_name = 'scrub_staging' group by d.path"
         ).fetchone())
 
-    monkeypatch.setattr(scrubber, "_insert", insert_and_look)
+    monkeypatch.setattr(scrubber.staging, "insert", insert_and_look)
     scrubber.write("d1")
     (warehouse,) = tiny_history.execute("select path from duckdb_databases() "
                                         "where database_name = current_database()").fetchone()
     assert {path for path, _ in staged_in} == {
         str(Path(warehouse).with_suffix(".scrub-staging.duckdb"))}
-    assert tiny_history.execute("select count(*) from duckdb_schemas() "
-                                "where schema_name = 'scrubbed_staging'").fetchone()[0] == 0
     assert len(turns(tiny_history)) == 4
 
 
@@ -396,7 +344,7 @@ def test_the_numbering_of_a_drops_scopes_is_read_in_one_query(tiny_history, monk
     _raw_conversation(tiny_history, "c4", "u1", "d2", ["Dinner with Tom Becker and Maria Lopez."])
     _raw_conversation(tiny_history, "c5", "u2", "d2", ["Tom Becker called."])
     _raw_conversation(tiny_history, "c6", "u3", "d2", ["Call me at +1 212 555 0187."])
-    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
+    monkeypatch.setattr(drop_rows, "BATCH_ROWS", 1)
     queries = _count_queries(monkeypatch, "wanted_scopes")
     scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
     assert queries == [3], "the three users' scopes, named or not, at once"
@@ -408,20 +356,20 @@ def test_the_numbering_of_a_drops_scopes_is_read_in_one_query(tiny_history, monk
 def test_new_pseudonyms_wait_on_disk_until_the_swap_and_are_lost_with_a_failed_drop(
     tiny_history, monkeypatch
 ):
-    monkeypatch.setattr(scrub_module, "BATCH_ROWS", 1)
+    monkeypatch.setattr(drop_rows, "BATCH_ROWS", 1)
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     scrubber.prepare()
     scrubber.find("d1")
     seen = []  # (numbers staged, numbers pending) as each batch is inserted
 
-    def insert_and_look(table, batch, columns):
-        real_insert(table, batch, columns)
+    def insert_and_look(table, frame):
+        real_insert(table, frame)
         seen.append((tiny_history.execute(
-            f"select count(*) from {scrub_module.STAGED_PSEUDONYMS}").fetchone()[0],
+            f"select count(*) from {staging.STAGED_PSEUDONYMS}").fetchone()[0],
             len(scrubber.pseudonymizer.pending)))
 
-    real_insert = scrubber._insert
-    monkeypatch.setattr(scrubber, "_insert", insert_and_look)
+    real_insert = scrubber.staging.insert
+    monkeypatch.setattr(scrubber.staging, "insert", insert_and_look)
 
     def killed_before_the_swap(drop_id):
         raise RuntimeError("killed before the swap")
@@ -442,7 +390,7 @@ def test_new_pseudonyms_wait_on_disk_until_the_swap_and_are_lost_with_a_failed_d
 
 def test_scrubbed_key_hashes_identifier_columns_of_a_key(tiny_history):
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
-    key = scrubber.scrubbed_key("stage1_reviews", {"annotator_id": "abc", "user_id": "u1"})
+    key = scrubber.hashing.scrubbed_key("stage1_reviews", {"annotator_id": "abc", "user_id": "u1"})
     assert key == {"annotator_id": hash_identifier(TEST_KEY.encode(), "annotator_id", "abc"),
                    "user_id": hash_identifier(TEST_KEY.encode(), "user_id", "u1")}
 
