@@ -14,9 +14,7 @@ from pipelines.contract.declaration import CONTRACT, Column, TableSpec
 from pipelines.contract.render_yaml import dump
 
 GENERATED_BY = "python -m pipelines.contract generate"
-HAND_WRITTEN = (
-    "  # --- hand-written: this suite's own expectations, kept as written by generate ---"
-)
+HAND_WRITTEN = "  # --- hand-written: this suite's own expectations, kept by generate ---"
 _HEADER = f"""\
 # A raw table of the contract. Everything above the hand-written line is generated from
 # pipelines/contract/contract.yml by `{GENERATED_BY}`:
