@@ -129,8 +129,13 @@ def contract_expectations(spec: TableSpec) -> list[dict]:
     return items
 
 
-def render_suite(spec: TableSpec, current: str | None) -> str:
-    """The suite file of one raw table, keeping what follows `HAND_WRITTEN` in `current`."""
+class MissingMarker(ValueError):
+    """A suite file without the hand-written line: rewriting it would lose its own checks."""
+
+
+def render_suite(spec: TableSpec, current: str | None, path: Path | None = None) -> str:
+    """The suite file of one raw table, keeping what follows `HAND_WRITTEN` in `current` (the
+    file as it is, None for a new table)."""
     head = {
         "name": f"raw.{spec.name}",
         "meta": {
@@ -140,7 +145,12 @@ def render_suite(spec: TableSpec, current: str | None) -> str:
         },
     }
     kept = ""
-    if current and HAND_WRITTEN in current:
+    if current is not None:
+        if HAND_WRITTEN + "\n" not in current:
+            raise MissingMarker(
+                f"{path}: no line {HAND_WRITTEN.strip()!r}; put it above the suite's own "
+                "expectations (or at the end of `expectations:` if it has none)"
+            )
         kept = current.split(HAND_WRITTEN + "\n", 1)[1]
     return (
         _HEADER
@@ -159,5 +169,5 @@ def suite_files(root: Path) -> dict[Path, str]:
     for spec in CONTRACT.tables.values():
         path = root / "expectations" / f"raw.{spec.name}.yml"
         current = path.read_text(encoding="utf-8") if path.exists() else None
-        files[path] = render_suite(spec, current)
+        files[path] = render_suite(spec, current, path)
     return files
