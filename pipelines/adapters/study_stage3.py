@@ -137,6 +137,9 @@ class Stage3Reader:
             return None
         return str(row["user_id"]), row["prompt_text"], str(model)
 
+    def _reject(self, counts: SourceCounts, line: int, field: str, reason: str) -> None:
+        self.writer.reject(counts, line, "(line)", "stage3_items", field, reason)
+
     def generations(self, paths: list[Path]) -> None:
         """Pair the generic and the personalized response of each (user, prompt, model)."""
         files = [(path, GENERATION_FILE.match(path.name)) for path in paths]
@@ -144,6 +147,30 @@ class Stage3Reader:
             path: self.writer.source(self.export.label(path), "generated response")
             for path, _ in files
         }
+        generic = self._index_generic(files, counts)
+        paired = self._pair(files, counts, generic)
+        for key, (path, line, _) in generic.items():
+            outcome = paired.get(key)
+            if outcome is None:
+                self._reject(
+                    counts[path],
+                    line,
+                    PAIR_KEY,
+                    "no attributes response for this key in the drop: the personalized side of "
+                    "the pair is missing",
+                )
+            elif outcome[0]:
+                self.writer.accounted(counts[path])
+            else:
+                self._reject(
+                    counts[path], line, PAIR_KEY, f"its pair ({outcome[1]}) was quarantined"
+                )
+        for path, _ in files:
+            self.writer.finished(counts[path])
+
+    def _index_generic(self, files: list, counts: dict) -> dict[Key, tuple[Path, int, int]]:
+        """Key -> (file, line, byte offset) of every generic response; the response itself is
+        read again when its pair is written, so no file is held in memory."""
         generic: dict[Key, tuple[Path, int, int]] = {}
         for path, match in files:
             if match["condition"] != GENERIC:
@@ -154,17 +181,21 @@ class Stage3Reader:
                     continue
                 if key in generic:
                     first, first_line, _ = generic[key]
-                    self.writer.reject(
+                    self._reject(
                         counts[path],
                         line,
-                        "(line)",
-                        "stage3_items",
                         PAIR_KEY,
                         f"a second no_context response for this key (the first: "
                         f"{self.export.label(first)} line {first_line})",
                     )
                     continue
                 generic[key] = (path, line, offset)
+        return generic
+
+    def _pair(
+        self, files: list, counts: dict, generic: dict[Key, tuple[Path, int, int]]
+    ) -> dict[Key, tuple[bool, str]]:
+        """Write each personalized response with its generic one; key -> (written, where)."""
         paired: dict[Key, tuple[bool, str]] = {}
         for path, match in files:
             if match["condition"] == GENERIC:
@@ -174,21 +205,13 @@ class Stage3Reader:
                 if key is None:
                     continue
                 if match["condition"] != PERSONALIZED:
-                    self.writer.reject(
-                        counts[path],
-                        line,
-                        "(line)",
-                        "stage3_items",
-                        "condition",
-                        OTHER_CONDITION.format(condition=match["condition"]),
-                    )
+                    reason = OTHER_CONDITION.format(condition=match["condition"])
+                    self._reject(counts[path], line, "condition", reason)
                     continue
                 if key not in generic:
-                    self.writer.reject(
+                    self._reject(
                         counts[path],
                         line,
-                        "(line)",
-                        "stage3_items",
                         PAIR_KEY,
                         "no no_context response for this key in the drop: the generic side of "
                         "the pair is missing",
@@ -209,28 +232,4 @@ class Stage3Reader:
                     ],
                 )
                 paired.setdefault(key, (written, f"{self.export.label(path)} line {line}"))
-        for key, (path, line, _) in generic.items():
-            outcome = paired.get(key)
-            if outcome is None:
-                self.writer.reject(
-                    counts[path],
-                    line,
-                    "(line)",
-                    "stage3_items",
-                    PAIR_KEY,
-                    "no attributes response for this key in the drop: the personalized side of "
-                    "the pair is missing",
-                )
-            elif outcome[0]:
-                self.writer.accounted(counts[path])
-            else:
-                self.writer.reject(
-                    counts[path],
-                    line,
-                    "(line)",
-                    "stage3_items",
-                    PAIR_KEY,
-                    f"its pair ({outcome[1]}) was quarantined",
-                )
-        for path, _ in files:
-            self.writer.finished(counts[path])
+        return paired
