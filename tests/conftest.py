@@ -1,4 +1,12 @@
-"""Shared fixtures: a temporary warehouse and Dagster instance for every test that wants them."""
+"""Shared fixtures: a temporary warehouse and Dagster instance for every test that wants them, the
+sample run and the real exports; and how the suite is spread over pytest-xdist's workers.
+
+The suite runs on two workers (pyproject.toml: `-n 2 --dist loadgroup`). Artifacts that are files
+(the sample run, the cut of the real exports) are built once for all workers (tests/build_once.py).
+Fixtures that hold in-process objects (a Dagster result) or that are module-scoped cannot be
+shared between processes: the tests using one form an xdist group, run by one worker, so the
+fixture is built once; those groups go first, the longest work starting earliest.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,20 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
+from tests import realdata
+from tests.build_once import build_once
+from tests.sample_run import PipelineRun, run_sample, sample_run
+
+# fixture -> xdist group of the tests that use it (directly, or through a parametrized fixture
+# that names it); a group runs on one worker, so its fixtures are built once.
+PER_WORKER_FIXTURES: dict[str, str] = {
+    "real_run": "real-data run",
+    "edge_case_build": "dbt builds of tests/models",
+    "sample_build": "dbt builds of tests/models",  # tests/quality's is files, built once
+    "hostile_run": "hostile runs",
+    "scored_items": "stage-2 baselines",
+    "metrics": "stage-2 baselines",
+}
 
 
 @pytest.fixture
@@ -35,3 +57,72 @@ def instance() -> dg.DagsterInstance:
 @pytest.fixture(scope="session")
 def sample_drop() -> Path:
     return settings.SAMPLE_DROP
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """The README's `python -m pipelines run` on the bundled sample, once for the session. Read
+    it; a test that runs anything on its state copies its data folder first."""
+    return sample_run(build_once(tmp_path_factory, "sample-run", run_sample))
+
+
+@pytest.fixture(
+    scope="session",
+    params=["subset", pytest.param("whole", marks=pytest.mark.slow)],
+)
+def real_exports(request: pytest.FixtureRequest, tmp_path_factory) -> realdata.RealExports:
+    """The real exports of ../shared/realdata: a cut made at test time (tests/realdata.py), or the
+    whole files in the tests marked slow."""
+    if not realdata.available():
+        pytest.skip(f"the real exports are not on this machine ({realdata.REALDATA})")
+    if request.param == "whole":
+        return realdata.WHOLE
+    return realdata.at(build_once(tmp_path_factory, "realdata-cut", realdata.cut))
+
+
+def _group(item: pytest.Item) -> str | None:
+    names = set(item.fixturenames)
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        names.update(v for v in callspec.params.values() if isinstance(v, str))
+    if item.path.parent.name != "models":
+        names.discard("sample_build")
+    for fixture, group in PER_WORKER_FIXTURES.items():
+        if fixture in names:
+            return group
+    return None
+
+
+# Work that starts first: the longest runs, so that they overlap.
+FIRST = ("real-data run", "pipeline_run")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    ranks = {}
+    for index, item in enumerate(items):
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+        if group in FIRST:
+            rank = FIRST.index(group)
+        elif "pipeline_run" in item.fixturenames:
+            rank = FIRST.index("pipeline_run")
+        else:
+            rank = len(FIRST) if group else len(FIRST) + 1
+        ranks[item.nodeid] = (rank, index)
+    # Every worker sorts alike (xdist checks that they collected the same order).
+    items.sort(key=lambda item: ranks[item.nodeid])
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Tables a test records as its "report" property (record_property), after the run: a worker's
+    own output is not shown."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in report.user_properties:
+                if name == "report":
+                    terminalreporter.write_sep("-", report.nodeid)
+                    terminalreporter.write_line(str(value))

@@ -11,17 +11,13 @@ import duckdb
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from pipelines import settings
 from pipelines.adapters import adapt, adapter_quarantine_rows
 from pipelines.adapters.writer import QUARANTINE_FILE
 from tests.ingest.test_ingest import ingest
+from tests.realdata import SHARE_PART, RealExports
 
-REALDATA = settings.PROJECT_ROOT.parent / "shared" / "realdata"
-STUDY = REALDATA / "study-annotation-tool"
+# The real exports (tests/realdata.py): a cut made at test time, or whole in the tests marked slow.
 ANNOTATION = re.compile(r"_task[1-3]\.jsonl$")
-pytestmark = pytest.mark.skipif(
-    not STUDY.is_dir(), reason=f"the real exports are not on this machine ({REALDATA})"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -51,22 +47,19 @@ def units_in_source(path: Path) -> int:
 
 
 def test_real_study_drop_is_accounted_for_and_gives_stage2_agreement(
-    tmp_path, instance, warehouse, warehouse_path, pytestconfig
+    tmp_path, instance, warehouse, warehouse_path, record_property, real_exports: RealExports
 ):
+    study = real_exports.study
     drop = tmp_path / "drops" / "study-real"
-    report = adapt(
-        [STUDY, REALDATA / "wildchat-589" / "wildchat589_salvaged.jsonl"],
-        drop,
-        lima=REALDATA / "lima-prompts" / "lima.jsonl",
-    )
+    report = adapt([study, real_exports.wildchat], drop, lima=real_exports.lima)
     sources = {s["source"]: s for s in report["sources"]}
     for s in report["sources"]:
         assert s["units_in"] == s["written"] + s["quarantined"], s["source"]
-    study_files = [p for p in STUDY.rglob("*.jsonl")]
+    study_files = [p for p in study.rglob("*.jsonl")]
     assert len(sources) == len(study_files) + 1
     for path in study_files:
         if not ANNOTATION.search(path.name):
-            assert sources[str(path.relative_to(STUDY))]["units_in"] == units_in_source(path)
+            assert sources[str(path.relative_to(study))]["units_in"] == units_in_source(path)
     assert sum(s["units_in"] for s in report["sources"] if ANNOTATION.search(s["source"])) == sum(
         units_in_source(p) for p in study_files if ANNOTATION.search(p.name)
     )
@@ -91,16 +84,17 @@ def test_real_study_drop_is_accounted_for_and_gives_stage2_agreement(
                 "select annotator_id from raw.annotators where kind = 'human'"
             ).fetchall()
         }
-    # Printed through pytest's own terminal writer: the counts are part of the test's report.
-    terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    terminal.write_line("\nadapter: source file / units in / written / quarantined")
+    # Shown at the end of the run (tests/conftest.py, "report" properties): the counts are part
+    # of the test's report, whichever worker ran it.
+    table = ["adapter: source file / units in / written / quarantined"]
     for s in report["sources"]:
-        terminal.write_line(
+        table.append(
             f"  {s['source']:<56} {s['units_in']:>6} {s['written']:>6} {s['quarantined']:>6}"
         )
-    terminal.write_line("ingest: file / rows in / landed / quarantined")
+    table.append("ingest: file / rows in / landed / quarantined")
     for file, read, landed, rejected in files:
-        terminal.write_line(f"  {file:<56} {read:>6} {landed:>6} {rejected:>6}")
+        table.append(f"  {file:<56} {read:>6} {landed:>6} {rejected:>6}")
+    record_property("report", "\n".join(table))
     for file, read, landed, rejected in files:
         assert read == landed + rejected, file
         assert rejected == 0, f"{file}: the adapter's output should land whole"
@@ -129,21 +123,32 @@ def test_real_study_drop_is_accounted_for_and_gives_stage2_agreement(
     assert all(-1 <= k <= 1 for k in kappa.values())
 
 
-def test_annotator_names_and_platform_ids_stay_out_of_labels_and_quarantine(tmp_path):
+def test_annotator_names_and_platform_ids_stay_out_of_labels_and_quarantine(
+    tmp_path, real_exports: RealExports
+):
     drop = tmp_path / "study"
-    report = adapt([STUDY], drop)
-    names = {p.name.rsplit("_task", 1)[0] for p in (STUDY / "annotations_v0").glob("*_task*.jsonl")}
+    report = adapt([real_exports.study], drop)
+    names = {
+        p.name.rsplit("_task", 1)[0]
+        for p in (real_exports.study / "annotations_v0").glob("*_task*.jsonl")
+    }
     text = json.dumps(report) + (drop / QUARANTINE_FILE).read_text()
     for name in names:
         assert name not in text
 
 
-def test_sharegpt_parts_of_one_share_are_one_user_and_nothing_is_invented(tmp_path):
-    folder = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
+def test_sharegpt_parts_of_one_share_are_one_user_and_nothing_is_invented(
+    tmp_path, real_exports: RealExports
+):
+    folder = real_exports.sharegpt
     counts = adapt([folder], tmp_path / "sharegpt")["sources"][0]
-    assert counts["units_in"] == 1002  # 1,000 conversations and the folder's 2 metadata files
-    assert counts["written"] == 1000
+    parts = [p for p in folder.iterdir() if SHARE_PART.match(p.name)]
+    assert counts["units_in"] == len(list(folder.glob("*.json")))  # and 2 metadata files
+    assert counts["written"] == len(parts)
+    if real_exports.whole:
+        assert (counts["units_in"], counts["written"]) == (1002, 1000)
     records = [json.loads(line) for line in (tmp_path / "sharegpt" / "conversations.jsonl").open()]
     assert all("timestamp" not in r for r in records), "ShareGPT has no dates: none is invented"
     users = {r["user_id"] for r in records}
-    assert len(users) < 1000
+    shares = {SHARE_PART.match(p.name)["share"] for p in parts}
+    assert len(users) == len(shares) < len(parts)

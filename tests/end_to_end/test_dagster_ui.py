@@ -1,8 +1,8 @@
 """A maintainer's session in the Dagster UI, in a real headless Chromium.
 
 The test starts its own `dagster dev` (webserver and the daemon that dequeues runs) on a loopback
-port, in its own process group, on the state the sample run left (warehouse, instance), and stops
-the whole group at the end.
+port, in its own process group, on a copy of the state the sample run left (warehouse, instance;
+the other tests read the original meanwhile), and stops the whole group at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 from pipelines import settings
+from tests.end_to_end.conftest import pipeline_env
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = settings.PROJECT_ROOT / "artifacts"
@@ -42,16 +43,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def webserver(pipeline_run):
+def webserver(pipeline_run, tmp_path):
+    shutil.copytree(pipeline_run.data_dir, tmp_path / "data", symlinks=True)
     port = free_port()
-    log = (pipeline_run.workdir / "webserver.log").open("w")
+    log = (tmp_path / "webserver.log").open("w")
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "dagster"),
             "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port),
         ],
-        cwd=pipeline_run.workdir,
-        env=pipeline_run.env,
+        cwd=tmp_path,
+        env=pipeline_env(tmp_path),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -67,7 +69,7 @@ def webserver(pipeline_run):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         "dagster dev did not start: "
-                        + (pipeline_run.workdir / "webserver.log").read_text()[-3000:]
+                        + (tmp_path / "webserver.log").read_text()[-3000:]
                     ) from None
                 time.sleep(1)
         yield url

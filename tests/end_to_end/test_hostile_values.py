@@ -8,12 +8,9 @@ import shutil
 
 import duckdb
 import pyarrow.parquet as pq
-import pytest
 
 from pipelines import settings
 from tests.end_to_end.test_hostile_runs import cli_run
-
-pytestmark = pytest.mark.slow
 
 PHONE = "415-555-0134"
 

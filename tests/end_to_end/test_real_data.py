@@ -1,6 +1,7 @@
 """The real study drop and real chat logs, end to end: nothing lost, nobody identifiable.
 
-The real files are read by path from ../shared/realdata (never copied into the repo).
+The real files are read by path from ../shared/realdata (never copied into the repo): by default a
+cut of them made at test time, the whole exports in the tests marked slow (tests/realdata.py).
 """
 
 from __future__ import annotations
@@ -8,39 +9,32 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from pipelines import settings
 from tests.end_to_end.conftest import PipelineRun, pipeline_env
 from tests.end_to_end.test_sample_run import published_texts, warehouse_texts
+from tests.realdata import EMAIL, US_PHONE, RealExports
 
-REALDATA = settings.PROJECT_ROOT.parent / "shared" / "realdata"
-STUDY = REALDATA / "study-annotation-tool"
-SHAREGPT = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
-
-pytestmark = pytest.mark.skipif(not STUDY.exists(), reason=f"{REALDATA} is not on this machine")
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-US_PHONE = re.compile(r"\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b")
 HEX_ID = re.compile(r"\b[0-9a-f]{24}\b")
 
 
-def annotator_identifiers() -> set[str]:
+def annotator_identifiers(study: Path) -> set[str]:
     """Annotator first names and crowd-platform IDs, from the export's file names and fields."""
     found = set()
-    for path in (STUDY / "annotations_v0").glob("*_task*.jsonl"):
+    for path in (study / "annotations_v0").glob("*_task*.jsonl"):
         found.add(path.name.split("_task")[0])
         found.update(re.findall(r'"annotator": "([^"]+)"', path.read_text()))
     return {name for name in found if name != "admin"}  # the tool's admin account, not a person
 
 
-def sharegpt_contacts() -> set[str]:
+def sharegpt_contacts(sharegpt: Path) -> set[str]:
     """E-mail addresses and phone numbers in the raw, unredacted ShareGPT human turns."""
     import json
 
     found = set()
-    for path in SHAREGPT.glob("*.json"):
+    for path in sharegpt.glob("*.json"):
         record = json.loads(path.read_text())
         if not isinstance(record, dict):
             continue
@@ -52,7 +46,7 @@ def sharegpt_contacts() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory) -> PipelineRun:
+def real_run(tmp_path_factory, real_exports: RealExports) -> PipelineRun:
     workdir = tmp_path_factory.mktemp("real")
     env = pipeline_env(workdir)
     env["PIPELINES_HASH_KEY"] = "test-key-for-the-real-data-run-0123456789"
@@ -62,13 +56,19 @@ def real_run(tmp_path_factory) -> PipelineRun:
             sys.executable,
             "-m",
             "pipelines.adapters",
-            str(STUDY),
-            str(REALDATA / "wildchat-589" / "wildchat589_salvaged.jsonl"),
+            str(real_exports.study),
+            str(real_exports.wildchat),
             str(drops / "study-real"),
             "--lima",
-            str(REALDATA / "lima-prompts" / "lima.jsonl"),
+            str(real_exports.lima),
         ],
-        [sys.executable, "-m", "pipelines.adapters", str(SHAREGPT), str(drops / "sharegpt-real")],
+        [
+            sys.executable,
+            "-m",
+            "pipelines.adapters",
+            str(real_exports.sharegpt),
+            str(drops / "sharegpt-real"),
+        ],
         [
             sys.executable,
             "-m",
@@ -122,9 +122,13 @@ def test_real_stage2_votes_give_a_consensus_and_a_kappa_matrix(real_run):
     assert consensus > 0 and kappas > 0
 
 
-def test_no_annotator_or_contact_from_the_real_files_reaches_outputs_or_logs(real_run):
-    identifiers = annotator_identifiers() | sharegpt_contacts()
+def test_no_annotator_or_contact_from_the_real_files_reaches_outputs_or_logs(
+    real_run, real_exports
+):
+    contacts = sharegpt_contacts(real_exports.sharegpt)
+    identifiers = annotator_identifiers(real_exports.study) | contacts
     assert any(HEX_ID.fullmatch(i) for i in identifiers), "the real files hold platform IDs"
+    assert contacts, "the real ShareGPT files hold e-mail addresses and phone numbers"
     places = {
         "modeled tables": warehouse_texts(real_run.warehouse, ("scrubbed", "main")),
         "published release": published_texts(real_run.release_dir),

@@ -1,4 +1,5 @@
-"""Fixtures: the sample built once per session (see sample_build), and private copies to break."""
+"""Fixtures: the sample built once per session for every worker (see sample_build and
+tests/build_once.py), and private copies to break."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.build_once import build_once
 from tests.quality.sample_build import SampleBuild, build_sample
 
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
-    return build_sample(tmp_path_factory.mktemp("quality_sample"))
+    """Read it; a test that changes it takes `sample_copy`."""
+    folder = build_once(tmp_path_factory, "quality-sample", build_sample)
+    return SampleBuild(folder / "warehouse.duckdb", folder / "release")
 
 
 @pytest.fixture
