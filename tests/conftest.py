@@ -2,10 +2,11 @@
 sample run and the real exports; and how the suite is spread over pytest-xdist's workers.
 
 The suite runs on two workers (pyproject.toml: `-n 2 --dist loadgroup`). Artifacts that are files
-(the sample run, the cut of the real exports) are built once for all workers (tests/build_once.py).
-Fixtures that hold in-process objects (a Dagster result) or that are module-scoped cannot be
-shared between processes: the tests using one form an xdist group, run by one worker, so the
-fixture is built once; those groups go first, the longest work starting earliest.
+(the sample run, the quality sample, the cut of the real exports) are built once for all workers
+(tests/build_once.py). Fixtures that hold in-process objects (a Dagster result, a detector) or that
+are module-scoped cannot be shared between processes: the tests using one form an xdist group, run
+by one worker, so the fixture is built once; those groups go first, the longest work starting
+earliest.
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ def _group(item: pytest.Item) -> str | None:
     for fixture, group in PER_WORKER_FIXTURES.items():
         if fixture in names:
             return group
+    # A module-scoped fixture (a detector, a cluster of workers) is built once per worker that
+    # runs a test of its module: the module's tests run on one worker.
+    definitions = item._fixtureinfo.name2fixturedefs.values()
+    if any(d[-1].scope == "module" for d in definitions if d):
+        return f"module {item.path.relative_to(item.config.rootpath)}"
     return None
 
 
