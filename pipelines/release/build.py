@@ -28,6 +28,7 @@ from pipelines.release.card import (
     undocumented_fields,
 )
 from pipelines.release.configs import CONFIGS, USER_COLUMN, ReleaseConfig
+from pipelines.release.coverage import coverage
 from pipelines.release.croissant import render_croissant
 from pipelines.release.export import (
     SPLIT_RELATION,
@@ -319,6 +320,14 @@ def plan_release(
         )
         metric_names = sorted({row[metrics.columns.index("metric")] for row in metrics.rows})
         sheet = datasheet.collect(local, metadata, staged, metric_names, audit)
+        reasons = [
+            reason.as_dict()
+            for reason in coverage(
+                conn,
+                {n: sum(s["rows"] for s in c["splits"].values()) for n, c in configs.items()},
+            )
+        ]
+        sheet["coverage"] = reasons
         sheet["figures"] = figures.draw(
             local,
             staging,
@@ -397,6 +406,7 @@ def plan_release(
         "content_sha256": versioning.content_sha256(configs),
         "configs": configs,
         "splits": split_summary,
+        "coverage": reasons,
         "changelog": changelog,
     }
     _write_json(staging / MANIFEST, manifest)

@@ -83,8 +83,6 @@ def _stage1(conn: duckdb.DuckDBPyConnection, published: dict[str, int]) -> list[
         text += _withheld(in_study, shown)
         if shown and labelled == 0:
             text += "; no stage-1 judgments in any drop, so none has a human label"
-        elif shown:
-            text += f"; {labelled:,} with a human label"
     return [Reason("stage 1", "stage1_attributes", text, figures)]
 
 

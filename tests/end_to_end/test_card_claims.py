@@ -37,6 +37,8 @@ def _bump_first(pattern: str, text: str) -> str:
         ("a metric's n", r"^\| stage2 \| f1 \| .* \| (\d+) \|$"),
         ("a scrub audit count", r"^\| PERSON \| turns\.content \| (\d+) \|$"),
         ("public figures kept", r"names of the (\d+) public figures"),
+        ("a stage's published rows", r"^- stage 3: (\d+) items published"),
+        ("users passing the history rule", r"^- users: (\d+) of \d+ real users"),
     ],
 )
 def test_a_changed_figure_makes_the_claims_fail(pipeline_run, card, claim, pattern):
