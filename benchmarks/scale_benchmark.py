@@ -184,11 +184,14 @@ def _install_timers(stage: str, timers: _Timers) -> None:
         timers.wrap(drop, "_replace_drop", "replace the drop's rows in raw")
         timers.probe(drop, "_replace_drop", "ingest: drop landed, before replace", lambda a: a[0])
     elif stage == "scrub":
+        import pipelines.privacy.detection_cluster as detection
         import pipelines.privacy.scrub as scrub
 
         timers.wrap(scrub.DropScrubber, "find", "pass 1: find (cache, detection, names)")
         timers.wrap(
-            scrub.DetectorPool, "detect", "  of which detection (Presidio, spaCy, workers)"
+            detection.DetectionCluster,
+            "detect",
+            "  of which detection (Presidio, spaCy, workers)",
         )
         timers.wrap(scrub.DropScrubber, "write", "pass 2: write, scan and swap in")
         timers.wrap(scrub.DropScrubber, "_scan", "  of which residual-leak scan")

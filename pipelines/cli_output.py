@@ -52,7 +52,8 @@ def output_to_log(log: Path) -> Iterator[Terminal]:
     try:
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
-        yield Terminal(terminal)
+        with progress_line(saved[1]):
+            yield Terminal(terminal)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -61,6 +62,20 @@ def output_to_log(log: Path) -> Iterator[Terminal]:
         for fd in (*saved, log_fd):
             os.close(fd)
         terminal.close()
+
+
+@contextlib.contextmanager
+def progress_line(fd: int) -> Iterator[None]:
+    """A long pass's progress (`pipelines.privacy.progress`) as one updating line on `fd`, when it
+    is a terminal; nothing otherwise, so that a redirected run prints only its own lines."""
+    if not os.isatty(fd):
+        yield
+        return
+    from pipelines.privacy.progress import TerminalLine
+
+    stream = os.fdopen(os.dup(fd), "w", encoding=sys.stderr.encoding, errors="replace")
+    with stream, TerminalLine(stream).attached():
+        yield
 
 
 def run_log() -> Path:

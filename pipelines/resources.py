@@ -1,17 +1,9 @@
 """Resources shared by every stage, configured from the environment (see `settings`)."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
-
-if TYPE_CHECKING:
-    from pipelines.privacy.config import ScrubberConfig
-    from pipelines.privacy.detection_cluster import DetectionCluster
 
 
 def warehouse() -> DuckDBResource:
@@ -29,13 +21,7 @@ class ScrubCluster(dg.ConfigurableResource):
 
     address: str = ""
 
-    def detection(self, config: ScrubberConfig, workers: int = 0) -> DetectionCluster:
-        """The detection of one scrub, a context manager; `workers` sizes a local cluster."""
-        from pipelines.privacy.detection_cluster import DetectionCluster
-
-        return DetectionCluster(config, workers or None, self.address or None)
-
-
-def scrub_cluster() -> ScrubCluster:
-    """The scrub's cluster as `PIPELINES_SCRUB_CLUSTER` names it (unset: a local one)."""
-    return ScrubCluster(address=settings.scrub_cluster() or "")
+    @classmethod
+    def from_environment(cls) -> "ScrubCluster":
+        """The cluster `PIPELINES_SCRUB_CLUSTER` names (unset: a local one)."""
+        return cls(address=settings.scrub_cluster() or "")

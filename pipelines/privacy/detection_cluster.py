@@ -10,6 +10,7 @@ cluster and gets their findings back, in order.
 - Existing: `address` (`PIPELINES_SCRUB_CLUSTER`, e.g. tcp://scheduler:8786) names a scheduler
   whose workers run this project's code and its spaCy model (docs/operations.md); the block
   connects to it and leaves it running.
+- One worker and no address: the detector runs in this process, with no cluster at all.
 
 Each worker loads the detector once, when it joins (a worker plugin; a worker that a nanny restarts
 loads it again), and keeps it in `Detector.shared`. A worker that dies mid-task (killed, out of
@@ -27,7 +28,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.engine import Detector, Finding, Route
+from pipelines.privacy.detector import Detector
+from pipelines.privacy.findings import Finding, Route
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +95,13 @@ class DetectionCluster:
         self.address = address or None
         self.local_workers = workers or local_workers()
         self.chunk_size = chunk_size
+        self.in_process = not self.address and self.local_workers == 1
         self.client: Any = None
         self._cluster: Any = None
 
     def __enter__(self) -> DetectionCluster:
+        if self.in_process:
+            return self
         import dask
         from distributed import Client, LocalCluster
 
@@ -110,7 +115,8 @@ class DetectionCluster:
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    # Its HTTP server (health, metrics) on a free port of the loopback only.
+                    dashboard_address="127.0.0.1:0",
                     silence_logs=logging.WARNING,
                 )
                 self.client = Client(self._cluster)
@@ -135,6 +141,8 @@ class DetectionCluster:
     @property
     def workers(self) -> int:
         """Workers the cluster has now."""
+        if self.in_process:
+            return 1
         return len(self.client.scheduler_info(n_workers=-1)["workers"]) if self.client else 0
 
     def worker_pids(self) -> dict[str, int]:
@@ -152,6 +160,11 @@ class DetectionCluster:
     ) -> Iterator[list[Finding]]:
         """Findings per text, in order, for a stream of any length: at most two chunks per worker
         wait at a time, so the stream is never held whole."""
+        if self.in_process:
+            detector = Detector.shared(self.config)
+            for texts, routes in _chunks(items, chunk_size or self.chunk_size):
+                yield from detector.detect(texts, routes)
+            return
         from distributed import KilledWorker
 
         if self.client is None:

@@ -5,7 +5,8 @@ recognizers and filters.
 over the whole batch with `nlp.pipe` (NER only: no tagger, parser or lemmatizer), hands each
 document to Presidio's `AnalyzerEngine.analyze` as precomputed NLP artifacts (`analyzer`), then
 drops Presidio's known false positives (`false_names`, `findings`) and merges what overlaps.
-`pool.DetectorPool` spreads batches over worker processes, each of which loads the engine once.
+`detection_cluster.DetectionCluster` spreads batches over the workers of a Dask cluster, each of
+which loads the engine once.
 """
 
 from __future__ import annotations

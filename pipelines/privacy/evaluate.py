@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.engine import detect_parallel
+from pipelines.privacy.engine import detect_on_cluster
 from pipelines.privacy.real_turns import REALDATA, load_real_turns
 from pipelines.settings import PROJECT_ROOT
 from pipelines.text_format import markdown_table
@@ -218,7 +218,7 @@ def ours(workers: int = 1) -> Predictor:
     config = ScrubberConfig.load()
 
     def predict(texts: list[str]) -> list[list[tuple[int, int, str]]]:
-        found = detect_parallel(config, ((t, "full") for t in texts), workers=workers)
+        found = detect_on_cluster(config, ((t, "full") for t in texts), workers=workers)
         return [[(f.start, f.end, f.entity_type) for f in findings] for findings in found]
 
     return predict

@@ -4,8 +4,9 @@
 from DuckDB batch by batch (`drop_rows`), so that memory does not grow with the drop:
 
 1. find: each batch's texts are looked up in the cache (`scrub_cache`); texts never seen go to the
-   detector's worker processes (`pool`) and their findings to the cache at once. The names found
-   are gathered per scope (`numbering`).
+   detector's workers (`detection_cluster`: a Dask cluster, local or remote) and their findings
+   to the cache at once. The names found are gathered per scope (`numbering`). Both passes report
+   their progress (`progress`): rows done, in all and per second.
 2. write: names are numbered (full names first), then each batch is scrubbed (numbered
    placeholders, names found elsewhere in the same scope replaced too, identifier columns hashed,
    reduced or dropped by `identifier_hashing`, timestamps truncated to
@@ -20,6 +21,7 @@ whose key this drop delivers again; a later-delivered drop's row stays), write t
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,12 +33,14 @@ from pipelines import settings
 from pipelines.contract.tables import TABLES, Table
 from pipelines.privacy.audit import Leak, scan_staged
 from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.detection_cluster import DetectionCluster as Detection
+from pipelines.privacy.detection_cluster import DetectorWorkerError
 from pipelines.privacy.drop_rows import Batch, batches, scrubbed_frame
 from pipelines.privacy.findings import Finding, Route, is_english
 from pipelines.privacy.identifier_hashing import IdentifierHasher
 from pipelines.privacy.numbering import PlaceholderNumbering
 from pipelines.privacy.pii_audit import create_audit, record_audit
-from pipelines.privacy.pool import DetectorPool, DetectorWorkerError
+from pipelines.privacy.progress import Progress
 from pipelines.privacy.pseudonymizer import PSEUDONYMS_DDL, Pseudonymizer
 from pipelines.privacy.scrub_cache import ScrubCache
 from pipelines.privacy.scrub_errors import ScrubRecordError, failed_record
@@ -65,6 +69,8 @@ class ScrubReport:
     """table -> the drop's rows whose key a drop delivered later holds in `scrubbed` (it stays)."""
     leaks: list[Leak] = field(default_factory=list)
     previews: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rows_per_s: dict[str, float] = field(default_factory=dict)
+    """Pass ("find", "write") -> the drop's rows it read per second."""
 
     def by_entity(self, table: str | None = None) -> Counter:
         counts: Counter = Counter()
@@ -93,12 +99,14 @@ class DropScrubber:
         conn: duckdb.DuckDBPyConnection,
         config: ScrubberConfig,
         key: bytes,
-        workers: int = 2,
+        workers: int = 0,
         planted: Iterable[dict] | None = None,
         progress: Callable[[str], None] | None = None,
         timestamp_precision: str | None = None,
+        cluster: str | None = None,
     ):
         self.conn = conn
+        self.detection = functools.partial(Detection, config, workers, cluster)
         self.timestamp_precision = (
             settings.checked_timestamp_precision(timestamp_precision)
             if timestamp_precision
@@ -106,7 +114,6 @@ class DropScrubber:
         )
         self.progress = progress or (lambda message: None)
         self.config = config
-        self.workers = workers
         self.planted = planted
         self.report = ScrubReport()
         self.pseudonymizer = Pseudonymizer(key)
@@ -143,19 +150,20 @@ class DropScrubber:
 
     def find(self, drop_id: str) -> None:
         """Findings for every text of the drop in the cache (detected where missing), and names."""
-        with DetectorPool(self.config, self.workers) as detector:
-            for table in TABLES.values():
-                if not table.text_columns:
-                    continue
-                for batch in self._batches(table, drop_id):
+        tables = [table for table in TABLES.values() if table.text_columns]
+        rows = Progress.of_drop(self.conn, "finding", drop_id, tables, self.progress)
+        with self.detection() as detector:
+            for table in tables:
+                for batch in rows.over(self._batches(table, drop_id)):
                     self._find_batch(detector, table, batch, drop_id)
                 self.progress(
                     f"found: {table.name} done; {self.report.texts} texts so far, "
                     f"{self.report.texts_analyzed} analyzed, "
                     f"{self.report.cache_hits} from the cache"
                 )
+        self.report.rows_per_s["find"] = rows.finish()
 
-    def _find_batch(self, detector: DetectorPool, table: Table, batch: Batch, drop_id: str) -> None:
+    def _find_batch(self, detector: Detection, table: Table, batch: Batch, drop_id: str) -> None:
         texts = batch.texts
         self.scopes.update(batch.scopes)
         self.report.texts += len(texts)
@@ -190,9 +198,11 @@ class DropScrubber:
         try:
             self.numbering.number_full_names_first(self.conn, self.scopes)
             self.report.new_pseudonyms += self.pseudonymizer.save(self.conn, STAGED_PSEUDONYMS)
+            rows = Progress.of_drop(self.conn, "staging", drop_id, TABLES.values(), self.progress)
             for table in TABLES.values():
-                self._write_table(table, drop_id)
+                self._write_table(table, drop_id, rows)
                 self.progress(f"staged: {table.name}, {self.report.rows[table.name]} rows")
+            self.report.rows_per_s["write"] = rows.finish()
             self.report.leaks = self._scan(drop_id)
             if self.report.leaks:
                 raise LeakFound(self.report)
@@ -201,8 +211,8 @@ class DropScrubber:
             self.staging.clear()
         return self.report
 
-    def _write_table(self, table: Table, drop_id: str) -> None:
-        for batch in self._batches(table, drop_id):
+    def _write_table(self, table: Table, drop_id: str, rows: Progress) -> None:
+        for batch in rows.over(self._batches(table, drop_id)):
             findings = self.cache.lookup(list({key for *_, key in batch.texts if key is not None}))
             self.pseudonymizer.load(self.conn, set(batch.scopes))
             # Row by row, as the texts come: placeholders are numbered in that order.
@@ -284,15 +294,18 @@ def scrub_drop(
     drop_id: str,
     config: ScrubberConfig,
     key: bytes,
-    workers: int = 2,
+    workers: int = 0,
     planted: Iterable[dict] | None = None,
     progress: Callable[[str], None] | None = None,
     timestamp_precision: str | None = None,
+    cluster: str | None = None,
 ) -> ScrubReport:
     """Scrub one drop of the `raw` schema into `scrubbed`; raises LeakFound if the scan fails.
 
     `planted`: the values a ground-truth manifest lists for the drop, if the caller has one.
-    `progress` receives a line (counts only, never text) as each table is done in each pass.
+    `progress` receives a line (counts only, never text) as each table is done in each pass, and
+    the rows done, in all and per second at most every 15 s. Detection runs on the Dask scheduler
+    at `cluster`, or on a local cluster of `workers` processes (0: one per core; 1: this process).
     Timestamps keep `timestamp_precision` (default: `settings.timestamp_precision()`).
     """
     scrubber = DropScrubber(
@@ -303,6 +316,7 @@ def scrub_drop(
         planted=planted,
         progress=progress,
         timestamp_precision=timestamp_precision,
+        cluster=cluster,
     )
     scrubber.prepare()
     scrubber.find(drop_id)

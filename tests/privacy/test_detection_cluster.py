@@ -1,5 +1,5 @@
 """The scrub's detection on a real local Dask cluster of two worker processes: the same findings as
-the in-process detector, and a worker killed by its pid mid-stream loses nothing."""
+the in-process detector, and a worker killed by its pid mid-stream or mid-scrub loses nothing."""
 
 from __future__ import annotations
 
@@ -7,13 +7,21 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 
+import duckdb
+import psutil
 import pytest
 
 from pipelines import settings
+from pipelines.contract.tables import TABLES
+from pipelines.ingest import land_drop
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.detection_cluster import DetectionCluster
-from pipelines.privacy.engine import Detector
+from pipelines.privacy.detector import Detector
+from pipelines.privacy.scrub import scrub_drop
+from pipelines.sample.generator import SampleConfig, generate
+from tests.privacy.conftest import TEST_KEY
 
 # A slice of the bundled sample's user turns: every kind of planted value, a few seconds to detect.
 SAMPLE_TEXTS = 48
@@ -62,3 +70,75 @@ def test_a_worker_killed_mid_stream_has_its_chunks_run_again_elsewhere(cluster, 
     while victim in (after := cluster.worker_pids()).values() or len(after) < 2:
         assert time.monotonic() < deadline, "the killed worker was never replaced"
         time.sleep(0.5)
+
+
+def _detector_workers() -> list[psutil.Process]:
+    """The Dask worker processes this test started (spawned by the nannies in this process)."""
+    return [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if any("multiprocessing.spawn" in part for part in child.cmdline())
+    ]
+
+
+def _scrubbed_rows(warehouse: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return {
+            name: conn.execute(f"select * from scrubbed.{name} order by all").fetchall()
+            for name in TABLES
+        }
+
+
+@pytest.fixture(scope="module")
+def small_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cluster-drop") / "drops" / "cluster-drop"
+    generate(
+        SampleConfig(
+            out=folder, seed=11, conversations=40, users=8, stage2_items=16, stage3_items=8
+        )
+    )
+    return folder
+
+
+def _scrub(folder: Path, warehouse: Path, workers: int, progress=None) -> list[str]:
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if progress:
+            progress(line)
+
+    with duckdb.connect(str(warehouse)) as conn:
+        land_drop(conn, folder)
+        scrub_drop(
+            conn,
+            folder.name,
+            ScrubberConfig.load(),
+            TEST_KEY.encode(),
+            workers=workers,
+            progress=say,
+        )
+    return lines
+
+
+def test_a_scrub_whose_worker_is_killed_writes_what_the_in_process_scrub_writes(
+    small_drop, tmp_path
+):
+    """Two local workers; one is killed by its pid once the first table is detected. Its chunks
+    run again on the other, and every scrubbed row is the one the in-process scrub writes."""
+    in_process = tmp_path / "in-process.duckdb"
+    _scrub(small_drop, in_process, workers=1)
+    killed: list[int] = []
+
+    def kill_a_worker(line: str) -> None:
+        if not killed and line.startswith("found:"):
+            workers = _detector_workers()
+            assert len(workers) == 2, "a local cluster of two workers"
+            killed.append(workers[0].pid)
+            os.kill(workers[0].pid, signal.SIGKILL)
+
+    on_cluster = tmp_path / "cluster.duckdb"
+    lines = _scrub(small_drop, on_cluster, workers=2, progress=kill_a_worker)
+    assert killed, "the scrub reported no table found"
+    assert _scrubbed_rows(on_cluster) == _scrubbed_rows(in_process)
+    assert any(" rows/s" in line and " of " in line for line in lines), lines

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import multiprocessing
 import socket
-import threading
-from collections.abc import Callable
 
 import pytest
 import tldextract
 
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.engine import Detector, DetectorPool, DetectorWorkerError, build_analyzer
+from pipelines.privacy.engine import Detector, build_analyzer
 from pipelines.privacy.recognizers import GivenNameRecognizer
 
 
@@ -244,71 +240,3 @@ def test_finds_addresses_written_the_european_and_military_way(detector, text, e
 )
 def test_numbers_around_words_and_series_of_words_are_left_alone(detector, text):
     assert found(detector, text) == {}
-
-
-def test_worker_pool_is_kept_across_batches_and_answers_in_order(detector):
-    """A drop is detected batch by batch: the workers start once and each batch comes back in
-    its own order, the same as the in-process detector's."""
-    batches = [
-        [
-            ("Write to ann@site.org.", "full"),
-            ("Nothing here.", "full"),
-            ("Call 212 555 0187", "full"),
-        ],
-        [(f"Text {i} of Maria Lopez, maria{i}@example.com", "full") for i in range(40)],
-    ]
-    with DetectorPool(ScrubberConfig.load(), workers=2) as pool:
-        first = pool.detect(batches[0])
-        workers = pool._executor
-        second = pool.detect(batches[1])
-        assert workers is not None and pool._executor is workers
-    assert pool._executor is None, "the workers end with the block"
-    for batch, found in zip(batches, [first, second], strict=True):
-        assert found == detector.detect([text for text, _ in batch], [r for _, r in batch])
-
-
-def _error_within(seconds: float, work: Callable[[], object]) -> BaseException | None:
-    """What `work` raised, run on a thread so that a hang fails the test instead of the suite."""
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            work()
-        except BaseException as error:  # noqa: BLE001 - handed to the test to judge
-            raised.append(error)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), "the pool waited for ever for a worker that had stopped"
-    return raised[0] if raised else None
-
-
-BATCH = [(f"Write to ann{i}@site.org.", "full") for i in range(8)]
-
-
-def test_a_worker_that_cannot_load_its_model_stops_the_pool_with_an_error():
-    """Without the model, every worker fails to start: the scrub stops with an error, not a
-    pool that starts new workers for ever."""
-    config = dataclasses.replace(ScrubberConfig.load(), spacy_model="en_core_web_not_installed")
-
-    def detect() -> None:
-        with DetectorPool(config, workers=2) as pool:
-            pool.detect(BATCH)
-
-    assert isinstance(_error_within(120, detect), DetectorWorkerError)
-
-
-def test_a_worker_killed_between_batches_stops_the_pool_with_an_error():
-    """The kernel's out-of-memory killer ends a worker: the next batch raises instead of waiting
-    for an answer that never comes, and the block still ends."""
-
-    def detect() -> None:
-        with DetectorPool(ScrubberConfig.load(), workers=2) as pool:
-            pool.detect(BATCH)
-            for worker in multiprocessing.active_children():
-                worker.kill()
-                worker.join()
-            pool.detect(BATCH)
-
-    assert isinstance(_error_within(180, detect), DetectorWorkerError)

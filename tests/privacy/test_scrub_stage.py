@@ -17,8 +17,8 @@ from pipelines.defs.privacy import defs as privacy_defs
 from pipelines.defs.privacy.assets import LEAK_CHECK, scrubbed_tables
 from pipelines.privacy import drop_rows, numbering, scrub_cache, staging
 from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.detection_cluster import DetectionCluster
 from pipelines.privacy.detector import Detector
-from pipelines.privacy.pool import DetectorPool
 from pipelines.privacy.pseudonymizer import IDENTIFIER_PREFIXES, Pseudonymizer, hash_identifier
 from pipelines.privacy.scrub import DropScrubber, ScrubRecordError, scrub_drop
 from tests.privacy.conftest import DROP_ID, TEST_KEY
@@ -132,13 +132,13 @@ def test_second_run_over_unchanged_input_scrubs_nothing_again(instance, warehous
 
 def test_leak_check_blocks_the_run_and_names_place_not_text(instance, warehouse, landed,
                                                             generated_drop, monkeypatch):
-    real = DetectorPool.detect
+    real = DetectionCluster.detect
 
     def blind_to_email(pool, items):
         return [[f for f in found if f.entity_type != "EMAIL_ADDRESS"]
                 for found in real(pool, items)]
 
-    monkeypatch.setattr(DetectorPool, "detect", blind_to_email)
+    monkeypatch.setattr(DetectionCluster, "detect", blind_to_email)
     result = scrub(instance, warehouse, generated_drop[1])
     assert not result.success
     failed = [c for c in result.get_asset_check_evaluations() if not c.passed]

@@ -6,6 +6,7 @@ the checks fail, the run fails, and nothing downstream (models, release) can use
 """
 
 
+import warnings
 from collections import Counter
 from contextlib import closing
 from pathlib import Path
@@ -21,6 +22,7 @@ from pipelines.privacy.audit import load_planted, summarize
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.pseudonymizer import HashKeyMismatch, claim_warehouse_key
 from pipelines.privacy.scrub import LeakFound, ScrubRecordError, ScrubReport, scrub_drop
+from pipelines.resources import ScrubCluster
 from pipelines.text_format import markdown_table
 
 SCRUBBED_TABLE_KEYS = {name: dg.AssetKey(["scrubbed", name]) for name in TABLES}
@@ -28,8 +30,9 @@ LEAK_CHECK = "no_residual_personal_data"
 
 
 class ScrubConfig(dg.Config):
-    workers: int = 2
-    """Processes for NER and the recognizers; 1 runs them in the step's own process."""
+    workers: int = 0
+    """Worker processes of the local cluster that runs NER and the recognizers: 0 one per core, 1
+    none (the step's own process). Unused when PIPELINES_SCRUB_CLUSTER names a cluster."""
     config_path: str = ""
     """A scrubber.yaml other than the bundled one (absolute, or relative to the project root)."""
     pii_manifest: str = ""
@@ -68,6 +71,13 @@ def _preview(report: ScrubReport, table: str) -> str:
     return markdown_table(header, [[str(r[c])[:160] for c in header] for r in rows])
 
 
+# The scrub's cluster travels with the asset (`resource_defs`, a beta parameter of Dagster's), so
+# every job and test that materializes it gets the one the environment names.
+warnings.filterwarnings(
+    "ignore", "Parameter `resource_defs` of function `multi_asset`", dg.BetaWarning
+)
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -94,9 +104,13 @@ def _preview(report: ScrubReport, table: str) -> str:
     ],
     partitions_def=drop_partitions,
     pool="duckdb",
+    resource_defs={"scrub_cluster": ScrubCluster.from_environment()},
 )
 def scrubbed_tables(
-    context: dg.AssetExecutionContext, config: ScrubConfig, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext,
+    config: ScrubConfig,
+    warehouse: DuckDBResource,
+    scrub_cluster: ScrubCluster,
 ):
     """Scrub one drop's raw rows into `scrubbed`, atomically, and audit what was found."""
     drop_id = context.partition_key
@@ -116,7 +130,8 @@ def scrubbed_tables(
         try:
             report = scrub_drop(conn, drop_id, scrubber_config, hash_key,
                                 workers=config.workers, planted=planted,
-                                progress=context.log.info)
+                                progress=context.log.info,
+                                cluster=scrub_cluster.address or None)
         except LeakFound as leak:
             leaks = leak.report.leaks
         except ScrubRecordError as error:
@@ -155,6 +170,10 @@ def scrubbed_tables(
                 "cache_hits": report.cache_hits,
                 "names_found_by_scope_propagation": report.propagated_names,
                 "scrubber_version": scrubber_config.version,
+                **{
+                    f"{scrub_pass}_rows_per_s": dg.MetadataValue.float(round(rate, 1))
+                    for scrub_pass, rate in report.rows_per_s.items()
+                },
             },
         )
         yield dg.AssetCheckResult(

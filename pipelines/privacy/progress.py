@@ -1,0 +1,147 @@
+"""How far a scrub pass has got: rows done of the drop's, the rate and the time left (counts only).
+
+A line goes to the pass's `say` (the Dagster step's log) at most every `every_s` seconds and when
+the pass ends; the same line goes to the logger `pipelines.progress` as a record with the numbers
+attached (`record.progress`), which `pipelines run` draws as one updating line on a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+logger = logging.getLogger("pipelines.progress")
+logger.setLevel(logging.INFO)
+# Only a handler that asks for these lines gets them (the CLI's, on a terminal); the root logger's
+# handlers would print each of them.
+logger.propagate = False
+
+EVERY_S = 15.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One report: what the pass is, rows done and in all, and rows per second so far."""
+
+    name: str
+    done: int
+    total: int
+    rows_per_s: float
+    finished: bool
+
+    def line(self) -> str:
+        share = f" ({self.done / self.total:.0%})" if self.total else ""
+        left = ""
+        if not self.finished and self.rows_per_s > 0 and self.total > self.done:
+            left = f", about {_duration((self.total - self.done) / self.rows_per_s)} left"
+        return (
+            f"{self.name}: {self.done:,} of {self.total:,} rows{share}, "
+            f"{self.rows_per_s:,.0f} rows/s{left}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class Progress:
+    """Counts a pass's rows; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        total: int,
+        say: Callable[[str], None] | None = None,
+        every_s: float = EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.name = name
+        self.total = total
+        self.say = say or (lambda line: None)
+        self.every_s = every_s
+        self.clock = clock
+        self.done = 0
+        self.started = clock()
+        self._last = self.started
+
+    @classmethod
+    def of_drop(
+        cls, conn: Any, name: str, drop_id: str, tables: Iterable[Any], say: Callable[[str], None]
+    ) -> Progress:
+        """A pass over these tables (`Table`s) of a drop: counts to the rows `raw` holds of it."""
+        total = sum(
+            conn.execute(
+                f"select count(*) from raw.{table.name} where _drop_id = ?", [drop_id]
+            ).fetchone()[0]
+            for table in tables
+        )
+        return cls(name, total, say)
+
+    def over(self, batches: Iterable[Any]) -> Iterator[Any]:
+        """The batches (Arrow-backed, `.arrow.num_rows`), each counted once it has been used."""
+        for batch in batches:
+            yield batch
+            self.advance(batch.arrow.num_rows)
+
+    @property
+    def seconds(self) -> float:
+        return self.clock() - self.started
+
+    @property
+    def rows_per_s(self) -> float:
+        seconds = self.seconds
+        return self.done / seconds if seconds > 0 else 0.0
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        now = self.clock()
+        if now - self._last >= self.every_s:
+            self._last = now
+            self._report(finished=False)
+
+    def finish(self) -> float:
+        """Reports the pass's end; its rows per second."""
+        self._report(finished=True)
+        return self.rows_per_s
+
+    def _report(self, finished: bool) -> None:
+        step = Step(self.name, self.done, self.total, self.rows_per_s, finished)
+        line = step.line()
+        self.say(line)
+        logger.info(line, extra={"progress": step})
+
+
+class TerminalLine(logging.Handler):
+    """Draws each progress record as one line that the next one overwrites, on a terminal; a
+    finished pass's line stays."""
+
+    def __init__(self, stream: TextIO):
+        super().__init__(logging.INFO)
+        self.stream = stream
+        self._width = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step: Step | None = getattr(record, "progress", None)
+        if step is None:
+            return
+        line = step.line()
+        self.stream.write("\r" + line.ljust(self._width) + ("\n" if step.finished else ""))
+        self.stream.flush()
+        self._width = 0 if step.finished else len(line)
+
+    @contextlib.contextmanager
+    def attached(self) -> Iterator[None]:
+        """Receives the progress records for the duration."""
+        logger.addHandler(self)
+        try:
+            yield
+        finally:
+            logger.removeHandler(self)
