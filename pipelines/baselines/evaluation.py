@@ -1,6 +1,6 @@
 """A score becomes a label: the threshold with the best train F1, then precision, recall and F1.
 
-Ratios follow the LLM judges' metrics (dbt/models/marts/metrics_stage2_judges.sql): items with a
+Ratios follow the LLM judges' metrics (dbt/models/metrics/metrics_stage2_judges.sql): items with a
 tied consensus are left out, and a ratio whose denominator is 0 is 0, as scikit-learn's
 zero_division=0.
 """

@@ -1,4 +1,4 @@
-"""dbt models as Dagster assets: every staging, intermediate and mart model of `dbt/`.
+"""dbt models as Dagster assets: every staging, intermediate, metric and mart model of `dbt/`.
 
 The dbt sources are the privacy stage's `scrubbed` tables, so each maps to the asset key
 ["scrubbed", <table>] and the graph runs scrub -> models. The whole project runs as one step in the
@@ -57,9 +57,11 @@ def _built_metadata(relations: set[str]) -> dict[str, dict[str, dg.MetadataValue
     pool="duckdb",
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """`dbt build` of the selected models: each model materializes, each dbt test is a check."""
+    """`dbt build` of the selected models: each model materializes, each dbt test is a check.
+    The dbt unit tests check the models' SQL on fixed inputs, not the data: they run with the
+    test suite (tests/models/test_unit_tests.py), not on every build."""
     with dbt_environment():
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
         try:
             events = list(invocation.stream())
         finally:

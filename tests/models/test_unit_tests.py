@@ -1,0 +1,84 @@
+"""The dbt unit tests of the project (`unit_tests:` in dbt/models/*/_*.yml) pass on a real DuckDB
+file: consensus and ties, vote counts, Cohen's kappa per pair and its group mean, Krippendorff's
+alpha, each on a handful of rows with hand-computed results.
+
+dbt reads the column types of a unit test's inputs from the warehouse, so the models are first
+built empty (`dbt run --empty`) on the contract's `scrubbed` tables; the unit tests then run
+against that file. The pipeline's own build leaves unit tests out
+(pipelines/defs/models/assets.py), so this is where they run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import settings
+from tests.models.conftest import create_scrubbed_schema
+
+# This environment's dbt, as the pipeline runs it (pipelines/defs/models/project.py).
+DBT = str(Path(sys.executable).parent / "dbt")
+
+# The unit tests the yml files declare, by model: a test removed or renamed must be removed here.
+EXPECTED = {
+    "int_stage1_human_votes": {"stage1_consensus_is_the_strict_majority_and_ties_give_none"},
+    "int_stage2_human_votes": {
+        "stage2_consensus_is_the_strict_majority_and_an_even_split_gives_none"
+    },
+    "int_stage2_llm_labels": {"stage2_llm_labels_count_each_judge_once_and_leave_humans_out"},
+    "metrics_stage2_kappa_pairs": {"cohen_kappa_per_pair_on_shared_items_null_when_undefined"},
+    "metrics_stage2_alpha": {"krippendorff_alpha_per_group_over_pairable_items"},
+    "metrics_stage2": {"cohen_kappa_mean_per_group_skips_undefined_and_small_pairs"},
+}
+
+
+def _dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(warehouse),
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(target / "logs"),
+    }
+    return subprocess.run(
+        [DBT, *args, "--profiles-dir", "."],
+        cwd=settings.DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def unit_test_run(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("dbt_unit")
+    warehouse = folder / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:
+        create_scrubbed_schema(conn)
+    target = folder / "target"
+    empty = _dbt(["run", "--empty"], warehouse, target)
+    assert empty.returncode == 0, empty.stdout[-3000:]
+    run = _dbt(["test", "--select", "test_type:unit"], warehouse, target)
+    return run, json.loads((target / "run_results.json").read_text())
+
+
+def test_every_dbt_unit_test_passes(unit_test_run):
+    run, results = unit_test_run
+    failed = [r["unique_id"] for r in results["results"] if r["status"] != "pass"]
+    assert run.returncode == 0 and not failed, f"failed: {failed}\n{run.stdout[-4000:]}"
+
+
+def test_the_unit_tests_cover_votes_consensus_kappa_and_alpha(unit_test_run):
+    _, results = unit_test_run
+    ran: dict[str, set[str]] = {}
+    for result in results["results"]:
+        # unit_test.<project>.<model>.<test name>
+        _, _, model, name = result["unique_id"].split(".", 3)
+        ran.setdefault(model, set()).add(name)
+    assert ran == EXPECTED
