@@ -121,7 +121,7 @@ class Progress:
 
 class TerminalLine(logging.Handler):
     """Draws each progress record as one line that the next one overwrites, on a terminal; a
-    finished pass's line stays."""
+    finished pass's line is erased, so the terminal keeps only the run's own lines."""
 
     def __init__(self, stream: TextIO):
         super().__init__(logging.INFO)
@@ -132,10 +132,10 @@ class TerminalLine(logging.Handler):
         step: Step | None = getattr(record, "progress", None)
         if step is None:
             return
-        line = step.line()
-        self.stream.write("\r" + line.ljust(self._width) + ("\n" if step.finished else ""))
+        line = "" if step.finished else step.line()
+        self.stream.write("\r" + line.ljust(self._width) + ("\r" if step.finished else ""))
         self.stream.flush()
-        self._width = 0 if step.finished else len(line)
+        self._width = len(line)
 
     @contextlib.contextmanager
     def attached(self) -> Iterator[None]:

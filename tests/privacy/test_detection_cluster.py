@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import signal
 import time
 from pathlib import Path
@@ -14,11 +16,13 @@ import psutil
 import pytest
 
 from pipelines import settings
+from pipelines.cli_output import progress_line
 from pipelines.contract.tables import TABLES
 from pipelines.ingest import land_drop
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.detection_cluster import DetectionCluster
 from pipelines.privacy.detector import Detector
+from pipelines.privacy.progress import Progress
 from pipelines.privacy.scrub import scrub_drop
 from pipelines.sample.generator import SampleConfig, generate
 from tests.privacy.conftest import TEST_KEY
@@ -142,3 +146,26 @@ def test_a_scrub_whose_worker_is_killed_writes_what_the_in_process_scrub_writes(
     assert killed, "the scrub reported no table found"
     assert _scrubbed_rows(on_cluster) == _scrubbed_rows(in_process)
     assert any(" rows/s" in line and " of " in line for line in lines), lines
+
+
+def test_progress_is_one_updating_line_on_a_terminal_and_nothing_elsewhere(tmp_path):
+    """Counts only: rows done, in all and per second, redrawn in place and erased at the end."""
+    steps = [100, 100, 100, 100]
+    terminal, screen = pty.openpty()
+    with progress_line(screen):
+        rows = Progress("finding", 400, every_s=0.0)
+        for step in steps:
+            rows.advance(step)
+        rows.finish()
+    drawn = ""
+    while select.select([terminal], [], [], 0.5)[0]:
+        drawn += os.read(terminal, 65536).decode()
+    os.close(terminal)
+    os.close(screen)
+    assert "finding: 200 of 400 rows (50%)" in drawn and " rows/s" in drawn
+    assert "\n" not in drawn and drawn.endswith("\r"), "the line is redrawn, then erased"
+    not_a_terminal = (tmp_path / "log").open("w")
+    with progress_line(not_a_terminal.fileno()):
+        Progress("finding", 400, every_s=0.0).finish()
+    not_a_terminal.close()
+    assert (tmp_path / "log").read_text() == ""
