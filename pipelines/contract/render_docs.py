@@ -11,6 +11,7 @@ from pathlib import Path
 from pipelines.contract.declaration import CONTRACT, Column, TableSpec
 from pipelines.contract.models import RULES, DropManifest
 from pipelines.contract.tables import RAW_FILES
+from pipelines.text_format import markdown_table
 
 DOC = Path("docs") / "raw-data-contract.md"
 SCHEMAS = Path("docs") / "contract"
@@ -20,10 +21,6 @@ END = "<!-- end of generated part: {part} -->"
 
 class StaleMarkers(ValueError):
     """The doc lacks a generated part's markers."""
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def _type(column: Column) -> str:
@@ -64,25 +61,26 @@ def _presence(column: Column) -> str:
     return "optional"
 
 
-def _field_table(spec: TableSpec) -> list[str]:
-    rows = ["| field | type | presence | role | rule |", "|---|---|---|---|---|"]
-    for column in spec.columns.values():
-        if not column.record and not column.derive:
-            continue
-        role = column.role or ""
-        rows.append(
-            f"| {column.name} | {_cell(_type(column))} | {_presence(column)} | {role} | "
-            f"{_cell(column.description)} |"
-        )
+def _field_table(spec: TableSpec) -> str:
+    rows = [
+        [column.name, _type(column), _presence(column), column.role or "", column.description]
+        for column in spec.columns.values()
+        if column.record or column.derive
+    ]
     for part in CONTRACT.tables.values():
         if part.part_of and part.part_of["table"] == spec.name:
             least = part.part_of.get("min_items", 0)
             rows.append(
-                f"| {part.part_of['field']} | list of objects (below) | at least {least} | | "
-                f"{_cell(part.description)} Each lands as a row of `{part.name}`; its position "
-                f"is `{part.part_of['index']}`. |"
+                [
+                    part.part_of["field"],
+                    "list of objects (below)",
+                    f"at least {least}",
+                    "",
+                    f"{part.description} Each lands as a row of `{part.name}`; its position "
+                    f"is `{part.part_of['index']}`.",
+                ]
             )
-    return rows
+    return markdown_table(["field", "type", "presence", "role", "rule"], rows)
 
 
 def files_part() -> str:
@@ -93,12 +91,12 @@ def files_part() -> str:
         lines.append(f"Key `({', '.join(spec.key)})`.")
         for rule in spec.rules:
             lines.append(f"Rule: {RULES[rule][1]}.")
-        lines += ["", *_field_table(spec), ""]
+        lines += ["", _field_table(spec), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def vocabularies_part() -> str:
-    rows = ["| vocabulary | columns | a value is |", "|---|---|---|"]
+    rows = []
     for name, vocabulary in CONTRACT.vocabularies.items():
         columns = sorted(
             {
@@ -113,12 +111,12 @@ def vocabularies_part() -> str:
         else:
             examples = ", ".join(f"`{e}`" for e in vocabulary.examples)
             value = f"{vocabulary.description} ({examples})" if examples else vocabulary.description
-        rows.append(f"| {name.replace('_', ' ')} | {', '.join(columns)} | {_cell(value)} |")
-    return "\n".join(rows) + "\n"
+        rows.append([name.replace("_", " "), ", ".join(columns), value])
+    return markdown_table(["vocabulary", "columns", "a value is"], rows) + "\n"
 
 
 def identifiers_part() -> str:
-    rows = ["| column | in tables | before modeling |", "|---|---|---|"]
+    rows = []
     for name, treatment in CONTRACT.identifiers.items():
         tables = [f"`{s.name}`" for s in CONTRACT.tables.values() if name in s.columns]
         if "prefix" in treatment:
@@ -131,8 +129,8 @@ def identifiers_part() -> str:
             done = f"reduced to `{treatment['reduce']}`"
         else:
             done = "dropped (null)"
-        rows.append(f"| `{name}` | {', '.join(tables)} | {done} |")
-    return "\n".join(rows) + "\n"
+        rows.append([f"`{name}`", ", ".join(tables), done])
+    return markdown_table(["column", "in tables", "before modeling"], rows) + "\n"
 
 
 PARTS = {
