@@ -191,6 +191,30 @@ def release_with_failed_drops() -> bool:
     return value in {"1", "true", "yes"}
 
 
+# Re-identification: the smallest group of published users sharing the quasi-identifiers the
+# release keeps must hold at least this many users (pipelines/release/k_anonymity.py).
+DEFAULT_RELEASE_MIN_K = 5
+BELOW_K_POLICIES = ("withhold", "fail")
+
+
+def release_min_k() -> int:
+    """The k of the release's k-anonymity check (`PIPELINES_RELEASE_MIN_K`, default 5; 1 turns
+    it off)."""
+    value = os.environ.get("PIPELINES_RELEASE_MIN_K", "").strip() or str(DEFAULT_RELEASE_MIN_K)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"PIPELINES_RELEASE_MIN_K must be a whole number from 1, got {value!r}")
+    return int(value)
+
+
+def release_below_k() -> str:
+    """What the release does with users in groups smaller than k (`PIPELINES_RELEASE_BELOW_K`):
+    "withhold" leaves them out of every per-user config (default), "fail" stops the release."""
+    value = os.environ.get("PIPELINES_RELEASE_BELOW_K", "").strip().lower() or BELOW_K_POLICIES[0]
+    if value not in BELOW_K_POLICIES:
+        raise ValueError(f"PIPELINES_RELEASE_BELOW_K must be withhold or fail, got {value!r}")
+    return value
+
+
 # Release: splits, the local dataset repo and the Hub target.
 DEFAULT_SPLIT_RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 DEFAULT_HUB_ENDPOINT = "https://huggingface.co"

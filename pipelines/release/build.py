@@ -18,7 +18,7 @@ import pyarrow as pa
 from huggingface_hub import DatasetCard
 
 from pipelines import settings
-from pipelines.release import datasheet, figures, versioning
+from pipelines.release import datasheet, figures, k_anonymity, versioning
 from pipelines.release.card import (
     CardConfig,
     Table,
@@ -254,8 +254,14 @@ def plan_release(
     old_splits = (_read_json(previous / SPLITS_FILE) or {}).get("users") if previous else None
     previous_version = old["version"] if old else None
 
+    # Users alone, or nearly, in their published quasi-identifiers are withheld (or the release
+    # stops, as the policy says) before any file is written.
+    withheld = k_anonymity.withheld_users(k_anonymity.assess_warehouse(conn))
     assignment = assign_splits(
-        _user_ids(conn, options.configs), options.ratios, options.seed, old_splits
+        [user for user in _user_ids(conn, options.configs) if user not in withheld],
+        options.ratios,
+        options.seed,
+        old_splits,
     )
     conn.register(
         SPLIT_RELATION,
@@ -328,6 +334,9 @@ def plan_release(
             )
         ]
         sheet["coverage"] = reasons
+        sheet["reidentification"] = k_anonymity.summary(
+            k_anonymity.assess_staged(local, staged), len(withheld)
+        )
         sheet["figures"] = figures.draw(
             local,
             staging,

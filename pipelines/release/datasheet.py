@@ -191,10 +191,16 @@ def annotator_texts(metadata: dict[str, Any]) -> dict[str, Any]:
 def privacy_policy(config_path: Path = DEFAULT_CONFIG_PATH) -> dict[str, Any]:
     """What the scrubber replaces and what it keeps, as its configuration says."""
     config = ScrubberConfig.load(config_path)
-    kept = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("kept", {})
+    raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    kept = raw.get("kept", {})
     return {
         "replaced": sorted(config.entities),
         "kept": [{"entity_type": name, "why": " ".join(why.split())} for name, why in kept.items()],
+        "quasi_identifiers": [
+            {"entity_type": name, "what": " ".join(what.split())}
+            for name, what in (raw.get("quasi_identifiers") or {}).items()
+            if name in config.entities
+        ],
         "public_figures": len(config.public_figures),
         "public_figure_topics": list(config.public_figure_topics),
         "allow_list": list(config.allow_list),

@@ -39,13 +39,15 @@ from pipelines.quality.outcome import (
 )
 from pipelines.quality.runner import DuckDBSource, validate
 from pipelines.quality.suites import PUBLISHED_SCHEMA, load_suites
-from pipelines.release.configs import CONFIGS
+from pipelines.release import k_anonymity
+from pipelines.release.configs import CONFIGS, USER_COLUMN
 
 SPLIT_COLUMN = "_split"
 CARD = "README.md"
 # A published file's name: its split, then its shard (`train-00000-of-00001.parquet`).
 SPLIT_OF_FILE = r"([^/]+)-\d+-of-\d+\.parquet$"
 LEAK_SCAN = "residual_leak_scan"
+WITHHELD_RELATION = "release_withheld_users"
 # Rows read per batch: the files are streamed, never loaded whole.
 SCAN_BATCH_ROWS = 5_000
 
@@ -79,6 +81,9 @@ def validate_published(
     features = card_features_by_config or card_features(folder)
     suites = load_suites()
     outcomes = []
+    # Users below k are not published (k_anonymity); every other row of a mart is.
+    withheld = sorted(k_anonymity.withheld_users(k_anonymity.assess_warehouse(conn)))
+    conn.register(WITHHELD_RELATION, pa.table({USER_COLUMN: pa.array(withheld, pa.string())}))
     for config in CONFIGS:
         suite = suites.get(f"{PUBLISHED_SCHEMA}.{config.name}")
         if suite is None:
@@ -86,7 +91,14 @@ def validate_published(
         files = sorted((folder / config.data_dir).glob("*.parquet"))
         if not files:
             raise FileNotFoundError(f"{folder / config.data_dir}: no Parquet files to validate")
-        (modeled_rows,) = conn.execute(f'select count(*) from main."{config.table}"').fetchone()
+        (modeled_rows,) = conn.execute(
+            f'select count(*) from main."{config.table}"'
+            + (
+                f" where {USER_COLUMN} not in (select {USER_COLUMN} from {WITHHELD_RELATION})"
+                if config.per_user
+                else ""
+            )
+        ).fetchone()
         source = DuckDBSource(
             setup=(f"create schema {PUBLISHED_SCHEMA}", _view(config.name, files))
         )
@@ -101,13 +113,17 @@ def validate_published(
         )
         started = time.perf_counter()
         scan = scan_published(files, suite.row_key)
+        checks = [scan] + (
+            [k_anonymity.published_outcome(folder)] if config.name == "users" else []
+        )
         outcomes.append(
             dataclasses.replace(
                 outcome,
-                results=[*outcome.results, scan],
+                results=[*outcome.results, *checks],
                 seconds=outcome.seconds + time.perf_counter() - started,
             )
         )
+    conn.unregister(WITHHELD_RELATION)
     failed = [o for o in outcomes if o.errors]
     if failed and raise_on_error:
         raise ValidationFailed(

@@ -19,9 +19,11 @@ import duckdb
 import pyarrow.parquet as pq
 import yaml
 
+from pipelines import settings
 from pipelines.contract.tables import TABLES
 from pipelines.privacy.config import DEFAULT_CONFIG_PATH
 from pipelines.release.datasheet import dbt_vars
+from pipelines.release.k_anonymity import CONVERSATION_BANDS
 
 # Sections whose every number must be verified; the others hold configuration text (field
 # descriptions, metric definitions, licences, the citation) or the changelog, checked apart.
@@ -289,6 +291,13 @@ class Checker:
             sorted(re.findall(r"`([\w.]+)`", hashed.group(1) if hashed else "")),
             sorted(f"{t.name}.{c}" for t in TABLES.values() for c in t.identifier_columns),
         )
+        quasi = re.search(r"\*\*Quasi-identifiers\*\*(.+?)\n- \*\*", text, flags=re.DOTALL)
+        self.expect(
+            "quasi-identifiers replaced",
+            sorted(re.findall(r"^  - `([A-Z_]+)`", quasi.group(1) if quasi else "", re.MULTILINE)),
+            sorted(set(config.get("quasi_identifiers") or {}) & set(config["entities"])),
+        )
+        self.reidentification(text)
         precision = re.search(r"`conversations.started_at` is published to the (\w+)", text)
         self.expect(
             "started_at precision",
@@ -381,6 +390,76 @@ class Checker:
                 self.errors.append(f"{what}: {stray} are none of its figures ({figures})")
             else:
                 self.verified.add(line)
+
+    def _published_columns(self, config: str, wanted: list[str]) -> dict[str, list]:
+        """The given columns of a config, those its files have, read column by column."""
+        files = [f for fs in self.release.split_files(config).values() for f in fs]
+        names = set(pq.read_schema(files[0]).names) if files else set()
+        columns: dict[str, list] = {name: [] for name in wanted if name in names}
+        for path in files:
+            table = pq.read_table(path, columns=list(columns))
+            for name in columns:
+                columns[name] += table.column(name).to_pylist()
+        return columns
+
+    def reidentification(self, text: str) -> None:
+        """The smallest group of real users sharing every published quasi-identifier, grouped
+        again here in Python from the Parquet files; the users withheld, against the warehouse."""
+        line = re.search(
+            r"\*\*Re-identification\*\*: .*?holds\s+(\d+) users \(required: at least (\d+)\)\."
+            r"\s+(?:(\d+) users in smaller groups are\s+withheld from every per-user config\."
+            r"|No user had to be withheld\.)",
+            text,
+            flags=re.DOTALL,
+        )
+        if line is None:
+            self.errors.append("the card does not say the smallest group of users")
+            return
+        users = self._published_columns(
+            "users", ["user_id", "country", "state", "sources", "source_kind", "n_conversations"]
+        )
+        per_conversation = self._published_columns(
+            "conversations", ["user_id", "country", "state", "language"]
+        )
+        seen: dict[str, dict[str, set]] = {}
+        for index, user in enumerate(per_conversation.get("user_id", [])):
+            for name, values in per_conversation.items():
+                seen.setdefault(user, {}).setdefault(name, set()).add(values[index] or "")
+
+        def band(n: int | None) -> str:
+            return (
+                ""
+                if n is None
+                else str(max((low for low in CONVERSATION_BANDS if low <= n), default=0))
+            )
+
+        kinds = users.get("source_kind") or [None] * len(users["user_id"])
+        groups: Counter = Counter()
+        for index, user in enumerate(users["user_id"]):
+            if kinds[index] == "synthetic":
+                continue
+            groups[
+                (
+                    *(str(users[c][index]) for c in ("country", "state") if c in users),
+                    *(
+                        tuple(sorted(seen.get(user, {}).get(c, set())))
+                        for c in ("country", "state", "language")
+                        if c in per_conversation
+                    ),
+                    tuple(sorted(users["sources"][index] or [])) if "sources" in users else (),
+                    kinds[index],
+                    band(users["n_conversations"][index]) if "n_conversations" in users else "",
+                )
+            ] += 1
+        self.expect("smallest group of users", line.group(1), min(groups.values(), default=None))
+        self.expect("k of the release", line.group(2), settings.release_min_k())
+        if self.warehouse is not None:
+            with duckdb.connect(str(self.warehouse), read_only=True) as conn:
+                (in_study,) = conn.execute(
+                    "select count(*) from main.users where source_kind is distinct from 'synthetic'"
+                ).fetchone()
+            self.expect("users withheld", line.group(3) or 0, in_study - sum(groups.values()))
+        self.verified.add(line.group(0))
 
     def leftovers(self) -> None:
         for syntax in LEFTOVER_SYNTAX:
