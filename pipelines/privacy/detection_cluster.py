@@ -117,7 +117,9 @@ class DetectionCluster:
                     host="127.0.0.1",
                     # Its HTTP server (health, metrics) on a free port of the loopback only.
                     dashboard_address="127.0.0.1:0",
-                    silence_logs=logging.WARNING,
+                    # A nanny warns when it kills a worker slow to stop at the end: routine, and
+                    # a run's warnings are counted (pipelines run names how many it logged).
+                    silence_logs=logging.ERROR,
                 )
                 self.client = Client(self._cluster)
             self.client.register_plugin(_detector_plugin(self.config))
