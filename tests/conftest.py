@@ -11,6 +11,7 @@ earliest.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -103,22 +104,34 @@ def _group(item: pytest.Item) -> str | None:
 FIRST = ("real-data run", "pipeline_run")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups
+def _join_group(item: pytest.Item, group: str) -> None:
+    """Name the test `<node id>@<group>`, the name by which --dist loadgroup's scheduler keeps a
+    group on one worker. pytest-xdist 3.8 sets it on `item._nodeid`, which pytest 9 no longer
+    reads (the node id is `item._id`), so its groups are silently ignored; set it here instead."""
+    from _pytest.nodeid import NodeId
+
+    item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    in_worker = bool(os.environ.get("PYTEST_XDIST_WORKER")) and config.getvalue("loadgroup")
     ranks = {}
     for index, item in enumerate(items):
         group = _group(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
+            if in_worker and "@" not in item.nodeid:
+                _join_group(item, group)
         if group in FIRST:
             rank = FIRST.index(group)
         elif "pipeline_run" in item.fixturenames:
             rank = FIRST.index("pipeline_run")
         else:
             rank = len(FIRST) if group else len(FIRST) + 1
-        ranks[item.nodeid] = (rank, index)
+        ranks[id(item)] = (rank, index)
     # Every worker sorts alike (xdist checks that they collected the same order).
-    items.sort(key=lambda item: ranks[item.nodeid])
+    items.sort(key=lambda item: ranks[id(item)])
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
