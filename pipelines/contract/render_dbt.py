@@ -153,9 +153,34 @@ def staging_sql(spec: TableSpec) -> str:
     )
 
 
+def vocabularies_macro() -> str:
+    """`contract_values('<vocabulary>')`: a closed vocabulary's values, for the tests of models
+    past staging (`accepted_values: {arguments: {values: "{{ contract_values('label') }}"}}`),
+    so the values are listed in the contract alone."""
+    closed = {name: list(v.values) for name, v in CONTRACT.vocabularies.items() if v.values}
+    entries = ",\n".join(f"        {name!r}: {values!r}" for name, values in closed.items())
+    return (
+        "{#- "
+        + GENERATED.replace("\n", "\n    ")
+        + "\n\n    The values of each closed vocabulary of the contract, by name; dbt renders\n"
+        + "    `values: \"{{ contract_values('failure_category') }}\"` in a test's arguments as\n"
+        + "    that list.\n-#}\n"
+        + "{% macro contract_values(vocabulary) -%}\n"
+        + "    {%- set vocabularies = {\n"
+        + entries
+        + "\n    } -%}\n"
+        + "    {{- return(vocabularies[vocabulary]) -}}\n"
+        + "{%- endmacro %}\n"
+    )
+
+
 def dbt_files(root: Path) -> dict[Path, str]:
     staging = root / "dbt" / "models" / "staging"
-    files = {staging / "__sources.yml": sources_yml(), staging / "_staging.yml": staging_yml()}
+    files = {
+        staging / "__sources.yml": sources_yml(),
+        staging / "_staging.yml": staging_yml(),
+        root / "dbt" / "macros" / "contract_values.sql": vocabularies_macro(),
+    }
     for spec in CONTRACT.tables.values():
         files[staging / f"stg_{spec.name}.sql"] = staging_sql(spec)
     return files
