@@ -119,3 +119,16 @@ def test_a_mistake_in_the_declaration_names_table_and_column(tmp_path: Path, edi
     broken.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
     with pytest.raises(ContractError, match="contract.yml: " + named.replace("(", r"\(")):
         declaration.load(broken)
+
+
+def test_the_privacy_stage_treats_identifiers_as_the_contract_declares():
+    """The privacy stage's identifier maps are the contract's (`identifiers:`), so a column added
+    there is hashed, reduced or dropped as declared."""
+    from pipelines.contract import tables
+    from pipelines.privacy import pseudonymizer
+
+    assert pseudonymizer.IDENTIFIER_PREFIXES == tables.IDENTIFIER_PREFIXES
+    assert pseudonymizer.IDENTIFIER_LISTS == tables.IDENTIFIER_LISTS
+    assert pseudonymizer.IDENTIFIERS_IN_OBJECTS == tables.IDENTIFIERS_IN_OBJECTS
+    assert set(pseudonymizer.NULLED_IDENTIFIERS) == set(tables.NULLED_IDENTIFIERS)
+    assert tables.REDUCED_IDENTIFIERS == {"header": "client_kind"}
