@@ -122,6 +122,21 @@ def test_real_stage2_votes_give_a_consensus_and_a_kappa_matrix(real_run):
     assert consensus > 0 and kappas > 0
 
 
+def test_the_real_release_loads_every_config_with_datasets(real_run, tmp_path):
+    import pyarrow.parquet as pq
+    from datasets import load_dataset
+
+    configs = sorted(p for p in (real_run.release_dir / "data").iterdir() if p.is_dir())
+    assert {"conversations", "stage2_relevance", "metrics"} <= {c.name for c in configs}
+    for config in configs:
+        published: dict[str, int] = {}
+        for path in config.glob("*.parquet"):
+            split = path.name.split("-")[0]
+            published[split] = published.get(split, 0) + pq.read_metadata(path).num_rows
+        loaded = load_dataset(str(real_run.release_dir), config.name, cache_dir=str(tmp_path))
+        assert {split: rows.num_rows for split, rows in loaded.items()} == published, config.name
+
+
 def test_no_annotator_or_contact_from_the_real_files_reaches_outputs_or_logs(
     real_run, real_exports
 ):
