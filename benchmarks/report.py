@@ -49,10 +49,10 @@ def scrub(results: dict[str, Any]) -> str:
     rows = [
         [
             name,
-            _number(d["seconds"]),
-            _number(d["messages_per_s"]),
-            _number(d["characters_per_s"], 0),
-            _number(d["peak_mib"], 0),
+            _number(d.get("seconds")),
+            _number(d["chars_per_s"], 0),
+            ", ".join(_number(r, 0) for r in d.get("rounds_chars_per_s", [])),
+            _number(d["peak_rss_mb"], 0),
         ]
         for name, d in results["detectors"].items()
     ]
@@ -62,12 +62,52 @@ def scrub(results: dict[str, Any]) -> str:
     )
     return "\n\n".join(
         [
-            f"{results['texts']:,} user messages, {results['characters']:,} characters, "
+            f"{results['texts']:,} user messages, {results['chars']:,} characters, "
             f"{results['workers']} workers. {_ran(results)}",
             markdown_table(
-                ["detector", "seconds", "messages/s", "characters/s", "peak memory (MiB)"], rows
+                [
+                    "detector",
+                    "best seconds",
+                    "characters/s (best)",
+                    "characters/s per round",
+                    "peak memory (MiB)",
+                ],
+                rows,
             ),
             f"Plain Presidio's findings of pattern types that ours does not cover: {missed}.",
+        ]
+    )
+
+
+def detection_engines(results: dict[str, Any]) -> str:
+    rows = [
+        [
+            engine,
+            workers,
+            _number(w["start_s"]),
+            _number(w["chars_per_s"], 0),
+            ", ".join(_number(r["chars_per_s"], 0) for r in w["rounds"]),
+            _number(w["peak_tree_rss_mb"], 0),
+            _number(e["installed_mb"], 0),
+        ]
+        for engine, e in results["engines"].items()
+        for workers, w in e["workers"].items()
+    ]
+    return "\n\n".join(
+        [
+            f"{results['texts']:,} user messages, {results['chars']:,} characters. {_ran(results)}",
+            markdown_table(
+                [
+                    "engine",
+                    "workers",
+                    "start-up s (best)",
+                    "characters/s (best)",
+                    "characters/s per round",
+                    "peak tree memory (MiB)",
+                    "installed MB",
+                ],
+                rows,
+            ),
         ]
     )
 
@@ -170,6 +210,7 @@ def stage2_baselines(results: dict[str, Any]) -> str:
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "scrub": scrub,
+    "detection_engines": detection_engines,
     "scale": scale,
     "stage2_baselines": stage2_baselines,
 }
