@@ -130,3 +130,17 @@ def test_no_import_cycle_between_packages():
         for component in cycles(graph)
     ]
     assert not problems, "import cycles between packages of pipelines/:\n" + "\n".join(problems)
+
+
+def test_benchmarks_and_pipelines_import_nothing_from_tests():
+    """Benchmarks and the pipeline stand on pipelines/ alone: the tests are not shipped code."""
+    found = []
+    for folder in ("benchmarks", PACKAGE):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            found += [
+                f"{path.relative_to(ROOT)}:{line}"
+                for name, line in _imported_names(tree, [])
+                if name == "tests" or name.startswith("tests.")
+            ]
+    assert not found, f"imports from tests/: {found}"
