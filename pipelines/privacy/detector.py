@@ -41,7 +41,8 @@ from pipelines.privacy.findings import (
     resolve_overlaps,
     trim,
 )
-from pipelines.privacy.recognizers import GivenNameRecognizer, foreign_stop_words, is_english_word
+from pipelines.privacy.name_context import names_in_context, reads_as_name, repeated_name_patterns
+from pipelines.privacy.recognizers import GivenNameRecognizer
 
 
 class Detector:
@@ -153,37 +154,20 @@ class Detector:
             kept.append(Finding(result.start, result.end, entity_type, round(result.score, 4)))
         if self.deny:
             kept += [Finding(m.start(), m.end(), "PERSON", 1.0) for m in self.deny.finditer(text)]
-        return resolve_overlaps(kept + self._repeated_names(text, kept))
-
-    def _repeated_names(self, text: str, kept: list[Finding]) -> list[Finding]:
-        """Other mentions of a found name's words: "Joakim Westgård ... starring Westgård".
-
-        Only words that are no English word (in any case) are looked for again, so "Will Smith"
-        does not take every "will" of the text with it; nor acronyms ("API" of a name run into
-        it), function words of other languages ("que") or words the allow list holds.
-        """
-        words = {
-            word.casefold()
-            for finding in kept
-            if finding.entity_type == "PERSON"
-            for word in NAME_WORD.findall(POSSESSIVE.sub("", text[finding.start : finding.end]))
-            if len(word) >= 3
-            and not word.isupper()
-            and not is_english_word(word.casefold())
-            and word.casefold() not in self.public_figures
-            and word.casefold() not in foreign_stop_words()
-        }
-        if not words:
-            return []
-        pattern = re.compile(
-            r"(?<![\w'’-])(?:" + "|".join(map(re.escape, sorted(words))) + r")(?![\w-])",
-            re.IGNORECASE,
-        )
-        return [
-            Finding(m.start(), m.end(), "PERSON", self.min_score)
-            for m in pattern.finditer(mask_code_blocks(text))
-            if not self._allowed(text, m.start(), m.end())
+        # Names the words around them give away, and the other mentions of every name found
+        # (`name_context`), outside the allow list's phrases.
+        persons = [(f.start, f.end) for f in kept if f.entity_type == "PERSON"]
+        masked = mask_code_blocks(text)
+        spans = names_in_context(masked, persons, lambda w: reads_as_name(w, self.public_figures))
+        persons += spans
+        patterns = repeated_name_patterns([text[s:e] for s, e in persons], self.public_figures)
+        spans += [m.span() for pattern in patterns for m in pattern.finditer(masked)]
+        kept += [
+            Finding(start, end, "PERSON", self.min_score)
+            for start, end in spans
+            if not self._allowed(text, start, end)
         ]
+        return resolve_overlaps(kept)
 
     def _allowed(self, text: str, start: int, end: int) -> bool:
         """Inside an occurrence of an allow-list phrase: "Jones" of "Dow Jones"."""

@@ -99,6 +99,12 @@ WORKS = {
     "quote",
     "quotes",
 }
+# What a person's name leads to after an article: "a Melissa Oliveira concert" (not "a Michael
+# Kors handbag", a brand's).
+EVENTS = {
+    *("concert", "concerts", "show", "gig", "tour", "lecture", "talk", "performance", "recital"),
+    *("exhibition", "wedding", "party", "birthday", "funeral", "family", "household", "case"),
+}
 # A title after the name: "Anne of Green Gables", "Prince of Persia".
 OF_AFTER = re.compile(r"^\s+of\s+(?:the\s+)?[A-Z]")
 # The word after a name (after its possessive): "Hadrian's Wall", "Shinjuku Gyoen Station".
@@ -185,6 +191,16 @@ TITLES = {
 JOINING_WORDS = NAME_PARTICLES | {"y"}
 # Capitals inside a word that do not make it a product's: "McDonald", "MacArthur", "DeShawn".
 NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O['’]|De|Di|Da|Le|La|Van|Von|Fitz)(?=[A-Z])")
+# A title right before a name: "Ms. Amps", "Mr Whiskers".
+TITLE_BEFORE = re.compile(
+    r"(?i:\b(?:mr|mrs|ms|miss|mx|dr|prof|professor|sir|dame|lady|lord|aunt|uncle|coach)\.?\s+)$"
+)
+# A name among others, or after a verb of saying: "Bowman and White", "says Becker".
+COORDINATED_BEFORE = re.compile(r"(?:,|\band|&|\b(?:says|said|asks|asked|by))\s*$")
+COORDINATED_AFTER = re.compile(r"^(?:['’]s)?\s*(?:,|and\b|&)\s*[A-Z]")
+# A name given as such: "was called Yulan Peres", "a girl named Sachiko".
+CALLED = re.compile(r"\b(?:called|named)\s+$")
+LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 # A common noun's ending: "Urban Planning", "Key Decision Points", "Risk Management".
 NOUN_ENDING = re.compile(r"(?:ing|tion|sion|ment|ness|ity|ance|ence|ship|ism|ology)$")
 
@@ -198,6 +214,9 @@ def name_span(text: str, start: int, end: int) -> tuple[int, int]:
     "Marie, j'habite"), without the words the NER model runs into it ("Je m'appelle Marie",
     "Mein Name", "Il mio numero") nor a pronoun after it ("Tell Caspian Holt I'll")."""
     end = first_line_end(text, start, end)
+    # The rest of a hyphenated name the NER model cut: "Hauta-aho".
+    rest = re.match(r"-[^\W\d_]+", text[end : end + 30])
+    end = end + rest.end() if rest and end < len(text) and text[end - 1].isalpha() else end
     foreign = NOT_IN_NAME.search(text, start, end)
     end = foreign.start() if foreign and foreign.start() > start else end
     trailing_pronoun = TRAILING_PRONOUN.search(text, start, end)
@@ -252,19 +271,47 @@ def common_noun_phrase(keys: list[str]) -> bool:
     return len(keys) >= 3 or plural or bool(NOUN_ENDING.search(last))
 
 
+def two_word_phrase(keys: list[str]) -> bool:
+    """Two English words, neither anyone's given name: "Spring Boot", "Art Studio" (not
+    "Fletcher Hill", whose first word is a given name too)."""
+    names = given_names()[0]
+    return (
+        len(keys) == 2
+        and keys[0] not in TITLES
+        and all((is_english_word(k) or k in STOP_WORDS) and k not in names for k in keys)
+    )
+
+
+def _lone_word(key: str, word: str, before: str, after: str) -> bool:
+    """One English word that is no one's given name ("Format", "Schema", "Spades"), or a word of
+    another script that no gazetteer holds ("Привет"); not after a title ("Ms. Amps"), in a
+    series or after a verb of saying ("Bowman and White", "says Becker"), nor called ("Kuba,")."""
+    return (
+        key not in given_names()[0]
+        and not (TITLE_BEFORE.search(before) or COORDINATED_BEFORE.search(before))
+        and not COORDINATED_AFTER.match(after)
+        and not after.lstrip(" \t").startswith(",")
+        and (is_english_word(key) or not LATIN_LETTER.search(word))
+    )
+
+
 def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | None) -> bool:
     """What the NER model or the gazetteer took for a person is a place, a work, a product, an
     employer, a word or a phrase.
 
     - a single word that opens a sentence before a lower-case word, is an English word and no
       given name ("Cook two grains", "Meter number"), or a month or a day;
-    - after an article ("the Acropolis", "a Roth IRA"; not "a Melissa Oliveira concert") or
+    - after an article ("the Acropolis", "a Roth IRA", "a Michael Kors handbag"; not "a Melissa
+      Oliveira concert") or
       a word that leads to a place, an employer or a work ("in Florence", "works at Brightpath
       Health", "flight to Adelaide", "humming Bohemian Rhapsody");
     - before a word that names a place, building, company or work ("San Diego Zoo", "Hadrian's
       Wall", "Oakridge Labs", "Elden Ring"), or one word before a title's "of" ("Anne of Green
       Gables");
-    - a phrase of English words that ends in a common noun (`common_noun_phrase`);
+    - one English word that is no one's given name, or a word of another script
+      (`_lone_word`), and lower-case words of another language ("mais aussi");
+    - a phrase of English words that ends in a common noun (`common_noun_phrase`), or two
+      English words neither of which is a given name (`two_word_phrase`), unless "called";
     - a possessive of another language first ("Mein Name") or a word that names an identifier
       ("Rechnungsnummer", "Número de expediente");
     - one popular given name among travel words ("Is Madison a good city?"), unless called.
@@ -282,6 +329,11 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
     after = text[end : end + 40]
     following = WORD_AFTER.match(after)
     single = len(words) == 1
+    if single and _lone_word(keys[0], words[0], before, after):
+        return True
+    # Lower-case words of another language: "qui s'installe", "mais aussi".
+    if any(w.islower() and w.casefold() in foreign_stop_words() for w in words):
+        return True
     next_word = following.group(1) if following and following.group(1).islower() else None
     if single and (
         keys[0] in MONTHS_AND_DAYS
@@ -296,7 +348,7 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         return True
     # "a Dyson", "the Hilton Athens.", but not "the Jensen novel" nor "a Melissa Oliveira
     # concert": an author's or a performer's.
-    modifier = next_word and (next_word in WORKS or not single and next_word not in STOP_WORDS)
+    modifier = next_word and (next_word in WORKS or next_word in EVENTS)
     if ARTICLE_BEFORE.search(before) and not modifier:
         return True
     if PLACE_BEFORE.search(before) and not ADDRESSED.search(before):
@@ -311,7 +363,7 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         )
     ):
         return True
-    if common_noun_phrase(keys):
+    if common_noun_phrase(keys) or (two_word_phrase(keys) and not CALLED.search(before)):
         return True
     vocative = re.search(r",\s*$", before) and re.match(r"^\s*[!?,]", after)
     return bool(

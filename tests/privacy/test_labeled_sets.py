@@ -16,10 +16,12 @@ import pytest
 from pipelines.privacy.config import DEFAULT_CONFIG_PATH, ScrubberConfig
 from pipelines.privacy.engine import Detector
 from pipelines.privacy.evaluate import (
+    KEPT_BY_POLICY,
     LABELED_SETS,
     Record,
     Score,
     available,
+    doc_is_current,
     load_corpus,
     ours,
     score,
@@ -93,7 +95,7 @@ def test_every_person_finding_in_the_real_turns_is_labeled_and_private_names_are
 
 
 # The real-turn figures the scrubber holds (a little under those of the committed results).
-REAL_TURN_FLOOR = {"recall": 0.70, "precision": 0.30}
+REAL_TURN_FLOOR = {"recall": 0.77, "precision": 0.36}
 
 
 def test_numbers_introduced_as_identifiers_are_scrubbed_and_look_alikes_are_not(scores):
@@ -115,11 +117,11 @@ def test_presidio_synth_figures_hold(scores):
     if "presidio-synth" not in scores:
         pytest.skip(f"presidio-synth not found at {LABELED_SETS['presidio-synth']}")
     synth = scores["presidio-synth"]
-    assert synth.recall("PERSON") >= 0.90
-    assert synth.recall("STREET_ADDRESS") >= 0.83
-    assert synth.recall("ZIP_CODE") >= 0.80
-    assert synth.recall("CREDIT_CARD") >= 0.99
-    assert synth.recall("PHONE_NUMBER") >= 0.98
+    assert synth.recall("PERSON") >= 0.95
+    assert synth.recall("STREET_ADDRESS") >= 0.95
+    assert synth.recall("ZIP_CODE") >= 0.95
+    others = set(synth.mentions) - KEPT_BY_POLICY - {"PERSON", "STREET_ADDRESS", "ZIP_CODE"}
+    assert {t: synth.recall(t) for t in others if synth.recall(t) < 0.98} == {}
     assert synth.char_precision >= 0.97
 
 
@@ -138,7 +140,7 @@ def found(detector: Detector, text: str) -> dict[str, str]:
         # A phone number whose digits also pass the NHS checksum is a phone number.
         ("Reach me on 212-555-0105.", {"212-555-0105": "PHONE_NUMBER"}),
         # The lead-in of another language is not part of the name, nor what follows the comma.
-        ("Je m'appelle Marie, j'habite à Lyon.", {"Marie": "PERSON"}),
+        ("Je m'appelle Marie, j'ai une question pour vous.", {"Marie": "PERSON"}),
         ("Mein Name ist Greta Vollmer, ich brauche Hilfe.", {"Greta Vollmer": "PERSON"}),
         # The value only, not its lead-in; a labeled identifier is one whatever its shape.
         ("Order #A7712093 was charged twice.", {"A7712093": "ID_NUMBER"}),
@@ -150,6 +152,38 @@ def found(detector: Detector, text: str) -> dict[str, str]:
         ("Plot it in the Wolfram Language, then in Wolfram Language 13.", {}),
         # An employer is not a person, the employee is.
         ("Lena Kowalczyk works at Brightpath Health.", {"Lena Kowalczyk": "PERSON"}),
+        # One English word, no one's given name, is none; a title or a series makes it one.
+        ("Format: name, severity. Background: levels.", {}),
+        (
+            "Ask Ms. Amps and Bowman and Vasquez.",
+            {"Amps": "PERSON", "Bowman": "PERSON", "Vasquez": "PERSON"},
+        ),
+        # A brand after an article is a brand; a performer's concert is a person's.
+        ("Is a Calvin Klein watch a good gift?", {}),
+        # The names a series, a dialogue or what is said of someone gives away.
+        (
+            "Our founders: Kónya, Monjeau and Vasquez.",
+            {"Kónya": "PERSON", "Monjeau": "PERSON", "Vasquez": "PERSON"},
+        ),
+        ('Ubul: What a wife.\nNicole: "Remember me?"', {"Ubul": "PERSON", "Nicole": "PERSON"}),
+        ("I'm so jealous! said Maslow to Antonio", {"Maslow": "PERSON", "Antonio": "PERSON"}),
+        (
+            "Trivo lives on Grössgstötten 50 street.",
+            {"Trivo": "PERSON", "Grössgstötten 50": "STREET_ADDRESS"},
+        ),
+        # Streets at a corner, a house number inside the street, the lines of a block.
+        (
+            "It is the corner of Dalbraut 99 and Frederikke Coves",
+            {"the corner of Dalbraut 99 and Frederikke Coves": "STREET_ADDRESS"},
+        ),
+        (
+            "Send it to Storgarden 52 Trajanka Forks\n Suite 894\n HARSTAD\n Norway 95441 today",
+            {"Storgarden 52 Trajanka Forks\n Suite 894\n HARSTAD\n Norway 95441": "STREET_ADDRESS"},
+        ),
+        (
+            "Meet me at 34151 Nybyvägen 65 Apt. 392\nGarður\n, nan\n 26783",
+            {"34151 Nybyvägen 65 Apt. 392\nGarður\n, nan\n 26783": "STREET_ADDRESS"},
+        ),
     ],
 )
 def test_types_and_spans_of_identifiers_phones_and_names(detector, text, expected):
@@ -161,6 +195,10 @@ def test_public_figures_named_as_a_topic_are_kept_only_while_configured(detector
     assert found(detector, text) == {}
     config = dataclasses.replace(ScrubberConfig.load(), public_figure_topics=())
     assert found(Detector(config), text) == {"Ottilie Brandvold": "PERSON"}
+
+
+def test_the_privacy_doc_shows_the_committed_evaluation_results():
+    assert doc_is_current(), "run python -m pipelines.privacy.evaluate --baseline"
 
 
 def test_the_dataset_card_says_that_public_figures_are_kept():

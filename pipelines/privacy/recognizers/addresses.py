@@ -28,18 +28,39 @@ _STREET_WORD = r"[^\W\d_][\w'’\-]*\.?"
 _CAPITAL = r"[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я]"
 _UNIT = r"(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room)\.?[ \t]*#?[\w\-]+"
 _POSTCODE = (
-    r"(?:[A-Z]{2}[ \t]+)?(?:\d{4,6}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
-    r"|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})\b"
+    r"(?:[A-Z]{2}[ \t]+)?(?:\d{4,6}(?:-\d{4})?|\d{3}[ \t]\d{2}|\d{2}-\d{3}"
+    r"|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2})\b"
 )
 _PLACE = (
     rf"{_CAPITAL}[\w'’.\-]*(?:[ \t]+{_CAPITAL}[\w'’.\-]*){{0,3}}"
     rf"(?:,?[ \t]+{_POSTCODE})?"
 )
+# A word of a place after a comma or on a line of its own, in any case or script ("sé", "nan",
+# "ΧΑΝ∆ΡΙΑ"), but not a word that goes on with the sentence ("and", "please", "thanks").
+_SENTENCE_WORDS = [
+    *("and", "or", "but", "then", "to", "the", "a", "an", "in", "on", "at", "with", "after"),
+    *("before", "because", "so", "if", "it", "is", "i", "we", "you", "he", "she", "they"),
+    *("please", "thanks", "thank", "which", "that", "where", "when", "for", "this", "my", "our"),
+    *("your", "best", "kind", "regards", "sincerely", "cheers", "mobile", "phone", "tel"),
+    *("email", "desk", "fax"),
+]
+_LOOSE_WORD = (
+    r"(?!(?:"
+    + "|".join(f"[{w[0].upper()}{w[0]}]{w[1:]}" for w in _SENTENCE_WORDS)
+    + r")\b)(?:[^\W\d_]|∆)[\w'’.\-∆]*"
+)
+_LOOSE_PLACE = (
+    rf"{_LOOSE_WORD}(?:[ \t]+(?:{_LOOSE_WORD}|\([^()\n]{{1,30}}\))){{0,4}}"
+    rf"(?:,?[ \t]+{_POSTCODE})?"
+)
 _ADDRESS_TAIL = (
-    rf"(?:(?:[ \t]*,[ \t]*|[ \t]+)(?:{_UNIT}|{_POSTCODE}|{_PLACE})"
-    # A line of its own only when the whole line is a part: "Suite 501", "Riisa", ", NI".
-    rf"|[ \t]*\n(?:[ \t]*\n)?[ \t>?]*,?[ \t]*(?:{_UNIT}|{_POSTCODE}|{_PLACE})"
+    rf"(?:[ \t]+(?:{_UNIT}|{_POSTCODE}|{_PLACE})"
+    rf"|[ \t]*,[ \t]*(?:{_UNIT}|{_POSTCODE}|{_LOOSE_PLACE})"
+    # A line of its own only when the whole line is a part: "Suite 501", "Riisa", ", NI", "700".
+    rf"|[ \t]*\n(?:[ \t]*\n)?[ \t>?]*,?[ \t]*(?:{_UNIT}|{_POSTCODE}|{_LOOSE_PLACE}|\d{{3}})"
     r"(?=[ \t]*(?:\n|$|[,.?!;)]))"
+    # A country and its postcode on the last line, the sentence going on: "Spain 97197 in case".
+    rf"|[ \t]*\n(?:[ \t]*\n)?[ \t>?]*{_PLACE}[ \t]+\d{{4,6}}\b"
     r"){0,6}"
 )
 _STREET = (
@@ -50,7 +71,8 @@ _STREET = (
 )
 _EUROPEAN_STREET = (
     # "Koskikatu 25", "Rua Diadema 1903", "Király u. 15.": the number after the street name.
-    rf"\b(?:(?:{_STREET_PREFIXES})[ \t]+(?:{_STREET_WORD}[ \t]+){{0,3}}{_STREET_WORD}"
+    rf"\b(?:\d{{1,6}}[ \t]+)?"
+    rf"(?:(?:{_STREET_PREFIXES})[ \t]+(?:{_STREET_WORD}[ \t]+){{0,5}}{_STREET_WORD}"
     rf"|[^\W\d_][\w'’\-]*(?:{_STREET_SUFFIXES})"
     rf"|{_CAPITAL}[\w'’\-]*[ \t]+(?:u\.|út|tér|krt\.|Stra(?:ss|ß)e|Str\.|Gasse|Allee|Platz))"
     r"[ \t]+\d{1,5}[A-Za-z]?\b\.?"
@@ -68,7 +90,7 @@ _NAMED_STREET = (
 )
 # "33 avenue de Provence", "36 rue de pologne", "26 rue des lieutemants Thomazo".
 _FRENCH_STREET = (
-    r"\b\d{1,5}[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai)[ \t]+"
+    r"\b(?:\d{1,6}[ \t]+)?\d{1,5}[ \t]+(?i:rue|avenue|boulevard|chemin|allée|impasse|quai)[ \t]+"
     r"(?:(?:de|du|des|la|le|l['’]|d['’])[ \t]*)*[^\W\d_][\w'’\-]*(?:[ \t]+[A-Z][\w'’\-]*){0,2}"
 )
 # A postcode after the place it belongs to: "in København K 1421", "in Quinta de São Tiago
@@ -79,8 +101,40 @@ _PLACE_POSTCODE = (
 )
 # Military mail: "PSC 4355, Box 4187 / APO AP 28906", "USNS Lopez / FPO AE 12345".
 _MILITARY = (
-    r"(?i:\b(?:(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5}|(?-i:USNS|USS|USCGC)"
+    r"(?i:\b(?:(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5}|(?:USNS|USNV|USS|USCGC)"
     r"(?:[ \t]+[A-Z][\w'-]*){1,3}),?\s*[APDF]PO[ \t]+A[AEP][ \t]+\d{5}\b)"
+)
+# Street types of the English-speaking world beyond the common ones ("Pinto Hill", "Sieda Radial").
+_MORE_STREET_ENDS = (
+    r"Bypass|Radial|Turnpike|Route|Coves?|Pass|Union|Greens?|Harbou?r|Mills?|Flats?|Forges?"
+    r"|Club|Trail|Bridge|Courts?|Forks?|Rapids|Hills?|Point|Summit|Dam|Crossroad|Crossing"
+    r"|Heights|Gardens|Park|Ridge|Grove|Glen|Meadows?|Landing|Junction|Manor|Estates?|Vista"
+    r"|Walk|Path|Pike|Plaza|Expressway|Freeway|Creek|Brook|Shores?|Springs|Valley|Village"
+)
+_CROSS_PART = (
+    rf"(?:\d{{1,6}}[ \t]+)?(?:(?:{_STREET_PREFIXES})[ \t]+)?(?:{_STREET_WORD}[ \t]+){{0,3}}"
+    rf"{_STREET_WORD}(?:[ \t]+\d{{1,5}}\b\.?)?"
+)
+# "the corner of 159 Eleftheriou Venizelou str and Rennie Union", "corner of ul. Cicha 86 and
+# Leokadia Trail": two streets, one with a number or a street type (checked after the match).
+_CORNER = (
+    rf"(?i:\bthe[ \t]+)?(?i:corner[ \t]+of)[ \t]+{_CROSS_PART}[ \t]+(?:and|&)[ \t]+"
+    rf"(?:\d{{1,6}}[ \t]+)?(?:{_STREET_WORD}[ \t]+){{0,2}}{_STREET_WORD}"
+)
+_CORNER_STREET = re.compile(
+    rf"\d|\b(?i:{STREET_TYPES}|{_STREET_PREFIXES}|{_MORE_STREET_ENDS})\b|\w(?:{_STREET_SUFFIXES})\b"
+)
+# "Aqqusinersuaq 176 Pinto Hill", "Storgarden 52 Trajanka Forks": a house number between a
+# street's name and its type.
+_SPLIT_STREET = (
+    rf"\b(?!I\b){_CAPITAL}[\w'’\-]*\.?(?:[ \t]+{_LOOSE_WORD}){{0,2}}[ \t]+\d{{1,5}}[ \t]+"
+    rf"(?:(?:[A-Z][\w'’\-]*|van|von|de|der|ten)[ \t]+){{1,2}}"
+    rf"(?:{_MORE_STREET_ENDS}|{STREET_TYPES})\b\.?"
+)
+# "Nieuwe Baan 473 St.", "hegyalja út 98. st.": a street's name and number, "St." after them.
+_STREET_THEN_TYPE = (
+    rf"(?<=\b(?:on|at|of|to|in|and)[ \t])(?:{_STREET_WORD}[ \t]+){{0,3}}{_STREET_WORD}[ \t]+"
+    r"\d{1,5}\b\.?(?=[ \t]+(?i:st\.|st\b|street\b))"
 )
 # The words between the numbers of `_NUMBERED_STREET` (and of any other street that has them).
 _NUMBERED_CORE = re.compile(r"^\d{1,6}(?:[ \t]\d{1,6})?[ \t]+([^\d,\n]+?)[ \t]+\d")
@@ -128,14 +182,26 @@ class StreetAddressRecognizer(DeclaredPatternRecognizer):
         Pattern("street named where it is", _NAMED_STREET, 0.5),
         Pattern("French street", _FRENCH_STREET + _ADDRESS_TAIL, 0.5),
         Pattern("postcode after a place", _PLACE_POSTCODE, 0.5),
-        Pattern("PO box", r"\b(?:P\.?\s?O\.?\s*|Post)Box\s+\d{1,6}\b" + _ADDRESS_TAIL, 0.6),
+        Pattern(
+            "PO box",
+            r"\b(?:\d{1,6}[ \t]+)?(?i:P\.?\s?O\.?\s*|Post)(?i:Box)\s+\d{1,6}\b" + _ADDRESS_TAIL,
+            0.6,
+        ),
+        Pattern("intersection", _CORNER, 0.5),
+        Pattern("house number inside the street", _SPLIT_STREET + _ADDRESS_TAIL, 0.5),
+        Pattern("street then its type", _STREET_THEN_TYPE, 0.5),
         Pattern("military mail", _MILITARY, 0.6),
     ]
     CONTEXT = ["address", "live", "lives", "living", "street", "ship", "mail", "located"]
 
     def invalidate_result(self, pattern_text: str) -> bool:
-        """Words between two numbers name a street, not prose: "3 cats and 2" is no address."""
+        """Words between two numbers name a street, not prose: "3 cats and 2" is no address; at
+        "the corner of" two things, one is a street by its number or type."""
+        if pattern_text[:1] in "tTcC" and re.match(r"(?i:the\s+)?corner\s", pattern_text):
+            return not _CORNER_STREET.search(pattern_text)
         core = _NUMBERED_CORE.match(pattern_text)
+        if core and re.search(r"(?i)box\b", core.group(1)):
+            return False
         if not core:
             return False
         words = re.findall(_STREET_WORD, core.group(1))

@@ -1,0 +1,144 @@
+"""Names the NER model misses that the words around a found name, or around a word that reads as
+a name, give away: the rest of a series ("Monjeau, Graves and Reed"), the speakers of a dialogue
+("Mia: ..."), what people are said to do ("said Maslin to Antonio", "Dexter lives on ..."), and
+the other mentions of a found name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from pipelines.privacy.false_names import (
+    NAME_SHAPE,
+    NAME_WORD,
+    POSSESSIVE,
+    TITLES,
+    reads_as_code,
+)
+from pipelines.privacy.recognizers import foreign_stop_words, given_names, is_english_word
+
+Span = tuple[int, int]
+
+_UPPER_WORD = r"[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]+"
+# A series of capitalized words: "Kónya, Becker and Vasquez", "Park and Mann".
+SERIES = re.compile(
+    rf"(?<![\w'’-]){_UPPER_WORD}(?:,[ \t]+{_UPPER_WORD})*,?[ \t]+(?:and|&)[ \t]+{_UPPER_WORD}"
+    r"(?![\w'’-])"
+)
+CAPITALIZED = re.compile(_UPPER_WORD)
+# A speaker's line of a dialogue: 'Mia: "Indeed..."', "Ubul: What a wife." (not "Fax: 555...").
+SPEAKER = re.compile(
+    rf"^[ \t>]*({_UPPER_WORD}(?:[ \t]{_UPPER_WORD})?)[ \t]*:[ \t]*(?:[\"“'‘]|[^\W\d_])",
+    re.MULTILINE,
+)
+_SENTENCE_START = r"(?:^|(?<=[.!?][ \t]))"
+# What people do and are told: "said Maslin to Antonio", "Dexter lives on ...", "Adomo began
+# writing", "Warrane, can I ...", "Zak shouted at", "the gender of Mette", "the Ruoho novel",
+# "her maiden name is nyberg". A word caught so must still read as a name (`reads_as_name`).
+NAMED_BY_CONTEXT = [
+    re.compile(
+        rf"\b(?:said|told|asked|replied)[ \t]+({_UPPER_WORD})[ \t]+to[ \t]+({_UPPER_WORD})\b"
+    ),
+    re.compile(rf"{_SENTENCE_START}({_UPPER_WORD})[ \t]+(?:lives|lived)[ \t]+(?:on|at|in)\b", re.M),
+    re.compile(rf"{_SENTENCE_START}({_UPPER_WORD})[ \t]+(?:began|started)[ \t]+[a-z]+ing\b", re.M),
+    re.compile(rf"^({_UPPER_WORD}),[ \t]+(?:can|could|would|will|please)\b", re.M),
+    re.compile(
+        rf"{_SENTENCE_START}({_UPPER_WORD})[ \t]+(?:had[ \t]+given|gave|shouted|yelled)\b", re.M
+    ),
+    re.compile(rf"\b(?:gave|given)[ \t]+({_UPPER_WORD})[ \t]+(?:his|her|their)\b"),
+    re.compile(r"\bgender[ \t]+of[ \t]+([^\W\d_]+)\b"),
+    re.compile(rf"\bthe[ \t]+({_UPPER_WORD})[ \t]+(?:novel|novels|memoir|biography)\b"),
+    re.compile(r"\bmaiden[ \t]+name[ \t]+(?:is|was)[ \t]+([^\W\d_]+)"),
+]
+
+
+# A name in lower case around an initial: "benjamin a seiler", "hyuuma t. maida".
+LOWER_CASE_INITIAL = re.compile(
+    r"(?<![\w'’.-])([a-zà-ž]{3,})[ \t]([a-z])\.?[ \t]([a-zà-ž]{3,})(?![\w'’-])"
+)
+
+
+def reads_as_name(word: str, public_figures: Collection[str]) -> bool:
+    """A capitalized word that may be a private person's name: a given name, or a word that is
+    neither English nor a function word, nor a public figure's."""
+    key = word.casefold()
+    return (
+        NAME_SHAPE.match(word) is not None
+        and not reads_as_code([word])
+        and key not in public_figures
+        and key not in STOP_WORDS
+        and key not in TITLES
+        and (key in given_names()[0] or not is_english_word(key))
+    )
+
+
+def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bool]) -> list[Span]:
+    """Spans of the names that a series with a found name, a dialogue's speaker lines (two
+    speakers at least) or `NAMED_BY_CONTEXT` give away, each word (and the found name of a
+    series: not "Foliage" of "Ghostly, Foliage, Tech, and Coral") passing `is_name`."""
+    found = []
+    for series in SERIES.finditer(text):
+        members = list(CAPITALIZED.finditer(text, series.start(), series.end()))
+        seeds = [m for m in members if any(s < m.end() and m.start() < e for s, e in persons)]
+        if any(is_name(m.group()) for m in seeds):
+            found += [m.span() for m in members if is_name(m.group())]
+    for pattern in NAMED_BY_CONTEXT:
+        for match in pattern.finditer(text):
+            found += [
+                match.span(group)
+                for group in range(1, pattern.groups + 1)
+                if match.group(group) and is_name(match.group(group))
+            ]
+    found += [
+        match.span()
+        for match in LOWER_CASE_INITIAL.finditer(text)
+        if match.group(1) in given_names()[0]
+        and match.group(1) not in STOP_WORDS
+        and not is_english_word(match.group(3))
+        and match.group(3) not in foreign_stop_words()
+    ]
+    speakers = [m for m in SPEAKER.finditer(text) if all(map(is_name, m.group(1).split()))]
+    if len({m.group(1) for m in speakers}) >= 2:
+        found += [m.span(1) for m in speakers]
+    return found
+
+
+def repeated_name_patterns(
+    names: list[str], public_figures: Collection[str]
+) -> list[re.Pattern[str]]:
+    """Patterns of the other mentions of found names' words: "Joakim Westgård ... starring
+    Westgård".
+
+    Words that are no English word are looked for in any case; so "Will Smith" does not take
+    every "will" of the text with it; nor acronyms ("API" of a name run into it) or function
+    words of other languages ("que"). A given name that is an English word too ("Cyrus",
+    "Lily") is looked for as written, capitalized, unless it is a function word ("Will").
+    """
+    words = [
+        word
+        for name in names
+        for word in NAME_WORD.findall(POSSESSIVE.sub("", name))
+        if len(word) >= 3 and not word.isupper() and word.casefold() not in public_figures
+    ]
+    any_case = {
+        w.casefold()
+        for w in words
+        if not is_english_word(w.casefold()) and w.casefold() not in foreign_stop_words()
+    }
+    as_written = {
+        w
+        for w in words
+        if w[0].isupper()
+        and is_english_word(w.casefold())
+        and w.casefold() in given_names()[0]
+        and w.casefold() not in STOP_WORDS
+    }
+    patterns = []
+    for group, flags in ((any_case, re.IGNORECASE), (as_written, 0)):
+        if group:
+            alternatives = "|".join(map(re.escape, sorted(group)))
+            patterns.append(re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w-])", flags))
+    return patterns
