@@ -5,9 +5,10 @@ made at test time in a temporary folder: every kind of file of every export, eac
 so a real run takes minutes rather than a quarter of an hour (its cost is the scrub of the
 conversations' text). The cut keeps, per export:
 
-- the study tool's export: the human judgments, indexes and prompt texts whole; every file with a
-  user per line (task4, task5 and task6 items, evidence, LLM labels and behaviours) cut to the
-  first users of each such file, and the lines that give the human judgments their prompts' text;
+- the study tool's export: indexes, prompt texts and stage-1 judgments whole; the human stage-2
+  judgments cut to their first users; every other file with a user per line (task4, task5 and
+  task6 items, evidence, LLM labels and behaviours) cut to its own first users, and the lines that
+  give the kept human judgments their prompts' text;
 - WildChat: the first conversations of the file;
 - ShareGPT: every part of the first shares in name order, of the first shares in several parts
   (one user each) and of every share whose human turns hold an e-mail address or a phone number,
@@ -33,7 +34,8 @@ WILDCHAT = REALDATA / "wildchat-589" / "wildchat589_salvaged.jsonl"
 SHAREGPT = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
 LIMA = REALDATA / "lima-prompts" / "lima.jsonl"
 
-# The study tool's files read whole: the human judgments, and the prompt texts by index.
+# The study tool's files without a per-user cut: the human judgments (stage 2: cut to their first
+# users on their own), and the prompt texts by index.
 WHOLE_FILES = re.compile(r"(_task[1-3]|^task3_relevance_clf)\.jsonl$")
 HUMAN_RELEVANCE = re.compile(r"_task[23]\.jsonl$")
 SHARE_PART = re.compile(r"^(?P<share>.+)_(?P<part>\d+)\.json$")
@@ -41,6 +43,7 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 US_PHONE = re.compile(r"\(?\b\d{3}\)?[-. ]\d{3}[-. ]\d{4}\b")
 
 USERS_PER_FILE = 2
+JUDGED_USERS = 10
 WILDCHAT_CONVERSATIONS = 20
 SHAREGPT_SHARES = 6
 SHAREGPT_MULTIPART_SHARES = 2
@@ -103,18 +106,37 @@ def _prompt_indexes(paths: list[Path]) -> set[int]:
     }
 
 
+def _kept(path: Path, users: set[str]) -> list[tuple[str, dict | None]]:
+    """The lines of a file kept for these users (and every line that names no user)."""
+    return [
+        (text, row)
+        for text, row in _lines(path)
+        if row is None or row.get("user_id") is None or str(row["user_id"]) in users
+    ]
+
+
 def _cut_study(out: Path) -> None:
-    """Files with a user per line keep the lines of their first users, and the
-    first line giving the text of a prompt the human judgments name when no other kept line does;
-    the other files are copied whole."""
+    """The human stage-2 judgments keep the lines of their first users; every other file with a
+    user per line keeps the lines of its own first users, and the first line giving the text of a
+    prompt those judgments name when no other kept line does; the other files are copied whole."""
     per_user = _per_user_files(STUDY)
-    human = [p for p in STUDY.rglob("*.jsonl") if HUMAN_RELEVANCE.search(p.name)]
-    missing = _prompt_indexes(human) - _prompt_indexes(
-        list(STUDY.rglob("task3_relevance_clf.jsonl"))
-    )
+    human = {
+        path: _kept(path, set(_users(path)[:JUDGED_USERS]))
+        for path in STUDY.rglob("*.jsonl")
+        if HUMAN_RELEVANCE.search(path.name)
+    }
+    missing = {
+        row["prompt_index"]
+        for rows in human.values()
+        for _, row in rows
+        if row is not None and row.get("prompt_index") is not None
+    } - _prompt_indexes(list(STUDY.rglob("task3_relevance_clf.jsonl")))
     for path in sorted(p for p in STUDY.rglob("*") if p.is_file()):
         target = out / path.relative_to(STUDY)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if path in human:
+            target.write_text("".join(text for text, _ in human[path]), encoding="utf-8")
+            continue
         if path not in per_user:
             shutil.copyfile(path, target)
             continue
