@@ -40,22 +40,22 @@ def select_drop(table: Table, timestamp_precision: str) -> str:
     joins = ""
     language = "null"
     source = "'annotation'"
-    if table.name == "turns":
+    if table.scope == "conversation":
         joins = "left join raw.conversations c using (conversation_id)"
         scope = _user_scope("c.user_id")
         language = "coalesce(t.language, c.language)"
         source = "coalesce(c.source, 'unknown')"
-    elif "user_id" in table.columns:
+    elif table.scope == "user":
         joins = (
             "left join (select user_id, any_value(source) as source from raw.conversations "
             "group by user_id) u using (user_id)"
         )
         scope = _user_scope("t.user_id")
         source = "coalesce(u.source, 'unknown')"
-    elif "attribute_id" in table.columns:
-        # A judgment of an attribute talks about that attribute's user. attribute_id is the key
-        # of raw.attributes (ingest keeps keys unique; a blocking check guards it): a plain join,
-        # where grouping the attributes first held them twice in memory and ran out at 500k.
+    elif table.scope == "attribute":
+        # A judgment of an attribute talks about that attribute's user; attribute_id is the key
+        # of raw.attributes (unique: a blocking check guards it), so a plain join, which keeps
+        # one copy of the attributes in memory.
         joins = (
             "left join raw.attributes a using (attribute_id) "
             "left join (select user_id, any_value(source) as source from raw.conversations "
@@ -63,7 +63,7 @@ def select_drop(table: Table, timestamp_precision: str) -> str:
         )
         scope = f"coalesce({_user_scope('a.user_id')}, 'annotator:' || t.annotator_id)"
         source = "coalesce(u.source, 'unknown')"
-    elif "annotator_id" in table.columns:
+    elif table.scope == "annotator":
         scope = "'annotator:' || t.annotator_id"
     else:
         scope = "'global'"

@@ -11,15 +11,16 @@ from typing import Any
 
 import duckdb
 
-from pipelines.contract.tables import TABLES, Table
-from pipelines.privacy.pseudonymizer import (
+from pipelines.contract.tables import (
     IDENTIFIER_LISTS,
     IDENTIFIER_PREFIXES,
     IDENTIFIERS_IN_OBJECTS,
     NULLED_IDENTIFIERS,
-    hash_identifier,
-    scrubbed_header,
+    REDUCED_IDENTIFIERS,
+    TABLES,
+    Table,
 )
+from pipelines.privacy.pseudonymizer import hash_identifier, scrubbed_header
 from pipelines.privacy.scrub_cache import keep
 
 # Keyed hashes of the identifiers seen last: a drop names the same few users and annotators in most
@@ -48,7 +49,7 @@ class IdentifierHasher:
         """One identifier column's value as the scrubbed table holds it."""
         if value is None or column in NULLED_IDENTIFIERS:
             return None
-        if column == "header":
+        if column in REDUCED_IDENTIFIERS:
             return scrubbed_header(value)
         if column in IDENTIFIER_LISTS:
             return [self._hashed(IDENTIFIER_LISTS[column], v) for v in value]

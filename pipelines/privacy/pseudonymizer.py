@@ -23,7 +23,7 @@ from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
 from pipelines import settings
-from pipelines.contract.tables import registered
+from pipelines.contract.tables import IDENTIFIER_PREFIXES, registered
 from pipelines.privacy.findings import Finding
 from pipelines.privacy.keyed_hash import keyed_hash
 
@@ -44,24 +44,6 @@ PLACEHOLDER_NAMES = {
     "IBAN_CODE": "IBAN",
 }
 
-# Keyed-hash prefixes per identifier column, so every table agrees on a key. Record ids are
-# hashed like a person's: the exports number them in source order and a public corpus names the
-# same rows, so a readable id would link a published row back to its unscrubbed source.
-IDENTIFIER_PREFIXES = {
-    "user_id": "user",
-    "hashed_ip": "ip",
-    "annotator_id": "annotator",
-    "conversation_id": "conversation",
-    "attribute_id": "attribute",
-    "prompt_id": "prompt",
-    "item_id": "item",
-}
-# Identifier columns holding a list of another column's ids, hashed id by id.
-IDENTIFIER_LISTS = {"attribute_ids": "attribute_id"}
-# JSON identifier columns holding a list of objects that name another column's id.
-IDENTIFIERS_IN_OBJECTS = {"evidence": "conversation_id"}
-# Identifier columns that are dropped (set to null) rather than hashed.
-NULLED_IDENTIFIERS = {"display_name"}
 # User agents of HTTP libraries and command-line clients: a conversation sent by a script.
 PROGRAMMATIC_CLIENTS = re.compile(
     r"^(python-requests|python-urllib|python-httpx|httpx|aiohttp|curl|wget|go-http-client|okhttp"

@@ -3,6 +3,7 @@ and the declaration's mistakes stop the import naming where they are."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -122,13 +123,27 @@ def test_a_mistake_in_the_declaration_names_table_and_column(tmp_path: Path, edi
 
 
 def test_the_privacy_stage_treats_identifiers_as_the_contract_declares():
-    """The privacy stage's identifier maps are the contract's (`identifiers:`), so a column added
-    there is hashed, reduced or dropped as declared."""
+    """Each identifier column the contract declares (`identifiers:`) is hashed with its prefix,
+    hashed item by item, reduced or dropped by the scrub, as declared."""
     from pipelines.contract import tables
-    from pipelines.privacy import pseudonymizer
+    from pipelines.privacy.identifier_hashing import IdentifierHasher
+    from pipelines.privacy.pseudonymizer import hash_identifier
 
-    assert pseudonymizer.IDENTIFIER_PREFIXES == tables.IDENTIFIER_PREFIXES
-    assert pseudonymizer.IDENTIFIER_LISTS == tables.IDENTIFIER_LISTS
-    assert pseudonymizer.IDENTIFIERS_IN_OBJECTS == tables.IDENTIFIERS_IN_OBJECTS
-    assert set(pseudonymizer.NULLED_IDENTIFIERS) == set(tables.NULLED_IDENTIFIERS)
+    key = b"k" * 32
+    hasher = IdentifierHasher(key)
+    for column in tables.IDENTIFIER_PREFIXES:
+        if column != "annotator_id":
+            assert hasher.scrub(column, "x-1", None) == hash_identifier(key, column, "x-1")
+    for column, item in tables.IDENTIFIER_LISTS.items():
+        assert hasher.scrub(column, ["a", "b"], None) == [
+            hash_identifier(key, item, "a"),
+            hash_identifier(key, item, "b"),
+        ]
+    for column, named in tables.IDENTIFIERS_IN_OBJECTS.items():
+        scrubbed = json.loads(hasher.scrub(column, json.dumps([{named: "c", "n": 1}]), None))
+        assert scrubbed == [{named: hash_identifier(key, named, "c"), "n": 1}]
+    for column in tables.NULLED_IDENTIFIERS:
+        assert hasher.scrub(column, "Ada Lovelace", None) is None
     assert tables.REDUCED_IDENTIFIERS == {"header": "client_kind"}
+    header = json.dumps({"user-agent": "python-requests/2.31", "accept-language": "en-GB"})
+    assert json.loads(hasher.scrub("header", header, None)) == {"client_kind": "programmatic"}
