@@ -41,7 +41,12 @@ from pipelines.privacy.findings import (
     resolve_overlaps,
     trim,
 )
-from pipelines.privacy.name_context import names_in_context, reads_as_name, repeated_name_patterns
+from pipelines.privacy.name_context import (
+    names_in_context,
+    reads_as_name,
+    repeated_name_patterns,
+    user_folders,
+)
 from pipelines.privacy.recognizers import GivenNameRecognizer
 
 
@@ -167,6 +172,7 @@ class Detector:
             for start, end in spans
             if not self._allowed(text, start, end)
         ]
+        kept += [Finding(s, e, "USERNAME", self.min_score) for s, e in user_folders(masked)]
         return resolve_overlaps(kept)
 
     def _allowed(self, text: str, start: int, end: int) -> bool:

@@ -87,7 +87,8 @@ KEPT_BY_POLICY = {
 class Record:
     text: str
     spans: tuple[tuple[int, int, str], ...]
-    # The predicted types scored on this record (all when None): the real turns label names only.
+    # The predicted types whose findings are counted on this record (all when None): the real
+    # turns label names only. Whatever a finding's type, it masks what it covers.
     scored: frozenset[str] | None = None
 
 
@@ -192,9 +193,9 @@ def score(records: list[Record], predict: Predictor, coverage: float = 0.8) -> S
         masked = set()
         positives = [span for span in record.spans if span[2] not in LOOK_ALIKES]
         for start, end, entity_type in predicted:
+            masked.update(i for i in range(start, end) if not record.text[i].isspace())
             if record.scored is not None and entity_type not in record.scored:
                 continue
-            masked.update(i for i in range(start, end) if not record.text[i].isspace())
             result.predicted_by_type[entity_type] += 1
             if not any(start < e and s < end for s, e, _ in positives):
                 result.outside_labels[entity_type] += 1

@@ -61,6 +61,28 @@ LOWER_CASE_INITIAL = re.compile(
 )
 
 
+# The account folder of a path, a user name: "C:\\Users\\andy9\\Desktop", "/home/lena/".
+USER_FOLDER = re.compile(
+    r"(?:\b[A-Za-z]:[\\/]+(?i:users|documents and settings)|(?<![\w.~])/(?i:home|users))[\\/]+"
+    r"([^\\/\s:*?\"<>|%{}$]*[^\W\d_][^\\/\s:*?\"<>|%{}$]*)(?=[\\/])"
+)
+# Folder names that belong to no one.
+SHARED_FOLDERS = {
+    *("public", "default", "default user", "all users", "administrator", "admin", "user"),
+    *("username", "user_name", "yourname", "your_username", "yourusername", "name", "me", "you"),
+    *("runner", "ubuntu", "root", "pi", "vagrant", "ec2-user", "shared", "guest"),
+}
+
+
+def user_folders(text: str) -> list[Span]:
+    """The account names of paths in a text, but not the folders every machine has."""
+    return [
+        match.span(1)
+        for match in USER_FOLDER.finditer(text)
+        if match.group(1).casefold() not in SHARED_FOLDERS
+    ]
+
+
 def reads_as_name(word: str, public_figures: Collection[str]) -> bool:
     """A capitalized word that may be a private person's name: a given name, or a word that is
     neither English nor a function word, nor a public figure's."""

@@ -95,7 +95,7 @@ def test_every_person_finding_in_the_real_turns_is_labeled_and_private_names_are
 
 
 # The real-turn figures the scrubber holds (a little under those of the committed results).
-REAL_TURN_FLOOR = {"recall": 0.77, "precision": 0.36}
+REAL_TURN_FLOOR = {"recall": 0.79, "precision": 0.36}
 
 
 def test_numbers_introduced_as_identifiers_are_scrubbed_and_look_alikes_are_not(scores):
@@ -171,6 +171,12 @@ def found(detector: Detector, text: str) -> dict[str, str]:
             "Trivo lives on Grössgstötten 50 street.",
             {"Trivo": "PERSON", "Grössgstötten 50": "STREET_ADDRESS"},
         ),
+        # The account name of a path is a user name; a folder every machine has is none.
+        (
+            "It fails in C:\\Users\\andy9\\Desktop\\app.py and /home/lena/data.csv",
+            {"andy9": "USERNAME", "lena": "USERNAME"},
+        ),
+        ("Copy it to C:\\Users\\Public\\Documents first.", {}),
         # Streets at a corner, a house number inside the street, the lines of a block.
         (
             "It is the corner of Dalbraut 99 and Frederikke Coves",
