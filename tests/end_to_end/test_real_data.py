@@ -160,3 +160,25 @@ def test_no_annotator_or_contact_from_the_real_files_reaches_outputs_or_logs(
         if re.search(rf"(?<![\w.@-]){re.escape(value)}(?![\w@-])", text)
     ]
     assert not leaks, leaks
+
+
+def test_the_run_and_the_card_say_why_stage_3_and_real_users_are_left_out(real_run):
+    """The real exports hold stage-3 response pairs and no rating of them, and most real users
+    fail the history rule: the run's summary and the card say so, with the warehouse's counts."""
+    import duckdb
+
+    with duckdb.connect(str(real_run.warehouse), read_only=True) as conn:
+        items = conn.execute("select count(*) from raw.stage3_items").fetchone()[0]
+        published = conn.execute("select count(*) from main.stage3_preferences").fetchone()[0]
+        real, kept = conn.execute(
+            "select count(*), count_if(in_study) from main.int_user_histories "
+            "where source_kind = 'real'"
+        ).fetchone()
+    assert items > 0 and published == 0
+    stage3 = f"stage 3: {items:,} item{'s' if items != 1 else ''}, no ratings in any drop"
+    users = f"users: {kept:,} of {real:,} real user{'s' if real != 1 else ''} pass the history rule"
+    card = (real_run.release_dir / "README.md").read_text(encoding="utf-8")
+    for text in (stage3, users):
+        assert text in real_run.output and f"- {text}" in card, text
+    # The adapters print a progress line per source file.
+    assert re.search(r"^read task6_items\.jsonl: \d+ units .* files done", real_run.output, re.M)
