@@ -21,6 +21,7 @@ from presidio_analyzer.predefined_recognizers import (
 from spacy.tokens import Doc
 
 from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.quasi_identifiers import quasi_identifier_recognizers
 from pipelines.privacy.recognizers import (
     FastPhoneRecognizer,
     GivenNameRecognizer,
@@ -137,6 +138,8 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
         CryptoRecognizer(supported_language=language),
         MacAddressRecognizer(supported_language=language),
         MedicalLicenseRecognizer(supported_language=language),
+        # The city and the employer or school of a self-statement, for the types configured.
+        *quasi_identifier_recognizers(config.entities, language),
     ]
     for name in config.national_id_recognizers:
         recognizer_class = getattr(presidio_recognizers, name, None)

@@ -5,9 +5,11 @@
 Without PATH, every labeled set the project keeps is scored (`LABELED_SETS`): presidio-synth,
 read by path from ../shared/realdata/ when it is there, and the sets written for this scrubber in
 `pipelines/privacy/labeled/` (capitalized words that are no person's name, with private names
-mixed in; numbers and codes introduced as identifiers, with look-alikes that are none). All go in
-one table. `--baseline` scores plain Presidio too (a default `AnalyzerEngine`, per text, on the
-same spaCy model). Only counts are printed, never the text.
+mixed in; numbers and codes introduced as identifiers, with look-alikes that are none; the city,
+employer or school of a user's statement about themselves, with countries, states and places or
+companies a text only talks about). All go in one table. `--baseline` scores plain Presidio too
+(a default `AnalyzerEngine`, per text, on the same spaCy model). Only counts are printed, never
+the text.
 
 Formats of PATH: JSON, a list of records in the format of presidio-research (`full_text` and
 `spans` with `entity_type`, `start_position`, `end_position`), of the Text Anonymization Benchmark
@@ -51,6 +53,7 @@ LABELED_SETS = {
     "false names": LABELED / "false_names.txt",
     "identifier codes": LABELED / "identifier_codes.txt",
     "real turns": LABELED / "real_turns.tsv",
+    "quasi-identifiers": LABELED / "quasi_identifiers.txt",
 }
 # Where `python -m pipelines.privacy.evaluate` writes the figures of a full run, and the section
 # of docs/privacy.md that shows them (written from that file, never typed).
