@@ -40,6 +40,13 @@ DASK_CONFIG = {
     # The workers' statistical profiler samples every thread's stack each 10 ms: a third of the
     # detector's speed on its deep call stacks (benchmarks/detection_engines.py).
     "distributed.worker.profile.enabled": False,
+    # Housekeeping timers (event-loop tick, system and memory monitors, work stealing) fire every
+    # 20 to 500 ms by default: 6% of a core while idle, taken from detection on a small machine;
+    # at these intervals, under 2%.
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing-interval": "1s",
 }
 # Texts per task: enough to amortize a task's round trip (about a millisecond), few enough that
 # every worker gets a share of a batch.
