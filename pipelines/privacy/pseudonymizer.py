@@ -71,6 +71,13 @@ def hash_identifier(key: bytes, column: str, value: str) -> str:
     return f"{prefix}_{keyed_hash(key, 'identifier', prefix, value)[:16]}"
 
 
+# What hash_identifier returns: a keyed hash holds nothing of its value, though its 16 hex digits
+# are now and then all decimal and pass for a card or phone number.
+HASHED_IDENTIFIER = re.compile(
+    rf"(?:{'|'.join(sorted(set(IDENTIFIER_PREFIXES.values())))})_[0-9a-f]{{16}}"
+)
+
+
 # The warehouse names the key that built it by a fingerprint: scrypt of a fixed label under the
 # key. Every guess at the key costs a scrypt (16 MiB, about 0.1 s), and nothing of the key is kept.
 KEY_FINGERPRINT_DDL = "create table if not exists private.hash_key (fingerprint VARCHAR NOT NULL)"

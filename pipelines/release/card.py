@@ -120,15 +120,22 @@ def card_data(
     header["size_categories"] = [
         size_category(max(sum(s["rows"] for s in c.splits.values()) for c in configs))
     ]
+    # `datasets` cannot load a split without rows (it reads its batch size from the first row
+    # group), so the header lists only splits with rows, and no config that has none; the card's
+    # body still shows every config and says why one is empty.
+    loadable = [
+        (c, {split: info for split, info in c.splits.items() if info["rows"]}) for c in configs
+    ]
+    loadable = [(c, splits) for c, splits in loadable if splits]
     header["configs"] = [
         {
             "config_name": c.name,
             **({"default": True} if c.name == metadata["default_config"] else {}),
             "data_files": [
-                {"split": split, "path": f"data/{c.name}/{split}-*.parquet"} for split in c.splits
+                {"split": split, "path": f"data/{c.name}/{split}-*.parquet"} for split in splits
             ],
         }
-        for c in configs
+        for c, splits in loadable
     ]
     header["dataset_info"] = [
         {
@@ -136,12 +143,12 @@ def card_data(
             "features": Features.from_arrow_schema(c.schema)._to_yaml_list(),
             "splits": [
                 {"name": split, "num_bytes": info["num_bytes"], "num_examples": info["rows"]}
-                for split, info in c.splits.items()
+                for split, info in splits.items()
             ],
-            "download_size": sum(info["download_size"] for info in c.splits.values()),
-            "dataset_size": sum(info["num_bytes"] for info in c.splits.values()),
+            "download_size": sum(info["download_size"] for info in splits.values()),
+            "dataset_size": sum(info["num_bytes"] for info in splits.values()),
         }
-        for c in configs
+        for c, splits in loadable
     ]
     return DatasetCardData(**header)
 

@@ -7,7 +7,8 @@ checked with the suite `expectations/published.<config>.yml`. The suites take tw
 rows of the mart the config is cut from).
 
 Then the residual-leak scan (`scan_published`) reads every string of every file, the strings
-inside list and struct columns included, with the privacy stage's own detector
+inside list and struct columns included (not the privacy stage's hashed identifiers, which hold
+nothing of their values), with the privacy stage's own detector
 (`pipelines.privacy.audit.find_identifiers`): phones, e-mails, cards, public IPs, IBANs, platform
 IDs, API keys. Its result joins the config's outcome as the blocking expectation
 `residual_leak_scan`, naming column and row, never the value.
@@ -31,6 +32,7 @@ from huggingface_hub import DatasetCard
 
 from pipelines import settings
 from pipelines.privacy.audit import identifiers_in
+from pipelines.privacy.pseudonymizer import HASHED_IDENTIFIER
 from pipelines.quality.outcome import (
     SHOWN_ROW_KEYS,
     ExpectationOutcome,
@@ -178,7 +180,9 @@ def scan_published(files: Sequence[Path], row_key: Sequence[str]) -> Expectation
             for column, array in zip(batch.schema.names, batch.columns, strict=True):
                 for leaf, leaf_rows in _string_leaves(array, rows):
                     for text, row in zip(leaf.to_pylist(), leaf_rows.tolist(), strict=True):
-                        types = identifiers_in(text) if text else ()
+                        if not text or HASHED_IDENTIFIER.fullmatch(text):
+                            continue
+                        types = identifiers_in(text)
                         for entity_type in types:
                             found[(column, entity_type)] += 1
                         if types and row not in leaking:

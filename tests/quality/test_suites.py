@@ -341,6 +341,26 @@ def test_the_published_leak_scan_finds_each_kind_and_keeps_private_addresses(
     assert planted not in scan.line(prompts.relation)
 
 
+@pytest.mark.parametrize(
+    ("prompt_id", "leaks"),
+    [("prompt_4539148803436467", None), ("4539148803436467", "CREDIT_CARD")],
+)
+def test_the_published_leak_scan_passes_hashed_identifiers_whatever_their_digits(
+    prompt_id, leaks, sample_copy: SampleBuild
+):
+    """A keyed hash's 16 hex digits are now and then all decimal and Luhn-valid: in the shape the
+    privacy stage writes, it is no card number; the same digits alone still are."""
+    (train,) = (sample_copy.release / "data" / "prompts").glob("train-*.parquet")
+    _rewrite(train, f"select * replace ('{prompt_id}' as prompt_id) from read_parquet('{train}')")
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn:
+        outcomes = validate_published(sample_copy.release, conn, raise_on_error=False)
+    (prompts,) = [o for o in outcomes if o.suite == "published.prompts"]
+    (scan,) = [r for r in prompts.results if r.expectation == LEAK_SCAN]
+    assert scan.success is (leaks is None)
+    if leaks:
+        assert f"prompt_id: {prompts_rows(train)} x {leaks}" in scan.observed
+
+
 def prompts_rows(path: Path) -> int:
     with duckdb.connect() as conn:
         return conn.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
