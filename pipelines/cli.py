@@ -21,7 +21,6 @@ from pipelines.cli_checks import (
     drop_path_problem,
     hash_key_problem,
     unwritable_data_dir,
-    write_contract_schemas,
 )
 from pipelines.cli_guard import fail_orphaned_runs, process_tags, start_guard
 from pipelines.cli_output import Terminal, WarningCount, output_to_log, run_log
@@ -33,7 +32,7 @@ from pipelines.cli_report import (
     tables_report,
 )
 
-__all__ = ["fail_orphaned_runs", "main", "process_tags", "run", "write_contract_schemas"]
+__all__ = ["fail_orphaned_runs", "main", "process_tags", "run"]
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -193,10 +192,6 @@ def main(argv: list[str] | None = None) -> int:
         help="cut the release from the drops that were processed even if others failed (the "
         "run still exits non-zero); PIPELINES_RELEASE_WITH_FAILED_DROPS=true does the same",
     )
-    schemas_parser = commands.add_parser(
-        "contract-schemas", help="write the contract's JSON Schemas to a folder"
-    )
-    schemas_parser.add_argument("folder", type=Path, nargs="?", default=Path("docs/contract"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)  # counted in a run's summary, read in its log
@@ -214,10 +209,6 @@ def main(argv: list[str] | None = None) -> int:
             p for p in settings.drops_dir().iterdir() if p.is_dir()
         )
         return run(drops, args.release_with_failed_drops or settings.release_with_failed_drops())
-    if args.command == "contract-schemas":
-        for path in write_contract_schemas(args.folder):
-            print(path)
-        return 0
     return 2
 
 

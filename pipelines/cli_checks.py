@@ -92,21 +92,3 @@ def drop_path_problem(folder: Path) -> str | None:
             "docs/raw-data-contract.md) and no manifest.json"
         )
     return None
-
-
-def write_contract_schemas(folder: Path) -> list[Path]:
-    """One JSON Schema per export file of the contract, for producers outside Python."""
-    import json
-
-    from pipelines.contract.models import DropManifest
-    from pipelines.contract.tables import RAW_FILES
-
-    folder.mkdir(parents=True, exist_ok=True)
-    models = {stem: raw_file.model for stem, raw_file in RAW_FILES.items()}
-    models["manifest"] = DropManifest
-    written = []
-    for stem, model in models.items():
-        path = folder / f"{stem}.schema.json"
-        path.write_text(json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n")
-        written.append(path)
-    return written

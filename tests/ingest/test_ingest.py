@@ -362,13 +362,3 @@ def test_a_folder_without_exports_is_an_error(tmp_path, warehouse_path):
     (tmp_path / "empty").mkdir()
     with duckdb.connect(str(warehouse_path)) as conn, pytest.raises(DropError, match="empty"):
         land_drop(conn, tmp_path / "empty")
-
-
-def test_contract_schemas_in_docs_are_current(tmp_path):
-    from pipelines.cli import write_contract_schemas
-
-    for path in write_contract_schemas(tmp_path):
-        committed = settings.PROJECT_ROOT / "docs" / "contract" / path.name
-        assert committed.read_text() == path.read_text(), (
-            f"{committed} is stale: run `python -m pipelines contract-schemas`"
-        )
