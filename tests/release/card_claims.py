@@ -407,7 +407,7 @@ class Checker:
         again here in Python from the Parquet files; the users withheld, against the warehouse."""
         line = re.search(
             r"\*\*Re-identification\*\*: .*?holds\s+(\d+) users \(required: at least (\d+)\)\."
-            r"\s+(?:(\d+) users in smaller groups are\s+withheld from every per-user config\."
+            r"\s+(?:(\d+) users in smaller groups are\s+withheld from every per-user config;"
             r"|No user had to be withheld\.)",
             text,
             flags=re.DOTALL,
