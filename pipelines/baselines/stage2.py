@@ -26,6 +26,7 @@ from pipelines.baselines.text_scores import (
     cached_embeddings,
     cosine_scores,
 )
+from pipelines.release import k_anonymity
 from pipelines.release.build import SPLITS_FILE
 from pipelines.release.card import load_metadata
 from pipelines.release.configs import CONFIGS, USER_COLUMN
@@ -71,11 +72,17 @@ def previous_splits(target: ReleaseTarget) -> dict[str, str] | None:
 def release_splits(
     conn: duckdb.DuckDBPyConnection, previous: dict[str, str] | None
 ) -> dict[str, str]:
-    """The split each user of the marts gets in the next release."""
+    """The split each user of the marts gets in the next release; the users it will withhold
+    for re-identification risk get none, as there."""
     union = " union ".join(
         f'select "{USER_COLUMN}" from main."{c.table}"' for c in CONFIGS if c.per_user
     )
-    users = [user for (user,) in conn.execute(union).fetchall() if user is not None]
+    withheld = k_anonymity.withheld_users(k_anonymity.assess_warehouse(conn), policy="withhold")
+    users = [
+        user
+        for (user,) in conn.execute(union).fetchall()
+        if user is not None and user not in withheld
+    ]
     return assign_splits(users, settings.split_ratios(), settings.split_seed(), previous).users
 
 
