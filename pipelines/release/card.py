@@ -121,12 +121,12 @@ def card_data(
         size_category(max(sum(s["rows"] for s in c.splits.values()) for c in configs))
     ]
     # `datasets` cannot load a split without rows (it reads its batch size from the first row
-    # group), so the header lists only splits with rows, and no config that has none; the card's
-    # body still shows every config and says why one is empty.
-    loadable = [
+    # group), so the header lists only splits with rows and no config that has none among its
+    # `configs`; `dataset_info` keeps every config's features, which the release's checks read.
+    with_rows = [
         (c, {split: info for split, info in c.splits.items() if info["rows"]}) for c in configs
     ]
-    loadable = [(c, splits) for c, splits in loadable if splits]
+    loadable = [(c, splits) for c, splits in with_rows if splits]
     header["configs"] = [
         {
             "config_name": c.name,
@@ -148,7 +148,7 @@ def card_data(
             "download_size": sum(info["download_size"] for info in splits.values()),
             "dataset_size": sum(info["num_bytes"] for info in splits.values()),
         }
-        for c, splits in loadable
+        for c, splits in with_rows
     ]
     return DatasetCardData(**header)
 
