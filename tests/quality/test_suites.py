@@ -325,16 +325,9 @@ def test_the_published_leak_scan_finds_each_kind_and_keeps_private_addresses(
     planted, leaks, sample_copy: SampleBuild
 ):
     """The scan is the privacy stage's own detector: every kind it knows, phones included."""
-    (train,) = (sample_copy.release / "data" / "prompts").glob("train-*.parquet")
-    _rewrite(
-        train,
-        f"select * replace (prompt_text || ' {planted}' as prompt_text) "
-        f"from read_parquet('{train}')",
+    train, prompts, scan = _prompts_leak_scan(
+        sample_copy, f"prompt_text || ' {planted}' as prompt_text"
     )
-    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn:
-        outcomes = validate_published(sample_copy.release, conn, raise_on_error=False)
-    (prompts,) = [o for o in outcomes if o.suite == "published.prompts"]
-    (scan,) = [r for r in prompts.results if r.expectation == LEAK_SCAN]
     assert scan.success is (leaks is None)
     if leaks:
         assert f"prompt_text: {prompts_rows(train)} x {leaks}" in scan.observed
@@ -350,15 +343,22 @@ def test_the_published_leak_scan_passes_hashed_identifiers_whatever_their_digits
 ):
     """A keyed hash's 16 hex digits are now and then all decimal and Luhn-valid: in the shape the
     privacy stage writes, it is no card number; the same digits alone still are."""
+    train, _, scan = _prompts_leak_scan(sample_copy, f"'{prompt_id}' as prompt_id")
+    assert scan.success is (leaks is None)
+    if leaks:
+        assert f"prompt_id: {prompts_rows(train)} x {leaks}" in scan.observed
+
+
+def _prompts_leak_scan(sample_copy: SampleBuild, replacement: str):
+    """Rewrite a column of the published prompts' train file (`select * replace (...)`), validate
+    the release, and return the file, the prompts' outcome and its residual-leak scan."""
     (train,) = (sample_copy.release / "data" / "prompts").glob("train-*.parquet")
-    _rewrite(train, f"select * replace ('{prompt_id}' as prompt_id) from read_parquet('{train}')")
+    _rewrite(train, f"select * replace ({replacement}) from read_parquet('{train}')")
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn:
         outcomes = validate_published(sample_copy.release, conn, raise_on_error=False)
     (prompts,) = [o for o in outcomes if o.suite == "published.prompts"]
     (scan,) = [r for r in prompts.results if r.expectation == LEAK_SCAN]
-    assert scan.success is (leaks is None)
-    if leaks:
-        assert f"prompt_id: {prompts_rows(train)} x {leaks}" in scan.observed
+    return train, prompts, scan
 
 
 def prompts_rows(path: Path) -> int:
