@@ -26,10 +26,9 @@ from pipelines.baselines.text_scores import (
     cached_embeddings,
     cosine_scores,
 )
-from pipelines.release import k_anonymity
-from pipelines.release.build import SPLITS_FILE
+from pipelines.release.build import SPLITS_FILE, releasable_users
 from pipelines.release.card import load_metadata
-from pipelines.release.configs import CONFIGS, USER_COLUMN
+from pipelines.release.configs import CONFIGS
 from pipelines.release.splits import assign_splits
 from pipelines.release.targets import ReleaseTarget
 
@@ -74,15 +73,8 @@ def release_splits(
 ) -> dict[str, str]:
     """The split each user of the marts gets in the next release; the users it will withhold
     for re-identification risk get none, as there."""
-    union = " union ".join(
-        f'select "{USER_COLUMN}" from main."{c.table}"' for c in CONFIGS if c.per_user
-    )
-    withheld = k_anonymity.withheld_users(k_anonymity.assess_warehouse(conn), policy="withhold")
-    users = [
-        user
-        for (user,) in conn.execute(union).fetchall()
-        if user is not None and user not in withheld
-    ]
+    # The release itself applies the below-k policy; here only its users matter.
+    users, _ = releasable_users(conn, CONFIGS, below_k_policy="withhold")
     return assign_splits(users, settings.split_ratios(), settings.split_seed(), previous).users
 
 

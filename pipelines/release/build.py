@@ -144,11 +144,23 @@ def _check_marts(conn: duckdb.DuckDBPyConnection, configs: tuple[ReleaseConfig, 
         )
 
 
-def _user_ids(conn: duckdb.DuckDBPyConnection, configs: tuple[ReleaseConfig, ...]) -> list[str]:
+def releasable_users(
+    conn: duckdb.DuckDBPyConnection,
+    configs: tuple[ReleaseConfig, ...],
+    below_k_policy: str | None = None,
+) -> tuple[list[str], frozenset[str]]:
+    """The users of the per-user marts a release splits, and those it withholds because they are
+    alone, or nearly, in their published quasi-identifiers (`k_anonymity.withheld_users`)."""
+    withheld = k_anonymity.withheld_users(k_anonymity.assess_warehouse(conn), below_k_policy)
     union = " union ".join(
         f'select "{USER_COLUMN}" from main."{c.table}"' for c in configs if c.per_user
     )
-    return [user for (user,) in conn.execute(union).fetchall() if user is not None]
+    users = [
+        user
+        for (user,) in conn.execute(union).fetchall()
+        if user is not None and user not in withheld
+    ]
+    return users, withheld
 
 
 def _table(conn: duckdb.DuckDBPyConnection, query: str) -> Table:
@@ -256,9 +268,9 @@ def plan_release(
 
     # Users alone, or nearly, in their published quasi-identifiers are withheld (or the release
     # stops, as the policy says) before any file is written.
-    withheld = k_anonymity.withheld_users(k_anonymity.assess_warehouse(conn))
+    users, withheld = releasable_users(conn, options.configs)
     assignment = assign_splits(
-        [user for user in _user_ids(conn, options.configs) if user not in withheld],
+        users,
         options.ratios,
         options.seed,
         old_splits,
