@@ -269,6 +269,10 @@ def plan_release(
     # Users alone, or nearly, in their published quasi-identifiers are withheld (or the release
     # stops, as the policy says) before any file is written.
     users, withheld = releasable_users(conn, options.configs)
+    # The `metrics` mart must leave out exactly these users, so that it is recomputed from the
+    # per-user configs this release publishes.
+    if any(config.table == "metrics" for config in options.configs):
+        k_anonymity.check_metrics_scope(conn, withheld)
     assignment = assign_splits(
         users,
         options.ratios,

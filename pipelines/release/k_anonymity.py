@@ -8,6 +8,11 @@ alone in their combination of those values is singled out by them. The release k
 below it, the users are withheld from every per-user config (`PIPELINES_RELEASE_BELOW_K=withhold`,
 the default) or the release stops (`fail`). The smallest group is computed again from the staged
 files, for the card and for the published-release check.
+
+The users below k are recorded in the warehouse once the marts are built (`record_below_k`, the
+Dagster asset withheld_users), and the dbt metric models leave them out: the published `metrics`
+config counts exactly the users the per-user configs publish. The release groups the marts again
+and stops when the recorded users are not those it withholds (`check_metrics_scope`).
 """
 
 from __future__ import annotations
@@ -18,12 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines import settings
 from pipelines.quality.outcome import ExpectationOutcome
 
 USER_COLUMN = "user_id"
+# The users below k, recorded after the marts are built: the dbt model int_withheld_users reads it
+# and the metric models leave those users out, so the published `metrics` config counts exactly
+# the users the per-user configs publish.
+WITHHELD_TABLE = "release.withheld_users"
 # A conversation count is published exactly; grouped here into the bands that are compared.
 CONVERSATION_BANDS = (1, 3, 5, 10, 20, 50)
 EXPECTATION = "k_anonymity"
@@ -104,6 +114,10 @@ class Assessment:
 
 class ReidentificationRisk(RuntimeError):
     """Users below k and the policy says fail."""
+
+
+class MetricsScopeMismatch(RuntimeError):
+    """The users the metrics leave out are not those the release withholds."""
 
 
 def kept_quasi_identifiers(
@@ -218,6 +232,56 @@ def withheld_users(assessment: Assessment, policy: str | None = None) -> frozens
     if policy == "fail":
         raise ReidentificationRisk(assessment.message())
     return assessment.below_k
+
+
+def record_below_k(conn: duckdb.DuckDBPyConnection, k: int | None = None) -> Assessment:
+    """Assess the warehouse's marts and replace WITHHELD_TABLE with the users below k, whatever
+    the policy: under `fail` the release publishes nothing, so what the metrics leave out then
+    does not matter."""
+    assessment = assess_warehouse(conn, k)
+    schema = WITHHELD_TABLE.split(".")[0]
+    conn.execute(f"create schema if not exists {schema}")
+    conn.register(
+        "below_k_users",
+        pa.table({USER_COLUMN: pa.array(sorted(assessment.below_k), pa.string())}),
+    )
+    try:
+        conn.execute(
+            f"create or replace table {WITHHELD_TABLE} as "
+            f"select {USER_COLUMN} from below_k_users order by all"
+        )
+    finally:
+        conn.unregister("below_k_users")
+    return assessment
+
+
+def recorded_below_k(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The users WITHHELD_TABLE holds; none when it does not exist (a warehouse no build wrote)."""
+    schema, name = WITHHELD_TABLE.split(".")
+    (exists,) = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    if not exists:
+        return frozenset()
+    return frozenset(
+        user for (user,) in conn.execute(f"select {USER_COLUMN} from {WITHHELD_TABLE}").fetchall()
+    )
+
+
+def check_metrics_scope(conn: duckdb.DuckDBPyConnection, withheld: frozenset[str]) -> None:
+    """Raise MetricsScopeMismatch unless the metric models left out exactly `withheld`: the
+    recorded users differ when the marts changed, or k did, after the metrics were built."""
+    recorded = recorded_below_k(conn)
+    if recorded == withheld:
+        return
+    raise MetricsScopeMismatch(
+        f"the release withholds {len(withheld)} users, but the `metrics` mart leaves out the "
+        f"{len(recorded)} users of {WITHHELD_TABLE} ({len(withheld - recorded)} not in it, "
+        f"{len(recorded - withheld)} no longer withheld): the marts or PIPELINES_RELEASE_MIN_K "
+        "changed since the metrics were built. Materialize the asset withheld_users and the dbt "
+        "models downstream of it (int_withheld_users+) again; nothing was published."
+    )
 
 
 def summary(assessment: Assessment, withheld: int) -> dict[str, object]:

@@ -1,8 +1,10 @@
 """The study's figures computed independently in Python (pandas, scikit-learn, SciPy,
-krippendorff) from the scrubbed tables, to check the dbt marts against.
+krippendorff) from the scrubbed tables, to check the dbt marts against, or from the per-user
+configs of a published release, to check its `metrics` config against.
 
 Only the study's definitions are shared with the SQL, not its code: the user filter, the majority
-vote, the minimum overlap of kappa pairs.
+vote, the minimum overlap of kappa pairs. The users the release withholds (the warehouse's
+`release.withheld_users`) are left out of the stage figures, as the published files leave them out.
 """
 
 from __future__ import annotations
@@ -129,6 +131,19 @@ def alpha(judgments: pd.DataFrame) -> float:
         return math.nan
 
 
+def _withheld(path: Path) -> set[str]:
+    """The users of `release.withheld_users`, when the warehouse has it."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        (exists,) = conn.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'release' and table_name = 'withheld_users'"
+        ).fetchone()
+        if not exists:
+            return set()
+        rows = conn.execute("select user_id from release.withheld_users").fetchall()
+    return {user for (user,) in rows}
+
+
 def figures(path: Path) -> tuple[Figures, dict[str, pd.DataFrame]]:
     """Every figure of the `metrics` mart, and the per-pair and per-judge tables."""
     t = _tables(path)
@@ -143,15 +158,109 @@ def figures(path: Path) -> tuple[Figures, dict[str, pd.DataFrame]]:
         _put(out, "study", "users_in_study", kind, float(group["in_study"].sum()), len(group))
     for reason, count in excluded.items():
         _put(out, "study", "users_excluded", reason, float(count), len(users))
-    study = users[users["in_study"]]
+    study = users[users["in_study"] & ~users["user_id"].isin(_withheld(path))]
     kinds = t["annotators"].set_index("annotator_id")["kind"]
-
-    # Stage 1
     s1 = t["stage1_judgments"].merge(
         t["attributes"][["attribute_id", "user_id"]], on="attribute_id"
     )
     s1 = s1.merge(study, on="user_id")
     s1 = s1[s1["annotator_id"].map(kinds) == "human"]
+    s2 = (
+        t["stage2_judgments"]
+        .drop(columns="user_id")
+        .merge(t["attributes"][["attribute_id", "user_id"]], on="attribute_id")
+        .merge(study[["user_id"]], on="user_id")
+    )
+    s2["kind"] = s2["annotator_id"].map(kinds)
+    s3 = (
+        t["stage3_ratings"]
+        .merge(
+            t["stage3_items"][
+                ["item_id", "user_id", "generator_model", "mentions_attribute_explicitly"]
+            ],
+            on="item_id",
+        )
+        .merge(study[["user_id"]], on="user_id")
+    )
+    s3["kind"] = s3["annotator_id"].map(kinds)
+    stages, tables = stage_figures(s1, s2, s3)
+    return {**out, **stages}, tables
+
+
+def published_judgments(
+    stage1: list[dict], stage2: list[dict], stage3: list[dict]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The judgments of stages 1 to 3 as `stage_figures` takes them, unnested from the rows of
+    the published configs stage1_attributes, stage2_relevance and stage3_preferences."""
+    s1 = pd.DataFrame(
+        [
+            {
+                "annotator_id": label["annotator_id"],
+                "label": label["label"],
+                "failure_category": label["failure_category"],
+                "source_kind": row["source_kind"],
+            }
+            for row in stage1
+            for label in row["human_labels"] or []
+        ],
+        columns=["annotator_id", "label", "failure_category", "source_kind"],
+    )
+    s2 = pd.DataFrame(
+        [
+            {
+                "annotator_id": label[judge],
+                "kind": kind,
+                "attribute_id": row["attribute_id"],
+                "prompt_id": row["prompt_id"],
+                "relevant": label["relevant"],
+            }
+            for row in stage2
+            for column, judge, kind in (
+                ("human_labels", "annotator_id", "human"),
+                ("llm_labels", "judge", "llm"),
+            )
+            for label in row[column] or []
+        ],
+        columns=["annotator_id", "kind", "attribute_id", "prompt_id", "relevant"],
+    )
+    s3 = pd.DataFrame(
+        [
+            {
+                "annotator_id": rating[judge],
+                "kind": kind,
+                "item_id": row["item_id"],
+                "rating": rating["rating"],
+                "generator_model": row["generator_model"],
+                "mentions_attribute_explicitly": row["mentions_attribute_explicitly"],
+            }
+            for row in stage3
+            for column, judge, kind in (
+                ("human_ratings", "annotator_id", "human"),
+                ("llm_ratings", "judge", "llm"),
+            )
+            for rating in row[column] or []
+        ],
+        columns=[
+            "annotator_id",
+            "kind",
+            "item_id",
+            "rating",
+            "generator_model",
+            "mentions_attribute_explicitly",
+        ],
+    )
+    return s1, s2, s3
+
+
+def stage_figures(
+    s1: pd.DataFrame, s2: pd.DataFrame, s3: pd.DataFrame
+) -> tuple[Figures, dict[str, pd.DataFrame]]:
+    """The figures of stages 1 to 3 from the human stage-1 labels (`s1`: label,
+    failure_category, source_kind), the stage-2 labels (`s2`: annotator_id, kind, attribute_id,
+    prompt_id, relevant) and the stage-3 ratings (`s3`: annotator_id, kind, item_id, rating,
+    generator_model, mentions_attribute_explicitly) of the users counted."""
+    out: Figures = {}
+    # Stage 1
     problematic = {}
     for source, group in [*s1.groupby("source_kind"), ("all", s1)]:
         for label in ["accepted", "uncertain", "rejected"]:
@@ -174,13 +283,11 @@ def figures(path: Path) -> tuple[Figures, dict[str, pd.DataFrame]]:
         _put(out, "stage1", "share_of_rejected", category, count / len(rejected), len(rejected))
 
     # Stage 2
-    s2 = (
-        t["stage2_judgments"]
-        .drop(columns="user_id")
-        .merge(t["attributes"][["attribute_id", "user_id"]], on="attribute_id")
-        .merge(study[["user_id"]], on="user_id")
+    kinds = (
+        pd.concat([s2.drop_duplicates("annotator_id"), s3.drop_duplicates("annotator_id")])
+        .drop_duplicates("annotator_id")
+        .set_index("annotator_id")["kind"]
     )
-    s2["kind"] = s2["annotator_id"].map(kinds)
     pairs = kappa_pairs(s2)
     eligible = pairs[pairs["n_shared"] >= dbt_vars()["kappa_min_shared_items"]]
     for group in ["human-human", "llm-llm", "human-llm"]:
@@ -239,17 +346,6 @@ def figures(path: Path) -> tuple[Figures, dict[str, pd.DataFrame]]:
         judges.append(row)
 
     # Stage 3
-    s3 = (
-        t["stage3_ratings"]
-        .merge(
-            t["stage3_items"][
-                ["item_id", "user_id", "generator_model", "mentions_attribute_explicitly"]
-            ],
-            on="item_id",
-        )
-        .merge(study[["user_id"]], on="user_id")
-    )
-    s3["kind"] = s3["annotator_id"].map(kinds)
     explicit = s3["mentions_attribute_explicitly"]
     for kind, group in s3.groupby("kind"):
         _put(out, "stage3", "mean_rating", kind, group["rating"].mean(), len(group))
@@ -265,7 +361,7 @@ def figures(path: Path) -> tuple[Figures, dict[str, pd.DataFrame]]:
                 len(by_generator),
             )
     human_mean = s3[s3["kind"] == "human"].groupby("item_id")["rating"].mean()
-    items = t["stage3_items"].set_index("item_id").loc[human_mean.index]
+    items = s3.drop_duplicates("item_id").set_index("item_id").loc[human_mean.index]
     no_better = human_mean <= 3
     _put(out, "stage3", "share_no_better_human", "all", _share(no_better), len(no_better))
     for generator, ids in items.groupby("generator_model").groups.items():

@@ -18,6 +18,7 @@ from pipelines.defs.models.project import (
     dbt_project,
     keep_partial_parse,
 )
+from pipelines.defs.models.withheld import withheld_users
 
 MARTS = [
     "users",
@@ -34,10 +35,20 @@ def test_models_depend_on_the_privacy_assets_and_share_the_duckdb_pool():
     specs = dbt_models.specs_by_key
     assert {dg.AssetKey(name) for name in MARTS} <= specs.keys()
     upstream = {dep.asset_key for spec in specs.values() for dep in spec.deps} - specs.keys()
-    # The stage-2 baselines run between the marts they read and the metrics that union them.
+    # The stage-2 baselines run between the marts they read and the metrics that union them; the
+    # users the release withholds are recorded between the marts and the metrics that leave
+    # them out.
     assert upstream == {dg.AssetKey(["scrubbed", name]) for name in TABLES} | {
-        dg.AssetKey("stage2_baselines")
+        dg.AssetKey("stage2_baselines"),
+        dg.AssetKey("withheld_users"),
     }
+    assert {
+        dep.asset_key for dep in withheld_users.specs_by_key[dg.AssetKey("withheld_users")].deps
+    } == {
+        dg.AssetKey("users"),
+        dg.AssetKey("conversations"),
+    }
+    assert withheld_users.op.pool == "duckdb"
     assert {spec.group_name for spec in specs.values()} == {"models"}
     assert dbt_models.op.pool == "duckdb"
     dg.Definitions.validate_loadable(defs)

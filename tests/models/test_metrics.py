@@ -1,19 +1,46 @@
 """Every figure of the metric marts equals an independent Python computation (scikit-learn,
-SciPy, krippendorff) on the same scrubbed data, to 1e-9: on hand-made edge cases and on the
-study-shaped sample."""
+SciPy, krippendorff) on the same scrubbed data, to 1e-9: on hand-made edge cases, on the
+study-shaped sample, and on the sample with the users the release withholds left out."""
 
 from __future__ import annotations
 
 import math
+import shutil
 import warnings
 
+import dagster as dg
 import duckdb
 import pytest
 
+from pipelines.defs.models import defs
+from pipelines.defs.models.assets import dbt_models
+from pipelines.defs.models.withheld import withheld_users
+from pipelines.release import k_anonymity
 from tests.models import model_reference
 
 TOLERANCE = 1e-9
-BUILDS = ["edge_case_build", "sample_build"]
+BUILDS = ["edge_case_build", "sample_build", "withheld_build"]
+
+
+@pytest.fixture(scope="module")
+def withheld_build(sample_build, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the sample's warehouse where the real asset withheld_users records the users
+    below k (k = 5) and every model downstream of it is built again through Dagster."""
+    path, built = sample_build
+    assert built.success
+    folder = tmp_path_factory.mktemp("withheld")
+    copy = shutil.copyfile(path, folder / "warehouse.duckdb")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DUCKDB_PATH", str(copy))
+        env.setenv("PIPELINES_DATA_DIR", str(folder / "data"))
+        env.setenv("PIPELINES_RELEASE_MIN_K", "5")
+        result = dg.materialize(
+            [dbt_models, withheld_users],
+            resources=defs.resources,
+            selection=dg.AssetSelection.assets(withheld_users).downstream(),
+            raise_on_error=False,
+        )
+    return copy, result
 
 
 def _same(expected: float, actual: float | None) -> bool:
@@ -120,3 +147,23 @@ def test_edge_cases_are_defined_as_documented(edge_case_build):
         "where not meets_min_shared_items and (judge_a = 'ann_h4' or judge_b = 'ann_h4')",
     )
     assert excluded[0] == 7  # h4 shares fewer than the minimum items with everyone
+
+
+def test_the_withheld_users_are_left_out_of_every_stage_figure(sample_build, withheld_build):
+    """The sample has real users below k: once recorded, the stage figures count fewer
+    judgments, and the study figures (the history filter over the drops) do not change."""
+    path, _ = withheld_build
+    with duckdb.connect(str(path), read_only=True) as conn:
+        recorded = k_anonymity.recorded_below_k(conn)
+    assert recorded
+    query = "select stage, metric, subject, value, n from main.metrics"
+    every = {tuple(row[:3]): row[3:] for row in _query(sample_build[0], query)}
+    left = {tuple(row[:3]): row[3:] for row in _query(path, query)}
+    for key in [
+        ("stage1", "share_accepted", "all"),
+        ("stage2", "share_relevant", "human"),
+        ("stage3", "mean_rating", "human"),
+    ]:
+        assert left[key][1] < every[key][1], key
+    study = {key for key in every if key[0] == "study"}
+    assert {key: left[key] for key in study} == {key: every[key] for key in study}

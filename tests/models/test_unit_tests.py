@@ -1,6 +1,7 @@
 """The dbt unit tests of the project (`unit_tests:` in dbt/models/*/_*.yml) pass on a real DuckDB
 file: consensus and ties, vote counts, Cohen's kappa per pair and its group mean, Krippendorff's
-alpha, each on a handful of rows with hand-computed results.
+alpha, the users the release withholds left out of the figures, each on a handful of rows with
+hand-computed results.
 
 dbt reads the column types of a unit test's inputs from the warehouse, so the models are first
 built empty (`dbt run --empty`) on the contract's `scrubbed` tables; the unit tests then run
@@ -32,7 +33,11 @@ EXPECTED = {
         "stage2_consensus_is_the_strict_majority_and_an_even_split_gives_none"
     },
     "int_stage2_llm_labels": {"stage2_llm_labels_count_each_judge_once_and_leave_humans_out"},
-    "metrics_stage2_kappa_pairs": {"cohen_kappa_per_pair_on_shared_items_null_when_undefined"},
+    "metrics_stage1": {"stage1_figures_leave_out_the_users_the_release_withholds"},
+    "metrics_stage2_kappa_pairs": {
+        "cohen_kappa_per_pair_on_shared_items_null_when_undefined",
+        "stage2_kappa_leaves_out_the_items_of_withheld_users",
+    },
     "metrics_stage2_alpha": {"krippendorff_alpha_per_group_over_pairable_items"},
     "metrics_stage2": {"cohen_kappa_mean_per_group_skips_undefined_and_small_pairs"},
 }

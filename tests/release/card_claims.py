@@ -3,7 +3,8 @@
 The card is parsed as a reader sees it (Markdown tables and sentences); each figure is recomputed
 from the release's Parquet files with pyarrow (not with the DuckDB queries that rendered it), the
 privacy section against `scrubber.yaml` and the contract, and the audit table against the
-warehouse's scrub audit. Every number left in the checked sections after that must be one of a
+warehouse's scrub audit; the `metrics` config's figures are recomputed from the published
+per-user configs. Every number left in the checked sections after that must be one of a
 few known forms (a stage's number, the version, the date), so a figure typed into the template
 is caught too. `claim_errors` returns what does not hold; an empty list means the card is true.
 """
@@ -11,7 +12,9 @@ is caught too. `claim_errors` returns what does not hold; an empty list means th
 from __future__ import annotations
 
 import json
+import math
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from pipelines.contract.tables import TABLES
 from pipelines.privacy.config import DEFAULT_CONFIG_PATH
 from pipelines.release.datasheet import dbt_vars
 from pipelines.release.k_anonymity import CONVERSATION_BANDS
+from tests.models import model_reference
 
 # Sections whose every number must be verified; the others hold configuration text (field
 # descriptions, metric definitions, licences, the citation) or the changelog, checked apart.
@@ -38,6 +42,8 @@ CHECKED_SECTIONS = (
     "What is empty or left out, and why",
 )
 COVERAGE_SECTION = "What is empty or left out, and why"
+# The published metrics are rounded to 12 decimals.
+METRIC_TOLERANCE = 1e-9
 ALLOWED_NUMBERS = re.compile(
     r"stage[ -]?\d|v\d+\.\d+\.\d+|\d{4}-\d{2}-\d{2}|<[A-Z_]+_\d+>|\(1-5\)|\[[^\]]*\]\([^)]*\)",
     re.IGNORECASE,
@@ -264,6 +270,48 @@ class Checker:
         defined = {row[0] for row in table_rows(self.sections.get("Metric definitions", ""))}
         self.expect("metric definitions", sorted(defined), sorted({k[1] for k in published}))
 
+    def metrics_recomputed(self) -> None:
+        """Every published figure of stages 1 to 3 but the retrieval baselines (recomputed in
+        tests/baselines) and the paper's reference figures equals the same figure recomputed with
+        scikit-learn, SciPy and krippendorff from the published per-user configs alone: the
+        withheld users' judgments are in neither."""
+        published = {
+            (r["stage"], r["metric"], r["subject"]): (r["value"], r["n"])
+            for r in self.release.rows("metrics")
+            if r["stage"] != "study" and not r["metric"].startswith(("baseline_", "paper_"))
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn and SciPy warn on undefined figures
+            recomputed, _ = model_reference.stage_figures(
+                *model_reference.published_judgments(
+                    self.release.rows("stage1_attributes"),
+                    self.release.rows("stage2_relevance"),
+                    self.release.rows("stage3_preferences"),
+                )
+            )
+        self.expect(
+            "figures published but not recomputable from the per-user configs",
+            sorted(published.keys() - recomputed.keys()),
+            [],
+        )
+        self.expect(
+            "figures recomputed from the per-user configs but not published",
+            sorted(recomputed.keys() - published.keys()),
+            [],
+        )
+        for key in sorted(published.keys() & recomputed.keys()):
+            (value, n), (expected, expected_n) = published[key], recomputed[key]
+            same = (
+                math.isnan(expected)
+                if value is None or math.isnan(value)
+                else not math.isnan(expected) and abs(value - expected) <= METRIC_TOLERANCE
+            )
+            if not same or n != expected_n:
+                self.errors.append(
+                    f"metric {key}: published {value} (n {n}), recomputed from the published "
+                    f"per-user configs {expected} (n {expected_n})"
+                )
+
     def privacy(self) -> None:
         text = self.sections["Personal data"]
         config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
@@ -407,7 +455,9 @@ class Checker:
         again here in Python from the Parquet files; the users withheld, against the warehouse."""
         line = re.search(
             r"\*\*Re-identification\*\*: .*?holds\s+(\d+) users \(required: at least (\d+)\)\."
-            r"\s+(?:(\d+) users in smaller groups are\s+withheld from every per-user config;"
+            r"\s+(?:(\d+) users in smaller groups are\s+withheld from every per-user config and"
+            r"\s+left out of the `metrics` config: its agreement and quality\s+figures are "
+            r"recomputed exactly from the published per-user configs\."
             r"|No user had to be withheld\.)",
             text,
             flags=re.DOTALL,
@@ -481,6 +531,7 @@ class Checker:
             self.data_dictionary,
             self.annotators,
             self.metrics,
+            self.metrics_recomputed,
             self.privacy,
             self.coverage,
             self.leftovers,

@@ -150,8 +150,9 @@ def test_the_published_check_groups_the_files_again(tmp_path):
     assert "5 of 11 users" in failed.observed
 
 
-def _warehouse_with_outliers(path: Path) -> tuple[Path, set[str]]:
-    """The fixture warehouse, two of its real users with 25 conversations (a group of two)."""
+def _warehouse_with_outliers(path: Path, record: bool = True) -> tuple[Path, set[str]]:
+    """The fixture warehouse, two of its real users with 25 conversations (a group of two); the
+    users below k recorded for the metrics, as the asset withheld_users does after the marts."""
     warehouse.build(path, n_users=40)
     with duckdb.connect(str(path)) as conn:
         outliers = {
@@ -163,7 +164,41 @@ def _warehouse_with_outliers(path: Path) -> tuple[Path, set[str]]:
         conn.execute(
             "update main.users set n_conversations = 25 where user_id in (?, ?)", sorted(outliers)
         )
+        if record:
+            k_anonymity.record_below_k(conn)
     return path, outliers
+
+
+def test_the_users_below_k_are_recorded_for_the_metric_models(marts):
+    assert k_anonymity.recorded_below_k(marts) == frozenset()
+    assessment = k_anonymity.record_below_k(marts, k=5)
+    assert k_anonymity.recorded_below_k(marts) == assessment.below_k == {"w0", "w1"}
+    k_anonymity.record_below_k(marts, k=1)
+    assert k_anonymity.recorded_below_k(marts) == frozenset()
+
+
+@pytest.mark.parametrize("recorded", ["nothing", "other users"])
+def test_a_release_stops_when_the_metrics_left_out_other_users(
+    tmp_path, options, monkeypatch, recorded
+):
+    """Metrics built before the marts or k changed leave out other users than the release
+    withholds: they would not be recomputable from the release, so nothing is published."""
+    monkeypatch.setenv("PIPELINES_RELEASE_MIN_K", "5")
+    monkeypatch.setenv("PIPELINES_RELEASE_BELOW_K", "withhold")
+    path, outliers = _warehouse_with_outliers(tmp_path / "warehouse.duckdb", record=False)
+    with duckdb.connect(str(path)) as conn:
+        if recorded == "other users":
+            k_anonymity.record_below_k(conn)
+            conn.execute(
+                f"delete from {k_anonymity.WITHHELD_TABLE} where user_id = ?", [min(outliers)]
+            )
+            conn.execute(f"insert into {k_anonymity.WITHHELD_TABLE} values ('user_elsewhere')")
+        with pytest.raises(k_anonymity.MetricsScopeMismatch) as raised:
+            plan_release(conn, tmp_path / "staging", None, options)
+    message = str(raised.value)
+    assert "withholds 2 users" in message and "withheld_users" in message
+    assert not any(user in message for user in outliers)
+    assert not (tmp_path / "staging" / "data").exists()
 
 
 def test_a_release_withholds_users_below_k_from_every_per_user_config(

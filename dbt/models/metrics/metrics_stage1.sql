@@ -1,8 +1,8 @@
 -- Stage-1 figures from every human judgment of an attribute of a user in the study: the share of
 -- each label by source, the share problematic (uncertain or rejected) and its real - synthetic
--- gap, and the failure categories of rejections.
+-- gap, and the failure categories of rejections. Users the release withholds are left out.
 with
-judgments as ( select * from {{ ref('int_stage1_judgments') }} where annotator_kind = 'human' ),
+judgments as ( select * from {{ released('int_stage1_judgments') }} where annotator_kind = 'human' ),
 labels as ( select unnest(['accepted', 'uncertain', 'rejected']) as label ),
 sources as ( select distinct source_kind from judgments union all select 'all' ),
 tagged as (

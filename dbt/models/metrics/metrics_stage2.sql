@@ -5,8 +5,8 @@ with
 pairs as ( select * from {{ ref('metrics_stage2_kappa_pairs') }} ),
 alpha as ( select * from {{ ref('metrics_stage2_alpha') }} ),
 judges as ( select * from {{ ref('metrics_stage2_judges') }} ),
-judgments as ( select * from {{ ref('int_stage2_judgments') }} ),
-votes as ( select * from {{ ref('int_stage2_human_votes') }} ),
+judgments as ( select * from {{ released('int_stage2_judgments') }} ),
+votes as ( select * from {{ released('int_stage2_human_votes', by='attribute_id') }} ),
 groups as ( select unnest(['human-human', 'llm-llm', 'human-llm']) as pair_group ),
 long as (
     select

@@ -3,7 +3,7 @@
 -- 0/1, alpha = 1 - (n - 1) * sum_u [2 n_u0 n_u1 / (m_u - 1)] / (2 n_0 n_1); it is undefined (null)
 -- when every pairable label is the same (n_0 * n_1 = 0).
 with
-judgments as ( select * from {{ ref('int_stage2_judgments') }} ),
+judgments as ( select * from {{ released('int_stage2_judgments') }} ),
 per_kind as (
     select annotator_kind, attribute_id, prompt_id, count(*) as m, count_if(relevant) as n_yes
     from judgments

@@ -3,7 +3,7 @@
 -- denominator is 0 (a judge with no positives, a consensus with none) is 0, as scikit-learn's
 -- zero_division=0.
 with
-judgments as ( select * from {{ ref('int_stage2_judgments') }} ),
+judgments as ( select * from {{ released('int_stage2_judgments') }} ),
 consensus as (
     select attribute_id, prompt_id, consensus_relevant
     from {{ ref('int_stage2_human_votes') }}

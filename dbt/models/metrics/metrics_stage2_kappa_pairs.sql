@@ -6,8 +6,8 @@
 -- per item and pair of its judges). Items labelled the same way by the same judges share a label
 -- pattern; each pattern is counted once, paired within itself, and weighted by its item count.
 with
-human as ( select * from {{ ref('int_stage2_human_votes') }} ),
-llm as ( select * from {{ ref('int_stage2_llm_labels') }} ),
+human as ( select * from {{ released('int_stage2_human_votes', by='attribute_id') }} ),
+llm as ( select * from {{ released('int_stage2_llm_labels', by='attribute_id') }} ),
 items as (
     select
         list_concat(

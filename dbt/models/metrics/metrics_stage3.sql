@@ -2,8 +2,8 @@
 -- items whose human mean rating is at most 3 (personalized no better than generic), each LLM
 -- judge's Spearman correlation with the human mean, and the explicit-mention rating gap.
 with
-ratings as ( select * from {{ ref('int_stage3_ratings') }} ),
-items as ( select * from {{ ref('stage3_preferences') }} where n_human_ratings > 0 ),
+ratings as ( select * from {{ released('int_stage3_ratings') }} ),
+items as ( select * from {{ released('stage3_preferences') }} where n_human_ratings > 0 ),
 judges as ( select * from {{ ref('metrics_stage3_judges') }} where kind = 'llm' ),
 long as (
     select 'mean_rating' as metric, annotator_kind as subject, avg(rating) as value, count(*) as n

@@ -3,7 +3,7 @@
 -- correlation of its ratings with the human mean rating of the same items (average ranks for
 -- ties; null when either side is constant, where SciPy returns nan).
 with
-ratings as ( select * from {{ ref('int_stage3_ratings') }} ),
+ratings as ( select * from {{ released('int_stage3_ratings') }} ),
 items as ( select * from {{ ref('int_stage3_item_ratings') }} where n_human_ratings > 0 ),
 paired as (
     select ratings.annotator_id as judge, ratings.rating as x, items.human_mean_rating as y
