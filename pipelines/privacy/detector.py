@@ -47,6 +47,7 @@ from pipelines.privacy.name_context import (
     repeated_name_patterns,
     user_folders,
 )
+from pipelines.privacy.name_evidence import public_names
 from pipelines.privacy.recognizers import GivenNameRecognizer
 
 
@@ -141,6 +142,8 @@ class Detector:
 
     def _clean(self, text: str, results: Iterable[RecognizerResult]) -> list[Finding]:
         kept = []
+        results = list(results)
+        public = self.public_figures | public_names(text, results)
         for result in results:
             entity_type = result.entity_type
             if result.score < self.config.entities.get(entity_type, 2.0):
@@ -152,7 +155,7 @@ class Detector:
             value = text[result.start : result.end]
             if not value or self._allowed(text, result.start, result.end):
                 continue
-            if entity_type == "PERSON" and not self._is_private_name(text, result):
+            if entity_type == "PERSON" and not self._is_private_name(text, result, public):
                 continue
             if entity_type == "IP_ADDRESS" and looks_like_version(text, result.start, result.end):
                 continue
@@ -163,9 +166,9 @@ class Detector:
         # (`name_context`), outside the allow list's phrases.
         persons = [(f.start, f.end) for f in kept if f.entity_type == "PERSON"]
         masked = mask_code_blocks(text)
-        spans = names_in_context(masked, persons, lambda w: reads_as_name(w, self.public_figures))
+        spans = names_in_context(masked, persons, lambda w: reads_as_name(w, public))
         persons += spans
-        patterns = repeated_name_patterns([text[s:e] for s, e in persons], self.public_figures)
+        patterns = repeated_name_patterns([text[s:e] for s, e in persons], public)
         spans += [m.span() for pattern in patterns for m in pattern.finditer(masked)]
         kept += [
             Finding(start, end, "PERSON", self.min_score)
@@ -186,7 +189,7 @@ class Detector:
             for m in self.allowed.finditer(window)
         )
 
-    def _is_private_name(self, text: str, result: RecognizerResult) -> bool:
+    def _is_private_name(self, text: str, result: RecognizerResult, public: set[str]) -> bool:
         """A person's name in shape, not a public figure, and not the name of a thing.
 
         A name in lower case is taken from the gazetteer, which checks it against English words,
@@ -196,7 +199,8 @@ class Detector:
         a request (`public_figure_topics`: "books by Stephen King"). A word in capitals or with
         a capital inside ("JSON", "PyTorch", not "McDonald") is no name. A name announced by a
         lead-in ("my name is", "my boss") is a person's; any other must not read as a place,
-        work, product, employer or phrase (`names_a_thing`).
+        work, product, employer or phrase (`names_a_thing`). `public`: the names kept in this text
+        (`public_figures`, and those `name_evidence.public_names` finds).
         """
         name = POSSESSIVE.sub("", text[result.start : result.end].strip())
         recognizer = recognizer_name(result)
@@ -206,7 +210,7 @@ class Detector:
             or given_name_first(name)
         ):
             return False
-        if name.casefold() in self.public_figures or (
+        if name.casefold() in public or (
             self.public_topic
             and self.public_topic.search(text[max(0, result.start - 40) : result.start])
         ):
