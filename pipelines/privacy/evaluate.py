@@ -7,9 +7,11 @@ read by path from ../shared/realdata/ when it is there, and the sets written for
 `pipelines/privacy/labeled/` (capitalized words that are no person's name, with private names
 mixed in; numbers and codes introduced as identifiers, with look-alikes that are none; the city,
 employer or school of a user's statement about themselves, with countries, states and places or
-companies a text only talks about). All go in one table. `--baseline` scores plain Presidio too
-(a default `AnalyzerEngine`, per text, on the same spaCy model). Only counts are printed, never
-the text.
+companies a text only talks about). All go in one table. A set whose records fall in halves (the
+real turns: a development half the name rules are tuned on, and a held-out half, by the SHA-256 of
+the record key, `real_turns.half`) is scored whole and per half. `--baseline` scores plain
+Presidio too (a default `AnalyzerEngine`, per text, on the same spaCy model). Only counts are
+printed, never the text.
 
 Formats of PATH: JSON, a list of records in the format of presidio-research (`full_text` and
 `spans` with `entity_type`, `start_position`, `end_position`), of the Text Anonymization Benchmark
@@ -38,7 +40,7 @@ from pathlib import Path
 
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import detect_on_cluster
-from pipelines.privacy.real_turns import REALDATA, load_real_turns
+from pipelines.privacy.real_turns import HALVES, REALDATA, half, labeled_turns
 from pipelines.settings import PROJECT_ROOT
 from pipelines.text_format import markdown_table
 
@@ -93,6 +95,8 @@ class Record:
     # The predicted types whose findings are counted on this record (all when None): the real
     # turns label names only. Whatever a finding's type, it masks what it covers.
     scored: frozenset[str] | None = None
+    # The half of its set a record falls in ("development", "held-out"), where the set has halves.
+    part: str | None = None
 
 
 def available(path: Path) -> bool:
@@ -122,7 +126,9 @@ def load_corpus(path: Path) -> list[Record]:
         return load_marked(path)
     if path.suffix == ".tsv":
         names = frozenset({"PERSON"})
-        return [Record(text, tuple(spans), names) for text, spans in load_real_turns(path)]
+        return [
+            Record(text, tuple(spans), names, half(key)) for key, text, spans in labeled_turns(path)
+        ]
     data = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(data, dict):
         data = data.get("records") or data.get("documents") or list(data.values())
@@ -251,6 +257,18 @@ def plain_presidio(model: str | None = None) -> Predictor:
     return predict
 
 
+def _remembered(predict: Predictor) -> Predictor:
+    """`predict`, run once per distinct text: the halves of a set reuse the whole set's."""
+    memory: dict[str, list[tuple[int, int, str]]] = {}
+
+    def remembered(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        new = list(dict.fromkeys(t for t in texts if t not in memory))
+        memory.update(zip(new, predict(new) if new else [], strict=True))
+        return [memory[t] for t in texts]
+
+    return remembered
+
+
 def _cell(value: float) -> str:
     return "–" if value != value else f"{value:.3f}"
 
@@ -373,9 +391,18 @@ def main(argv: list[str] | None = None) -> int:
     predictors = {"ours": ours(args.workers)}
     if args.baseline:
         predictors["plain Presidio"] = plain_presidio()
+    # A set with halves is scored whole, then per half from the same predictions.
+    corpora.update(
+        {
+            f"{name} ({part} half)": [r for r in records if r.part == part]
+            for name, records in list(corpora.items())
+            if any(r.part for r in records)
+            for part in HALVES
+        }
+    )
     scores = {
         scorer: {name: score(records, predict, args.coverage) for name, records in corpora.items()}
-        for scorer, predict in predictors.items()
+        for scorer, predict in ((n, _remembered(p)) for n, p in predictors.items())
     }
     summary = ", ".join(f"{name}: {len(records)} records" for name, records in corpora.items())
     table = report(scores)

@@ -55,6 +55,12 @@ NAMED_BY_CONTEXT = [
 ]
 
 
+# The same name in another script, in brackets right after it: "Wenxuan Zhou (周文轩)".
+OTHER_SCRIPT_AFTER = re.compile(
+    r"[ \t]*[(（]([\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0400-\u04ff]{2,12})[)）]"
+)
+
+
 # A name in lower case around an initial: "benjamin a seiler", "hyuuma t. maida".
 LOWER_CASE_INITIAL = re.compile(
     r"(?<![\w'’.-])([a-zà-ž]{3,})[ \t]([a-z])\.?[ \t]([a-zà-ž]{3,})(?![\w'’-])"
@@ -99,7 +105,8 @@ def reads_as_name(word: str, public_figures: Collection[str]) -> bool:
 
 def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bool]) -> list[Span]:
     """Spans of the names that a series with a found name, a dialogue's speaker lines (two
-    speakers at least) or `NAMED_BY_CONTEXT` give away, each word (and the found name of a
+    speakers at least), a found name's writing in another script in brackets after it
+    (`OTHER_SCRIPT_AFTER`) or `NAMED_BY_CONTEXT` give away, each word (and the found name of a
     series: not "Foliage" of "Ghostly, Foliage, Tech, and Coral") passing `is_name`."""
     found = []
     for series in SERIES.finditer(text):
@@ -122,6 +129,7 @@ def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bo
         and not is_english_word(match.group(3))
         and match.group(3) not in foreign_stop_words()
     ]
+    found += [match.span(1) for _, end in persons if (match := OTHER_SCRIPT_AFTER.match(text, end))]
     speakers = [m for m in SPEAKER.finditer(text) if all(map(is_name, m.group(1).split()))]
     if len({m.group(1) for m in speakers}) >= 2:
         found += [m.span(1) for m in speakers]
@@ -162,5 +170,11 @@ def repeated_name_patterns(
     for group, flags in ((any_case, re.IGNORECASE), (as_written, 0)):
         if group:
             alternatives = "|".join(map(re.escape, sorted(group)))
-            patterns.append(re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w-])", flags))
+            # With an initial before it: "B. Morris" of "Brett Morris" (not the article "A").
+            patterns.append(
+                re.compile(
+                    rf"(?<![\w'’-])(?-i:(?:[B-HJ-Z]\.?|[AI]\.)[ \t]+)?(?:{alternatives})(?![\w-])",
+                    flags,
+                )
+            )
     return patterns

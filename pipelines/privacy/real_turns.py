@@ -22,6 +22,8 @@ REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
 LABEL_TYPES = {"private": "PERSON", "public": "PUBLIC_FIGURE", "not_person": "NOT_PERSON"}
 
 Span = tuple[int, int, str]
+# The two halves of the sample (`half`).
+HALVES = ("development", "held-out")
 
 
 class RealTurnError(ValueError):
@@ -57,9 +59,22 @@ def _spans(field: str, where: str, length: int) -> list[Span]:
     return spans
 
 
+def half(key: str) -> str:
+    """The half of the sample a record falls in, "development" or "held-out", by the first byte
+    of its key's SHA-256: rules are tuned on the development half and checked on the other, and
+    all turns of a record stay together."""
+    return HALVES[hashlib.sha256(key.encode("utf-8")).digest()[0] % 2]
+
+
 def load_real_turns(path: Path, realdata: Path = REALDATA) -> Iterator[tuple[str, list[Span]]]:
-    """(text, spans) per labeled turn, read from `realdata`; raises naming file, line and field
-    when a turn is missing or its text is not the one the labels were made for."""
+    """(text, spans) per labeled turn, read from `realdata` (see `labeled_turns`)."""
+    for _key, text, spans in labeled_turns(path, realdata):
+        yield text, spans
+
+
+def labeled_turns(path: Path, realdata: Path = REALDATA) -> Iterator[tuple[str, str, list[Span]]]:
+    """(record key, text, spans) per labeled turn, read from `realdata`; raises naming file, line
+    and field when a turn is missing or its text is not the one the labels were made for."""
     files: dict[str, dict[tuple[str, int], str]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
@@ -76,7 +91,7 @@ def load_real_turns(path: Path, realdata: Path = REALDATA) -> Iterator[tuple[str
             raise RealTurnError(f"{where}, field key: no turn {turn} of {key!r} in {source}")
         if hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] != digest:
             raise RealTurnError(f"{where}, field digest: the turn's text is not the one labeled")
-        yield text, _spans(labels, where, len(text))
+        yield key, text, _spans(labels, where, len(text))
 
 
 def strata(path: Path) -> dict[str, int]:

@@ -21,8 +21,8 @@ from pipelines.privacy.recognizers.words import (
 _LATIN = "A-Za-z\u00c0-\u024f"
 # A possessive "'s" is not part of the word ("Amanda's daughter").
 NAME_WORD = re.compile(rf"[{_LATIN}]+(?:['’\-](?!s\b)[{_LATIN}]+)*")
-# Three or more single words in a series: "Efimiya, Mary, Ariana and Jodi".
-_SERIES = re.compile(rf"\b[{_LATIN}]+(?:, [{_LATIN}]+)+,? (?:and|&|or) [{_LATIN}]+\b")
+# Three or more single words in a series: "Efimiya, Mary, Ariana and Jodi", "Kye,Liam and Jo".
+_SERIES = re.compile(rf"\b[{_LATIN}]+(?:, ?[{_LATIN}]+)+,? (?:and|&|or) [{_LATIN}]+\b")
 # What ends the text before a sentence: a capitalized common word after it is no evidence.
 _SENTENCE_BREAKS = '.!?:;\n"“(>-*•'
 # spaCy labels under which a lone given name is more likely a place or a people ("Georgia").
@@ -38,10 +38,13 @@ SURNAME_ENDING = re.compile(
     r"|dóttir|dottir|sson|poulos|akis|idis|chuk|[aeiu]\w{2,}ez)$"
 )
 _COORDINATION = re.compile(r",\s*|\s+(?:and|or|&|from|to|near)\s+")
-# Lead-ins after which even a lower-case word is a name: "my name is vitoria".
+# Lead-ins after which even a lower-case word is a name: "my name is vitoria", "a boy named
+# robo".
 _INTRODUCTION = re.compile(
     r"(?i:\bmy (?:first |last |maiden )?name(?: is|'s|’s)|\bi am called|\bi['’]m called"
-    r"|\b(?:people|everyone|everybody|they|friends) call(?:s)? me|\bsurname is)\s+"
+    r"|\b(?:people|everyone|everybody|they|friends) call(?:s)? me|\bsurname is"
+    r"|\b(?:boy|girl|man|woman|kid|child|guy|lady|person|character|son|daughter)"
+    r" (?:named|called))\s+"
 )
 
 
@@ -146,9 +149,9 @@ class LowerCaseNames:
         )
 
     def series(self, text: str, places: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """The names of a series, none of them a place, in which most words are given names, or
-        all are capitalized words no dictionary knows and one is a name ("Kónya, Becker and
-        Vasquez")."""
+        """The names of a series in which most words are given names, or all are capitalized
+        words no dictionary knows and one is a name ("Kónya, Becker and Vasquez"); not the words
+        the NER model calls places, and no name of a short series with a place in it."""
         spans = []
         for series in _SERIES.finditer(text):
             items = [
@@ -168,15 +171,24 @@ class LowerCaseNames:
                 )
                 for w in items
             )
-            if (names * 2 < len(items) and not (unknown and names + surnames)) or any(
-                s < series.end() and series.start() < e for s, e in places
+            placed = {
+                item.start()
+                for item in items
+                if any(
+                    s < series.start() + item.end() and series.start() + item.start() < e
+                    for s, e in places
+                )
+            }
+            # A place or two in a long series of names is the NER model's mistake; more, and the
+            # series is one of places ("Georgia, Madison and Austin").
+            if (names * 2 < len(items) and not (unknown and names + surnames)) or (
+                placed and (len(items) < 6 or len(placed) * 4 > len(items))
             ):
                 continue
             for item in items:
                 key = item.group().casefold()
-                if self.foreign_name(item.group()) or not (
-                    key in STOP_WORDS or is_english_word(key)
-                ):
+                word = key in STOP_WORDS or is_english_word(key)
+                if item.start() not in placed and (self.foreign_name(item.group()) or not word):
                     start = series.start() + item.start()
                     spans.append((start, start + len(item.group())))
         return spans

@@ -1,0 +1,219 @@
+"""What makes a capitalized phrase a person's name rather than a thing's.
+
+The small English NER model calls many places, products, works, grape varieties and words of
+other languages persons. A finding that no lead-in announces is kept only with evidence that it
+is a name (`has_name_evidence`):
+
+- a word of it is a given name (`given_name_word`): one the gazetteer holds that is no English
+  word ("Luigi", "Ayumi"), or an English word that is a common given name in Europe, the
+  Americas or the Middle East ("Lydia", "Tilly", "Casey"; not "Moon", "Young", "Cat", "Boy",
+  which the gazetteer holds as rare names or as names of East Asia only);
+- a word of it has a surname's ending ("Shevchenko", "Kowalski");
+- it has the shape of a full name: two or three capitalized words, none an English word
+  ("Gyala Antall"), a first name, an initial and a surname ("Mijail C Adomo"), or a name with
+  a surname particle ("Maika van de Noort");
+- a title stands before it ("Ms. Amps"), or the words around it make it a person's: a verb of
+  saying, addressing ("tell", "reply to"), "by", "called" or "my name is" before it ("says
+  Joly", "Reply to Seraphina Loy", "was called Yulan Peres"),
+  another name joined to it ("Marrero and Murphy"), a possessive ("Meza's song", "Consumer
+  Reports's Impi Nummelin"), a request addressed to it ("Kuba, can I"), or a verb of what people
+  do after it ("Reed spent").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+
+from presidio_analyzer import RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from pipelines.privacy.recognizers import (
+    NAME_PARTICLES,
+    foreign_stop_words,
+    given_names,
+    is_english_word,
+)
+from pipelines.privacy.recognizers.name_rules import NAME_WORD, SURNAME_ENDING
+
+# Columns of the gazetteer's frequencies (see `words.given_names`) from Great Britain to Israel:
+# the countries before China, Japan, Korea and Vietnam, whose romanized names ("Moon", "Young",
+# "Oh") are English words as often as names in the texts the scrubber reads.
+_WESTERN_COLUMNS = slice(30, 79)
+# A frequency of 3 on the gazetteer's scale of 1 (rare) to 13: about 0.03 % of a country's people.
+_COMMON = 3
+# What is said of people right before or after their name.
+_PERSON_BEFORE = re.compile(
+    r"(?:\b(?:says|said|asks|asked|told|tells|by|with|and|&|thank|thanks|hi|hello|hey|called"
+    r"|named|name is|name's|call me|name:|tell|remind|invite|congratulate|email|e-mail|text"
+    r"|(?:reply|replies|write|wrote|talk|talked|speak|spoke|introduce|forward)[ \t]+to)|['’]s)"
+    r"[ \t]+$",
+    re.IGNORECASE,
+)
+_PERSON_AFTER = re.compile(
+    r"^(?:['’]s\b|,[ \t]+(?:can|could|would|will|please)\b|[ \t]+(?:and|&)[ \t]+[A-Z]"
+    r"|[ \t]+(?:says|said|asked|told|replied|spent|lives|lived|works|worked|wrote|writes|was|is"
+    r"|has|had|will|would|went|got|wants|needs|thinks|thought|felt|feels|loves|likes|knows|sent"
+    r"|called|came|left|became)\b)"
+)
+# The next word of a series of names: "Wiki, elliot", "Kye,Liam and Az".
+_SERIES_BEFORE = re.compile(r"([^\W\d_]{2,})(?:,[ \t]*|[ \t]+(?:and|&)[ \t]+)$")
+_SERIES_AFTER = re.compile(r"^(?:,[ \t]*|,?[ \t]+(?:and|&)[ \t]+)([^\W\d_]{2,})\b")
+_SERIES = re.compile(
+    r"[^\W\d_]+(?:,[ \t]*[^\W\d_]+){2,},?[ \t]+(?:and|&)[ \t]+[^\W\d_]+"
+    r"|[^\W\d_]+(?:,[ \t]*[^\W\d_]+){3,}"
+)
+_ARTICLE_BEFORE = re.compile(r"\b(?:the|a|an)[ \t]+$", re.IGNORECASE)
+_INITIAL_NAME = re.compile(r"^[A-Z][^\W\d_]+[ \t]+[A-Z]\.?[ \t]+[A-Z][^\W\d_]+$")
+_PARTICLE_NAME = re.compile(
+    rf"^[A-Z][^\W\d_]+(?:[ \t]+(?:{'|'.join(sorted(NAME_PARTICLES))}))+[ \t]+[A-Z][^\W\d_]+$"
+)
+
+
+@cache
+def _common_names() -> frozenset[str]:
+    """Given names (casefolded) at least `_COMMON` frequent in some country of Europe, the
+    Americas or the Middle East."""
+    data = resources.files("gender_guesser").joinpath("data/nam_dict.txt")
+    common: set[str] = set()
+    with data.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line[0] in "#=":
+                continue
+            frequencies = [int(c, 16) for c in line[_WESTERN_COLUMNS] if c.strip()]
+            if frequencies and max(frequencies) >= _COMMON:
+                common.add(line.split()[1].replace("+", "-").casefold())
+    return frozenset(common)
+
+
+def given_name_word(word: str) -> bool:
+    """A word that names people: a popular given name, one of the gazetteer's that is neither an
+    English word nor a function word, or an English word common as a given name."""
+    key = word.casefold()
+    names, popular = given_names()
+    if key in popular:
+        return True
+    if len(key) < 2 or key not in names or key in STOP_WORDS or key in foreign_stop_words():
+        return False
+    return not is_english_word(key) or key in _common_names()
+
+
+def full_name_shape(words: list[str], name: str) -> bool:
+    """Two or three capitalized words, none an English or a function word ("Gyala Antall"), a
+    first name, an initial and a surname ("Mijail C Adomo"), or a name with a particle."""
+    if _INITIAL_NAME.match(name) or _PARTICLE_NAME.match(name):
+        return True
+    return 2 <= len(words) <= 3 and all(
+        w[0].isupper()
+        and w[1:].islower()
+        and w.casefold() not in STOP_WORDS
+        and not is_english_word(w.casefold())
+        for w in words
+    )
+
+
+def _in_series_of_names(text: str, start: int, end: int) -> bool:
+    """`text[start:end]` is an item of a series of four words or more, most of them given names."""
+    window_start = max(0, start - 200)
+    for series in _SERIES.finditer(text[window_start : end + 200]):
+        if series.start() + window_start <= start and end <= series.end() + window_start:
+            items = [w for w in re.findall(r"[^\W\d_]+", series.group()) if w != "and"]
+            return sum(map(given_name_word, items)) * 2 > len(items)
+    return False
+
+
+def has_name_evidence(text: str, start: int, end: int, words: list[str], titled: bool) -> bool:
+    """Evidence that `text[start:end]`, of `words`, is a person's name (see the module's
+    description); `titled`: a title stands before it."""
+    name = text[start:end]
+    if titled or name.endswith(("'s", "’s")) or full_name_shape(words, name):
+        return True
+    if any(
+        given_name_word(word) or (len(word) >= 5 and SURNAME_ENDING.search(word)) for word in words
+    ):
+        return True
+    # The verb before a name may be taken into it: "Tell Caspian Holt".
+    if len(words) > 1 and _PERSON_BEFORE.search(words[0] + " "):
+        return True
+    # A given name next to it, or a series of mostly given names around it: "Losilkes, Wiki,
+    # elliot, matthew, Drew and Kye".
+    neighbours = [_SERIES_BEFORE.search(text[max(0, start - 30) : start])]
+    neighbours.append(_SERIES_AFTER.match(text[end : end + 30]))
+    if any(m and given_name_word(m.group(1)) for m in neighbours) or _in_series_of_names(
+        text, start, end
+    ):
+        return True
+    # This mention or another of the same name: "Jaedala ... said Jaedala".
+    pattern = re.compile(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])")
+    spans = [(start, end), *(m.span() for m in pattern.finditer(text))]
+    return any(
+        _PERSON_BEFORE.search(text[max(0, s - 30) : s])
+        or (
+            _PERSON_AFTER.match(text[e : e + 20])
+            and not _ARTICLE_BEFORE.search(text[max(0, s - 12) : s])
+        )
+        for s, e in spans
+    )
+
+
+# Who a name is when the words around it say it is a public figure or a published character:
+# the sides of a contest ("Nunes vs Shevchenko"), a public role before it ("Superintendent Jo
+# Stafford", "the character Donald Draper", "the author"), the work it comes from after it
+# ("Leonardo (TMNT 2012)", "Draper from the TV show") or a
+# work's title after its possessive (`Anthony Doerr's "Cloud Cuckoo Land"`).
+_PUBLIC_BEFORE = re.compile(
+    r"(?:\b(?:vs\.?|versus)|\bthe[ \t]+(?:character|author|writer|novelist|poet|painter|artist"
+    r"|singer|rapper|actor|actress|director|composer|philosopher|playwright)"
+    r"|\b(?:President|Senator|Governor|Minister|Superintendent|Commissioner|Mayor|Chancellor"
+    r"|Congressman|Congresswoman|Inspector|Sergeant|Constable|Judge|Justice|Pope|King|Queen"
+    r"|Prince|Princess|Emperor|Empress))[ \t]+$"
+)
+_PUBLIC_AFTER = re.compile(
+    r"^(?:['’]s[ \t]+[\"“]|(?:['’]s)?(?:[ \t]+(?:vs\.?|versus)\b"
+    r"|[ \t]+from[ \t]+(?:the[ \t]+)?(?:(?:TV|tv)[ \t]+)?(?i:show|series|movie|film|game|anime"
+    r"|manga|comic|cartoon|novel|book)s?\b"
+    r"|[ \t]*\([^()\n]*(?:\b(?:19|20)\d\d\b|\b[A-Z]{3,}\b)[^()\n]*\)))"
+)
+# What joins names in one finding: "Mia and Raphael", "Nunes vs Shevchenko".
+_JOINED = re.compile(r"[ \t]*(?:,|&|\band\b)[ \t]*")
+_CONTEST = re.compile(r"[ \t]+(?:vs\.?|versus)[ \t]+")
+
+
+def public_by_context(text: str, start: int, end: int) -> bool:
+    """The words around `text[start:end]` make it a public figure's or a published character's
+    name (see `_PUBLIC_BEFORE`, `_PUBLIC_AFTER`)."""
+    name_end = end - 2 if text[start:end].endswith(("'s", "’s")) else end
+    return bool(
+        _PUBLIC_BEFORE.search(text[max(0, start - 40) : start])
+        or _PUBLIC_AFTER.match(text[name_end : name_end + 60])
+    )
+
+
+def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
+    """The names of a text's PERSON findings that `public_by_context` makes public figures,
+    casefolded, each whole and by its last word: every mention of them is kept ("Leonardo (TMNT
+    2012)" ... "a bond with Leonardo"). Of a finding that joins names ("Mia and Raphael"), the
+    words before it judge the first, those after it the last; both sides of a contest are public."""
+    names: set[str] = set()
+    for result in results:
+        if result.entity_type != "PERSON":
+            continue
+        start = result.start
+        end = min(result.end, (text.find("\n", start) + 1 or len(text) + 1) - 1)
+        value = text[start:end]
+        cuts = [0, *(i for m in _JOINED.finditer(value) for i in m.span()), len(value)]
+        parts = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+        public = [] if not _CONTEST.search(value) else [value]
+        if _PUBLIC_BEFORE.search(text[max(0, start - 40) : start]):
+            public.append(value[parts[0][0] : parts[0][1]])
+        if public_by_context(text, start + parts[-1][0], end):
+            public.append(value[parts[-1][0] : parts[-1][1]])
+        for name in public:
+            names.add(re.sub(r"['’]s$", "", name.strip()).casefold())
+            for piece in _CONTEST.split(name):
+                words = NAME_WORD.findall(re.sub(r"['’]s\b", "", piece))
+                if words:
+                    names |= {" ".join(words).casefold(), words[-1].casefold()}
+    return names

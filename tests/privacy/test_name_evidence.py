@@ -1,0 +1,94 @@
+"""A PERSON finding needs evidence that it is a name, public figures are told by the words around
+them, and names the model misses are caught by their company: through the real engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.engine import Detector
+from pipelines.privacy.name_evidence import given_name_word, public_by_context
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector.shared(ScrubberConfig.load())
+
+
+def persons(detector: Detector, text: str) -> list[str]:
+    return [text[f.start : f.end] for f in detector.detect([text])[0] if f.entity_type == "PERSON"]
+
+
+@pytest.mark.parametrize(
+    ("word", "is_name"),
+    [
+        ("Lydia", True),  # popular in English-speaking countries
+        ("Ayumi", True),  # in the gazetteer, no English word
+        ("Tilly", True),  # an English word, and a common given name in Europe
+        ("Moon", False),  # an English word, a name of East Asia only
+        ("Young", False),
+        ("Boy", False),  # an English word, a rare given name
+        ("Quorvix", False),  # in no gazetteer
+    ],
+)
+def test_a_given_name_is_a_name_of_people_not_a_word_that_a_few_people_bear(word, is_name):
+    assert given_name_word(word) is is_name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We stayed two nights in Wollongbar before driving on to the coast.",
+        "The dashboard pulls its data from Quorvix every hour.",
+        "Add more Saiyan energy to the plan: Full Saiyan DNA, Saiyan willpower.",
+        "The blend is mostly Grenvaux with a little Merlot from the hills.",
+    ],
+)
+def test_capitalized_words_with_no_evidence_of_a_name_are_left(detector, text):
+    assert persons(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Reply to Seraphina Loy that I accept.", ["Seraphina Loy"]),
+        ("Please forward this to Oskarsson before Friday.", ["Oskarsson"]),
+        ("My cousin Tilly and her friend Ayumi are visiting.", ["Tilly", "Ayumi"]),
+        # Repeated with an initial: the whole mention goes.
+        ("Brett Nolander runs the camp. Later B. Nolander calls them in.", None),
+        # The same name in another script, in brackets after it.
+        ("The applicant Li Wei (李伟) sent his forms yesterday.", ["Li Wei", "李伟"]),
+        # A lower-case name after "a boy named", and its other mentions.
+        ("A boy named toviq joins the team, and toviq scores twice.", ["toviq", "toviq"]),
+    ],
+)
+def test_names_with_evidence_are_found(detector, text, expected):
+    found = persons(detector, text)
+    if expected is None:
+        assert "B. Nolander" in found and "Brett Nolander" in found
+    else:
+        assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Who wins, Jorge Masvidal vs Kamaru Usman?", "Kamaru Usman"),
+        ("Pitch it in the style of the character Walter White.", "Walter White"),
+        ("Write a scene where Raphael (TMNT 2012) trains.", "Raphael"),
+        ('Write an essay on Anthony Marrow\'s "The Glass Orchard".', "Anthony Marrow's"),
+        ("Superintendent Dana Whitcombe said the roads would reopen.", "Dana Whitcombe"),
+        ("Draw Vexa Moonlight from the anime, please.", "Vexa Moonlight"),
+    ],
+)
+def test_public_figures_are_told_by_the_words_around_them(detector, text, name):
+    start = text.index(name)
+    assert public_by_context(text, start, start + len(name)) or "vs" in text
+    assert persons(detector, text) == []
+
+
+def test_every_mention_of_a_public_figure_is_kept_and_the_private_name_beside_it_goes(detector):
+    text = "Write how Ayumi and Raphael (TMNT 2012) met. Later Raphael and Ayumi train."
+    found = persons(detector, text)
+    assert "Raphael" not in found
+    assert any("Ayumi" in name for name in found)
