@@ -1,8 +1,9 @@
 """Shared fixtures: a temporary warehouse and Dagster instance for every test that wants them, the
-sample run and the real exports; and how the suite is spread over pytest-xdist's workers.
+sample run, the sample build and the real exports; and how the suite is spread over pytest-xdist's
+workers.
 
 The suite runs on two workers (pyproject.toml: `-n 2 --dist loadgroup`). Artifacts that are files
-(the sample run, the quality sample, the cut of the real exports) are built once for all workers
+(the sample run, the sample build, the cut of the real exports) are built once for all workers
 (tests/build_once.py). Fixtures that hold in-process objects (a Dagster result, a detector) or that
 are module-scoped cannot be shared between processes: the tests using one form an xdist group, run
 by one worker, so the fixture is built once; those groups go first, the longest work starting
@@ -12,6 +13,7 @@ earliest.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -21,6 +23,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines import settings
 from tests import realdata
 from tests.build_once import build_once
+from tests.sample_build import SampleBuild, build_sample
 from tests.sample_run import PipelineRun, run_sample, sample_run
 
 # fixture -> xdist group of the tests that use it (directly, or through a parametrized fixture
@@ -28,11 +31,30 @@ from tests.sample_run import PipelineRun, run_sample, sample_run
 PER_WORKER_FIXTURES: dict[str, str] = {
     "real_run": "real-data run",
     "edge_case_build": "dbt builds of tests/models",
-    "sample_build": "dbt builds of tests/models",  # tests/quality's is files, built once
     "hostile_run": "hostile runs",
     "scored_items": "stage-2 baselines",
     "metrics": "stage-2 baselines",
 }
+
+
+# The tests' temporary folders go to this RAM-backed folder when it has room: Dagster's SQLite
+# storage commits every event of a run with an fsync (thousands per pipeline run), DuckDB and git
+# sync their files too, and on a disk each sync waits for the disk.
+RAM_TEMPROOT = Path("/dev/shm")
+RAM_TEMPROOT_MIN_FREE = 4 * 2**30
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return  # a folder the caller chose
+    try:
+        roomy = shutil.disk_usage(RAM_TEMPROOT).free >= RAM_TEMPROOT_MIN_FREE
+    except OSError:
+        return
+    if roomy and os.access(RAM_TEMPROOT, os.W_OK):
+        # pytest's own setting for the root of its temporary folders; the workers of pytest-xdist
+        # get their folders under the controller's.
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(RAM_TEMPROOT)
 
 
 @pytest.fixture
@@ -68,6 +90,14 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     return sample_run(build_once(tmp_path_factory, "sample-run", run_sample))
 
 
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
+    """The bundled sample landed, scrubbed-shaped, modeled by dbt and staged as a release, once
+    for the session (tests/sample_build.py). Read it; a test that changes it works on a copy."""
+    folder = build_once(tmp_path_factory, "sample-build", build_sample)
+    return SampleBuild(folder / "warehouse.duckdb", folder / "release")
+
+
 @pytest.fixture(
     scope="session",
     params=["subset", pytest.param("whole", marks=pytest.mark.slow)],
@@ -87,8 +117,6 @@ def _group(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         names.update(v for v in callspec.params.values() if isinstance(v, str))
-    if item.path.parent.name != "models":
-        names.discard("sample_build")
     for fixture, group in PER_WORKER_FIXTURES.items():
         if fixture in names:
             return group

@@ -1,15 +1,18 @@
-"""The sample drop built for the quality tests: raw, scrubbed-shaped, modeled, published.
+"""The bundled sample drop built without the pipeline's CLI: raw, scrubbed-shaped, modeled, staged
+as a release; read by the model and quality tests.
 
 Raw tables are landed by the real ingest; the `scrubbed` schema is a stand-in for the privacy
 stage (its own tests cover Presidio, which on the whole sample would dominate this run): free text
 replaced by neutral text, identifiers by SHA-256 hashes (id by id in a list), the request header
-reduced to its client kind by the scrubber's own function, as the real stage leaves them. The
-marts come from the real dbt project through its Dagster definitions; the published splits from the
-release's real staging step. Tests that break a table work on a copy of the file.
+reduced to its client kind by the scrubber's own function, as the real stage leaves them (a test
+that names a record's id hashes it alike: `hashed`). The marts come from the real dbt project
+through its Dagster definitions; the published splits from the release's real staging step. Tests
+that break a table work on a copy of the file.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,11 @@ from pipelines.privacy.pseudonymizer import scrubbed_header
 from pipelines.release.build import ReleaseOptions, plan_release
 
 SAMPLE_DROP_ID = settings.SAMPLE_DROP.name
+
+
+def hashed(identifier: str) -> str:
+    """An identifier as the stand-in leaves it (DuckDB's sha256 of its text)."""
+    return hashlib.sha256(identifier.encode()).hexdigest()
 
 
 def _stand_in(table: Table, column: str) -> str:
@@ -52,6 +60,7 @@ class SampleBuild:
 def build_sample(folder: Path) -> SampleBuild:
     from pipelines.defs.models import defs as model_defs
     from pipelines.defs.models.assets import dbt_models
+    from pipelines.defs.models.withheld import withheld_users
 
     warehouse = folder / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as conn:
@@ -67,7 +76,9 @@ def build_sample(folder: Path) -> SampleBuild:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DUCKDB_PATH", str(warehouse))
         env.setenv("PIPELINES_DATA_DIR", str(folder / "data"))
-        result = dg.materialize([dbt_models], resources=model_defs.resources)
+        # As the pipeline builds them: the marts, the users the release withholds (default k),
+        # then the metric models without them.
+        result = dg.materialize([dbt_models, withheld_users], resources=model_defs.resources)
     assert result.success
     release = folder / "release"
     release.mkdir()

@@ -20,10 +20,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipelines import settings
 from pipelines.contract.tables import RAW_FILES, TABLES, registered
 from pipelines.privacy.pseudonymizer import scrubbed_header
-from pipelines.sample.generator import SampleConfig, generate
 from tests.models import model_fixtures
 
 _JSON_COLUMNS = {
@@ -110,16 +108,4 @@ def edge_case_build(tmp_path_factory: pytest.TempPathFactory):
     """The hand-made edge-case drop, scrubbed-shaped and modeled once for the session."""
     folder = tmp_path_factory.mktemp("edge_cases")
     path = build_scrubbed_warehouse(folder / "warehouse.duckdb", model_fixtures.records())
-    return path, materialize_models(path, folder / "data")
-
-
-@pytest.fixture(scope="session")
-def sample_build(tmp_path_factory: pytest.TempPathFactory):
-    """The study-shaped sample drop (the bundled one, or generated alike), modeled once."""
-    folder = tmp_path_factory.mktemp("sample")
-    drop = settings.SAMPLE_DROP
-    if not (drop / "conversations.jsonl").exists():
-        drop = folder / "study-sample"
-        generate(SampleConfig(out=drop))
-    path = build_scrubbed_warehouse(folder / "warehouse.duckdb", drop_records(drop))
     return path, materialize_models(path, folder / "data")

@@ -31,8 +31,7 @@ def _buckets(logged: str, table: str) -> list[str]:
 def _rebuilt_with(setting: str, value: str, sample_build, tmp_path, monkeypatch, capfd):
     """A copy of the sample warehouse with its models built again under one bucket setting; the
     copy and dbt's log."""
-    one_bucket, result = sample_build
-    assert result.success
+    one_bucket = sample_build.warehouse
     rebuilt = tmp_path / "warehouse.duckdb"
     shutil.copyfile(one_bucket, rebuilt)
     monkeypatch.setenv(setting, value)
@@ -48,7 +47,7 @@ def test_many_buckets_give_the_rows_of_one(sample_build, tmp_path, monkeypatch, 
     for table in BUCKETED:
         (buckets,) = _buckets(logged, table)
         assert int(buckets) > 1, table
-        assert _rows(many_buckets, table) == _rows(sample_build[0], table), table
+        assert _rows(many_buckets, table) == _rows(sample_build.warehouse, table), table
 
 
 def test_a_model_weighing_its_rows_in_bytes_gets_buckets_by_bytes(
@@ -61,4 +60,4 @@ def test_a_model_weighing_its_rows_in_bytes_gets_buckets_by_bytes(
     (buckets,) = _buckets(logged, "conversations")
     assert int(buckets) > 1
     assert _buckets(logged, "int_stage2_llm_labels") == ["1"], "a model without a weight: rows only"
-    assert _rows(by_bytes, "conversations") == _rows(sample_build[0], "conversations")
+    assert _rows(by_bytes, "conversations") == _rows(sample_build.warehouse, "conversations")

@@ -1,22 +1,23 @@
-"""The study's user filter, one rule at a time, on drops cut from the bundled sample.
+"""The study's user filter, one rule at a time, on the bundled sample.
 
-The sample generator plants users failing each rule (its plan of users is the answer key). A drop
-for a rule keeps the users in the study and those planted to fail that rule only, so every user the
-filter drops must be counted under that rule, and none of them may reach a published mart.
+The sample generator plants users failing each rule (its plan of users is the answer key): every
+user planted to fail a rule must be excluded for that rule and no other (the models give each
+user the first rule it fails), be counted under it, and reach no published mart, while the users
+planted in the study are published.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines import settings
 from pipelines.sample.generator import SampleConfig, UserPlan, plan_users
-from tests.models.conftest import build_scrubbed_warehouse, drop_records, materialize_models
+from tests.models.conftest import drop_records
+from tests.sample_build import hashed
 
 # The generator's name of each rule of the filter -> the reason the models report for it.
 REASONS = {
@@ -39,7 +40,7 @@ def _user_key(record: dict) -> str:
     return record.get("user_id") or record["hashed_ip"]
 
 
-def planted_users(records: dict[str, list[str]]) -> dict[str, list[str]]:
+def planted(records: dict[str, list[str]]) -> dict[str, list[str]]:
     """The user keys of the bundled sample per rule they are planted to fail ("in_study" for none).
 
     The generator writes a drop user by user in the order of its plan: the drop's users, in order
@@ -58,35 +59,6 @@ def sample_records() -> dict[str, list[str]]:
     return drop_records(settings.SAMPLE_DROP)
 
 
-def _without_users(records: dict[str, list[str]], users: set[str]) -> dict[str, list[str]]:
-    """The drop without any record of these users."""
-    kept = {}
-    for stem, lines in records.items():
-        kept[stem] = [
-            line
-            for line in lines
-            if not ({"user_id", "hashed_ip"} & (record := json.loads(line)).keys())
-            or _user_key(record) not in users
-        ]
-    return kept
-
-
-@pytest.fixture(scope="session", params=sorted(REASONS))
-def rule_build(request, sample_records, tmp_path_factory) -> tuple[str, list[str], Path]:
-    """(rule, the users planted to fail it, a modeled warehouse of the drop failing only it)."""
-    rule = request.param
-    planted = planted_users(sample_records)
-    others = {
-        user for name, users in planted.items() if name not in (rule, "in_study") for user in users
-    }
-    folder = tmp_path_factory.mktemp(f"only_{rule}")
-    path = build_scrubbed_warehouse(
-        folder / "warehouse.duckdb", _without_users(sample_records, others)
-    )
-    assert materialize_models(path, folder / "data").success
-    return rule, planted[rule], path
-
-
 def users_excluded(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return dict(
         conn.execute(
@@ -103,12 +75,23 @@ def published_users(conn: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
-def test_a_drop_failing_one_rule_counts_its_users_under_that_rule_and_publishes_none(rule_build):
-    rule, planted, path = rule_build
-    assert planted, f"the sample plants no user failing {rule}"
-    with duckdb.connect(str(path), read_only=True) as conn:
+@pytest.mark.parametrize("rule", sorted(REASONS))
+def test_the_users_planted_to_fail_a_rule_are_counted_under_it_and_none_is_published(
+    rule, sample_build, sample_records
+):
+    planted_users = planted(sample_records)
+    users = [hashed(user) for user in planted_users[rule]]
+    assert users, f"the sample plants no user failing {rule}"
+    with duckdb.connect(str(sample_build.warehouse), read_only=True) as conn:
         excluded = users_excluded(conn)
         published = published_users(conn)
+        reasons = dict(
+            conn.execute(
+                "select user_id, exclusion_reason from main.int_user_histories "
+                "where list_contains(?, user_id)",
+                [users],
+            ).fetchall()
+        )
         published_conversations = {
             c for (c,) in conn.execute("select conversation_id from main.conversations").fetchall()
         }
@@ -117,20 +100,12 @@ def test_a_drop_failing_one_rule_counts_its_users_under_that_rule_and_publishes_
             for (c,) in conn.execute(
                 "select conversation_id from main.stg_conversations "
                 "where list_contains(?, user_id)",
-                [planted],
+                [users],
             ).fetchall()
         }
-    assert excluded == {
-        reason: (len(planted) if name == rule else 0) for name, reason in REASONS.items()
-    }
-    assert not published & set(planted)
+    assert reasons == dict.fromkeys(users, REASONS[rule]), "each one under this rule alone"
+    assert excluded[REASONS[rule]] == len(users)
+    assert not published & set(users)
     assert planted_conversations and not published_conversations & planted_conversations
-    assert published, "the users in the study are still published"
-
-
-def test_the_bundled_sample_excludes_every_scripted_user_it_plants(sample_build, sample_records):
-    path, _ = sample_build
-    planted = planted_users(sample_records)["scripted"]
-    with duckdb.connect(str(path), read_only=True) as conn:
-        assert users_excluded(conn)["scripted"] == len(planted)
-        assert not published_users(conn) & set(planted)
+    in_study = {hashed(user) for user in planted_users["in_study"]}
+    assert in_study and in_study <= published, "the users in the study are still published"

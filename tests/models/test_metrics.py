@@ -1,6 +1,6 @@
 """Every figure of the metric marts equals an independent Python computation (scikit-learn,
 SciPy, krippendorff) on the same scrubbed data, to 1e-9: on hand-made edge cases, on the
-study-shaped sample, and on the sample with the users the release withholds left out."""
+study-shaped sample with the users the release withholds left out, and on it withholding none."""
 
 from __future__ import annotations
 
@@ -19,21 +19,20 @@ from pipelines.release import k_anonymity
 from tests.models import model_reference
 
 TOLERANCE = 1e-9
-BUILDS = ["edge_case_build", "sample_build", "withheld_build"]
+BUILDS = ["edge_case_build", "sample_build", "unwithheld_build"]
 
 
 @pytest.fixture(scope="module")
-def withheld_build(sample_build, tmp_path_factory: pytest.TempPathFactory):
-    """A copy of the sample's warehouse where the real asset withheld_users records the users
-    below k (k = 5) and every model downstream of it is built again through Dagster."""
-    path, built = sample_build
-    assert built.success
-    folder = tmp_path_factory.mktemp("withheld")
-    copy = shutil.copyfile(path, folder / "warehouse.duckdb")
+def unwithheld_build(sample_build, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the sample's warehouse where the real asset withheld_users records nobody
+    (k = 1) and every model downstream of it is built again through Dagster. The sample build
+    itself withholds the users below the default k, as the pipeline does."""
+    folder = tmp_path_factory.mktemp("unwithheld")
+    copy = shutil.copyfile(sample_build.warehouse, folder / "warehouse.duckdb")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DUCKDB_PATH", str(copy))
         env.setenv("PIPELINES_DATA_DIR", str(folder / "data"))
-        env.setenv("PIPELINES_RELEASE_MIN_K", "5")
+        env.setenv("PIPELINES_RELEASE_MIN_K", "1")
         result = dg.materialize(
             [dbt_models, withheld_users],
             resources=defs.resources,
@@ -51,8 +50,12 @@ def _same(expected: float, actual: float | None) -> bool:
 
 @pytest.fixture(scope="module", params=BUILDS)
 def build(request: pytest.FixtureRequest):
-    path, result = request.getfixturevalue(request.param)
-    assert result.success, f"dbt build failed on {request.param}"
+    built = request.getfixturevalue(request.param)
+    if request.param == "sample_build":
+        path = built.warehouse  # built once for the session; its build asserts dbt's success
+    else:
+        path, result = built
+        assert result.success, f"dbt build failed on {request.param}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn and SciPy warn on the undefined cases
         expected, tables = model_reference.figures(path)
@@ -149,15 +152,15 @@ def test_edge_cases_are_defined_as_documented(edge_case_build):
     assert excluded[0] == 7  # h4 shares fewer than the minimum items with everyone
 
 
-def test_the_withheld_users_are_left_out_of_every_stage_figure(sample_build, withheld_build):
+def test_the_withheld_users_are_left_out_of_every_stage_figure(sample_build, unwithheld_build):
     """The sample has real users below k: once recorded, the stage figures count fewer
     judgments, and the study figures (the history filter over the drops) do not change."""
-    path, _ = withheld_build
+    path = sample_build.warehouse
     with duckdb.connect(str(path), read_only=True) as conn:
         recorded = k_anonymity.recorded_below_k(conn)
     assert recorded
     query = "select stage, metric, subject, value, n from main.metrics"
-    every = {tuple(row[:3]): row[3:] for row in _query(sample_build[0], query)}
+    every = {tuple(row[:3]): row[3:] for row in _query(unwithheld_build[0], query)}
     left = {tuple(row[:3]): row[3:] for row in _query(path, query)}
     for key in [
         ("stage1", "share_accepted", "all"),

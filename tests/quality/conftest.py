@@ -1,5 +1,4 @@
-"""Fixtures: the sample built once per session for every worker (see sample_build and
-tests/build_once.py), and private copies to break."""
+"""Fixtures: private copies of the sample build (tests/sample_build.py) to break."""
 
 from __future__ import annotations
 
@@ -8,15 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.build_once import build_once
-from tests.quality.sample_build import SampleBuild, build_sample
-
-
-@pytest.fixture(scope="session")
-def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
-    """Read it; a test that changes it takes `sample_copy`."""
-    folder = build_once(tmp_path_factory, "quality-sample", build_sample)
-    return SampleBuild(folder / "warehouse.duckdb", folder / "release")
+from tests.sample_build import SampleBuild
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pipelines.quality import (
     validate,
 )
 from pipelines.release.validation import LEAK_SCAN, validate_published
-from tests.quality.sample_build import SAMPLE_DROP_ID, SampleBuild
+from tests.sample_build import SAMPLE_DROP_ID, SampleBuild
 
 SUITES = load_suites()
 WAREHOUSE_SUITES = sorted(name for name in SUITES if not name.startswith("published."))
