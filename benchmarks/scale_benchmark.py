@@ -238,10 +238,15 @@ def _install_timers(stage: str, timers: _Timers) -> None:
 
         timers.wrap(LocalGitTarget, "fetch", "fetch the previous release")
         timers.wrap(publish, "plan_release", "plan: splits, export, hashes, diff, card")
+        import pipelines.release.export as export
+        import pipelines.release.validation as validation
+
         timers.wrap(build, "export_config", "  of which Parquet export")
-        timers.wrap(build, "content_sha256", "  of which content hashes")
+        timers.wrap(export, "shard_fingerprints", "    of which shard fingerprints")
+        timers.wrap(export, "rows_sha256", "    of which content hashes")
         timers.wrap(build, "rows_added_removed", "  of which row diff with the previous release")
         timers.wrap(publish, "validate_published", "validate the published files (GE)")
+        timers.wrap(validation, "scan_published", "  of which residual-leak scan")
         timers.wrap(LocalGitTarget, "publish", "publish: git commit and tag")
 
 

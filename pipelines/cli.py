@@ -192,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
         help="cut the release from the drops that were processed even if others failed (the "
         "run still exits non-zero); PIPELINES_RELEASE_WITH_FAILED_DROPS=true does the same",
     )
+    run_parser.add_argument(
+        "--full-rebuild",
+        action="store_true",
+        help="rebuild every dbt model in full and export every file of the release, instead of "
+        "the users and shards the drops changed; the result is the same "
+        "(PIPELINES_FULL_REBUILD=true does the same)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)  # counted in a run's summary, read in its log
@@ -202,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             return 2
         start_guard()
+        if args.full_rebuild:
+            os.environ["PIPELINES_FULL_REBUILD"] = "true"
         if args.max_quarantined_share is not None:
             os.environ["PIPELINES_MAX_QUARANTINED_SHARE"] = args.max_quarantined_share
             settings.max_quarantined_share("")  # a malformed value stops the run here

@@ -191,6 +191,24 @@ def release_with_failed_drops() -> bool:
     return value in {"1", "true", "yes"}
 
 
+def full_rebuild() -> bool:
+    """Rebuild everything downstream of the scrub: every dbt model in full (`--full-refresh`) and
+    every file of the release, instead of the users and shards the new drops changed. The result
+    is the same; `pipelines run --full-rebuild` sets it for one run."""
+    value = os.environ.get("PIPELINES_FULL_REBUILD", "").strip().lower()
+    if value not in {"", "0", "false", "no", "1", "true", "yes"}:
+        raise ValueError(f"PIPELINES_FULL_REBUILD must be true or false, got {value!r}")
+    return value in {"1", "true", "yes"}
+
+
+def release_shard_users() -> int:
+    """Users per shard of the release's per-user files (pipelines/release/splits.py)."""
+    value = os.environ.get("PIPELINES_RELEASE_SHARD_USERS", "1000")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"PIPELINES_RELEASE_SHARD_USERS must be a positive integer, got {value!r}")
+    return int(value)
+
+
 # Re-identification: the smallest group of published users sharing the quasi-identifiers the
 # release keeps must hold at least this many users (pipelines/release/k_anonymity.py).
 DEFAULT_RELEASE_MIN_K = 5

@@ -7,7 +7,6 @@ previous release the plan has no version and publishing it is a no-op.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +29,8 @@ from pipelines.release.card import (
 from pipelines.release.configs import CONFIGS, USER_COLUMN, ReleaseConfig
 from pipelines.release.coverage import coverage
 from pipelines.release.croissant import render_croissant
-from pipelines.release.export import (
-    SPLIT_RELATION,
-    content_sha256,
-    export_config,
-    rows_added_removed,
-)
-from pipelines.release.splits import SplitAssignment, assign_splits
+from pipelines.release.export import SPLIT_RELATION, export_config, rows_added_removed
+from pipelines.release.splits import SplitAssignment, assign_shards, assign_splits
 
 MANIFEST = "release.json"
 SPLITS_FILE = "splits.json"
@@ -63,6 +57,9 @@ class ReleaseOptions:
     files_on_hub: bool = False
     """croissant.json names each file by its Hub download URL at the release tag (a Hub target),
     else by its path in the release tree."""
+    full: bool = field(default_factory=settings.full_rebuild)
+    """Export every shard, even those whose rows are unchanged since the previous release (the
+    same bytes), and leak-scan every file."""
 
 
 @dataclass
@@ -78,6 +75,8 @@ class ReleasePlan:
     assignment: SplitAssignment
     undocumented: list[str]
     figures: list[figures.Figure] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    """Files exported by this plan; the others are the previous release's, copied unchanged."""
 
     @property
     def is_noop(self) -> bool:
@@ -104,6 +103,12 @@ class ReleasePlan:
                 f"  {name:<20} +{change.get('added', 0)} -{change.get('removed', 0)} rows"
                 + (f"  {change['schema']}" if change.get("schema") else "")
             )
+        kept = sum(
+            len(s["files"]) for c in self.manifest["configs"].values() for s in c["splits"].values()
+        ) - len(self.written)
+        lines.append(
+            f"Files: {len(self.written)} exported, {kept} unchanged since the previous release"
+        )
         lines.append(
             "Splits (users): "
             + ", ".join(
@@ -116,13 +121,6 @@ class ReleasePlan:
 
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def _file_entry(staging: Path, path: str) -> dict[str, Any]:
-    """A published file: its path in the release, its size and the sha256 of its bytes."""
-    with (staging / path).open("rb") as file:
-        digest = hashlib.file_digest(file, "sha256").hexdigest()
-    return {"path": path, "size": (staging / path).stat().st_size, "sha256": digest}
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -185,9 +183,14 @@ def _audit(conn: duckdb.DuckDBPyConnection) -> Table:
 
 
 def _config_changes(
-    new: dict[str, Any], old: dict[str, Any] | None, staging: Path, previous: Path | None
+    new: dict[str, Any],
+    old: dict[str, Any] | None,
+    staging: Path,
+    previous: Path | None,
+    reused: set[str],
 ) -> dict[str, versioning.ConfigChange]:
-    """Per config: rows added and removed (by row content) and columns added, removed, retyped."""
+    """Per config: rows added and removed (by row content) and columns added, removed, retyped.
+    Files copied unchanged from the previous release (`reused`) are on both sides: left out."""
     old_configs = (old or {}).get("configs", {})
     changes = {}
     for name, config in new.items():
@@ -198,9 +201,17 @@ def _config_changes(
         else:
             change = versioning.schema_change(before["columns"], config["columns"])
             old_files = [
-                previous / f["path"] for s in before["splits"].values() for f in s["files"]
+                previous / f["path"]
+                for s in before["splits"].values()
+                for f in s["files"]
+                if f["path"] not in reused
             ]
-        new_files = [staging / f["path"] for s in config["splits"].values() for f in s["files"]]
+        new_files = [
+            staging / f["path"]
+            for s in config["splits"].values()
+            for f in s["files"]
+            if f["path"] not in reused
+        ]
         unchanged = (
             before is not None
             and all(
@@ -263,7 +274,8 @@ def plan_release(
     """Stage the release from the warehouse into `staging`, compared with `previous`'s tree."""
     _check_marts(conn, options.configs)
     old = _read_json(previous / MANIFEST) if previous else None
-    old_splits = (_read_json(previous / SPLITS_FILE) or {}).get("users") if previous else None
+    old_assignment = (_read_json(previous / SPLITS_FILE) or {}) if previous else {}
+    old_splits = old_assignment.get("users")
     previous_version = old["version"] if old else None
 
     # Users alone, or nearly, in their published quasi-identifiers are withheld (or the release
@@ -279,19 +291,41 @@ def plan_release(
         options.seed,
         old_splits,
     )
+    shards = assign_shards(assignment.users, options.seed, old_assignment.get("shards"))
     conn.register(
         SPLIT_RELATION,
         pa.table(
-            {"user_id": list(assignment.users), "split": list(assignment.users.values())},
-            schema=pa.schema([("user_id", pa.string()), ("split", pa.string())]),
+            {
+                "user_id": list(assignment.users),
+                "split": list(assignment.users.values()),
+                "shard": [shards[user] for user in assignment.users],
+            },
+            schema=pa.schema(
+                [("user_id", pa.string()), ("split", pa.string()), ("shard", pa.int64())]
+            ),
         ),
     )
     splits = [s for s, share in options.ratios.items() if share > 0]
     configs: dict[str, dict[str, Any]] = {}
     card_configs = []
+    written: list[str] = []
+    reused: set[str] = set()
     try:
         for config in options.configs:
-            schema, written = export_config(conn, config, splits, staging)
+            before = (old or {}).get("configs", {}).get(config.name)
+            exported = export_config(
+                conn,
+                config,
+                splits,
+                staging,
+                previous_dir=previous,
+                previous_files=None
+                if options.full or before is None
+                else [f for s in before["splits"].values() for f in s["files"]],
+            )
+            written += exported.written
+            reused.update(exported.reused)
+            schema = exported.schema
             configs[config.name] = {
                 "table": config.table,
                 "per_user": config.per_user,
@@ -300,13 +334,11 @@ def plan_release(
                     split: {
                         "rows": files.rows,
                         "num_bytes": files.num_bytes,
-                        "download_size": sum((staging / f).stat().st_size for f in files.files),
-                        "files": [_file_entry(staging, f) for f in files.files],
-                        "content_sha256": content_sha256(
-                            [staging / f for f in files.files], schema
-                        ),
+                        "download_size": sum(f["size"] for f in files.files),
+                        "files": files.files,
+                        "content_sha256": files.content_sha256(schema),
                     }
-                    for split, files in written.items()
+                    for split, files in exported.splits.items()
                 },
             }
             card_configs.append(
@@ -316,7 +348,7 @@ def plan_release(
     finally:
         conn.unregister(SPLIT_RELATION)
 
-    changes = _config_changes(configs, old, staging, previous)
+    changes = _config_changes(configs, old, staging, previous, reused)
     change = versioning.change_kind(previous_version, changes)
     metadata = load_metadata(options.datacard_dir)
     descriptions = field_descriptions(options.marts_dir)
@@ -409,6 +441,7 @@ def plan_release(
                 assignment,
                 undocumented_fields(card_configs, descriptions),
                 sheet["figures"],
+                written,
             )
         change = "patch"
 
@@ -424,7 +457,7 @@ def plan_release(
         "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in LFS_PATTERNS),
         encoding="utf-8",
     )
-    _write_json(staging / SPLITS_FILE, {"users": assignment.users})
+    _write_json(staging / SPLITS_FILE, {"users": assignment.users, "shards": shards})
     manifest = {
         "version": version,
         "date": options.date,
@@ -445,4 +478,5 @@ def plan_release(
         assignment,
         undocumented_fields(card_configs, descriptions),
         sheet["figures"],
+        written,
     )

@@ -228,7 +228,7 @@ def render_croissant(
                     file_set=file_set,
                     extract=mlc.Extract(ctx=ctx, file_property="fullpath"),
                     transforms=[
-                        mlc.Transform(ctx=ctx, regex=r"^(?:.*/)?(\w+)-\d+-of-\d+\.parquet$")
+                        mlc.Transform(ctx=ctx, regex=r"^(?:.*/)?(\w+)-\d+-\d+-of-\d+\.parquet$")
                     ],
                 ),
             )

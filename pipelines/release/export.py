@@ -1,21 +1,27 @@
 """Marts to Parquet: explicit Arrow schemas from the table's own columns, deterministic files.
 
-Files are written in a total row order (`order by all`) with fixed row groups and compression, so
-the same rows always give the same bytes and an unchanged config shows no diff in the dataset
-repo. Rows stream from DuckDB as Arrow record batches into the Parquet writer, so memory is bounded
-by a row group, not by the table. The content identity of a split is computed by DuckDB from the
-written files (a hash of each row's JSON, sorted), so it does not depend on the writer's version.
+A per-user config is written per split and per shard of users (`splits.assign_shards`: a user's
+shard is fixed at their first release), one or more files each. Files are written in a total row
+order (`order by all`) with fixed row groups and compression, so the same rows always give the
+same bytes: a shard whose rows are unchanged, by their fingerprint in the warehouse, is copied
+from the previous release instead of exported, and a full export writes the same bytes. Rows
+stream from DuckDB as Arrow record batches into the Parquet writer, so memory is bounded by a row
+group, not by the table. The content identity of a file is computed by DuckDB from the written
+file (a hash of each row's JSON, sorted), so it does not depend on the writer's version.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -23,6 +29,8 @@ from pipelines import settings
 from pipelines.release.configs import USER_COLUMN, WHOLE_TABLE_SPLIT, ReleaseConfig
 
 SPLIT_RELATION = "release_split_assignment"
+# The groups (split, shard) an export writes, registered for the one sorted query that writes them.
+WANTED_RELATION = "release_wanted_shards"
 COMPRESSION = "zstd"
 # Row groups for the Hub: its dataset viewer reads one row group at a time and refuses large ones,
 # and `datasets` streams by row group. A group holds up to ROW_GROUP_ROWS rows but closes early at
@@ -41,9 +49,32 @@ _INTEGER_DUCKDB_TYPES = {"HUGEINT": pa.int64(), "UHUGEINT": pa.uint64()}
 
 @dataclass
 class SplitFiles:
-    rows: int
-    files: list[str] = field(default_factory=list)
+    """A split's files, each a dict: path, size, sha256, shard, rows, num_bytes, rows_sha256
+    (the digest of its sorted row hashes) and fingerprint (of its shard's rows in the warehouse)."""
+
+    rows: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)
     num_bytes: int = 0
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.files.append(entry)
+        self.rows += entry["rows"]
+        self.num_bytes += entry["num_bytes"]
+
+    def content_sha256(self, schema: pa.Schema) -> str:
+        """Identity of the split's logical content: its schema and its files' row digests."""
+        digests = ",".join(sorted(f["rows_sha256"] for f in self.files))
+        return hashlib.sha256(f"{schema}\n{digests}".encode()).hexdigest()
+
+
+@dataclass
+class ExportedConfig:
+    schema: pa.Schema
+    splits: dict[str, SplitFiles]
+    written: list[str]
+    """Files exported by this release; the others were copied from the previous one."""
+
+    reused: list[str]
 
 
 def _publishable(arrow_type: pa.DataType, where: str) -> pa.DataType:
@@ -83,15 +114,38 @@ def arrow_schema(conn: duckdb.DuckDBPyConnection, table: str) -> pa.Schema:
     return pa.schema(fields)
 
 
-def split_query(config: ReleaseConfig, split: str) -> tuple[str, list[str]]:
-    base = f'select * from main."{config.table}"'
+def _group_query(config: ReleaseConfig, select: str, where: str = "") -> str:
+    """The mart's rows with the group (split and shard) each belongs to: a per-user mart's by its
+    user's split and shard, a whole-table mart's all in one group, `WHOLE_TABLE_SPLIT` shard 0."""
     if not config.per_user:
-        return f"{base} order by all", []
+        return (
+            f'select {select} from main."{config.table}" t, '
+            f"(select 0 as grp, '{WHOLE_TABLE_SPLIT}' as split, 0 as shard) g {where}"
+        )
     return (
-        f'{base} where "{USER_COLUMN}" in '
-        f"(select user_id from {SPLIT_RELATION} where split = ?) order by all",
-        [split],
+        f'select {select} from main."{config.table}" t '
+        f'join {SPLIT_RELATION} g on g.user_id = t."{USER_COLUMN}" {where}'
     )
+
+
+def shard_fingerprints(
+    conn: duckdb.DuckDBPyConnection, config: ReleaseConfig, schema: pa.Schema
+) -> dict[tuple[str, int], tuple[int, str]]:
+    """(split, shard) -> (rows, fingerprint of those rows in the warehouse and of the schema):
+    what decides, without writing a file, whether a shard's published files are still current."""
+    query = _group_query(
+        config,
+        "g.split, g.shard, count(*), sum(hash(t))::varchar, bit_xor(hash(t))",
+    )
+    result = {}
+    for split, shard, rows, total, xor in conn.execute(f"{query} group by all").fetchall():
+        digest = hashlib.sha256(f"{schema}\n{rows}\n{total}\n{xor}".encode()).hexdigest()
+        result[(split, shard)] = (rows, digest)
+    return result
+
+
+def file_name(split: str, shard: int, part: int, parts: int) -> str:
+    return f"{split}-{shard:05d}-{part:05d}-of-{parts:05d}.parquet"
 
 
 def export_config(
@@ -100,9 +154,17 @@ def export_config(
     splits: list[str],
     out_dir: Path,
     *,
+    previous_dir: Path | None = None,
+    previous_files: list[dict[str, Any]] | None = None,
     max_rows_per_file: int = MAX_ROWS_PER_FILE,
-) -> tuple[pa.Schema, dict[str, SplitFiles]]:
-    """Write data/<config>/<split>-NNNNN-of-NNNNN.parquet for each split; streamed."""
+) -> ExportedConfig:
+    """Write data/<config>/<split>-<shard>-NNNNN-of-NNNNN.parquet for each split and shard.
+
+    A shard whose rows have the fingerprint of a previous file entry (in `previous_files`, the
+    previous release's entries of this config, whose files are in `previous_dir`) is copied from
+    there, byte for byte; the others are exported, streamed in one sorted query. The same rows
+    give the same bytes either way, so a full export and an incremental one publish the same
+    files."""
     schema = arrow_schema(conn, config.table)
     if config.per_user:
         if USER_COLUMN not in schema.names:
@@ -120,29 +182,177 @@ def export_config(
             )
     target = out_dir / config.data_dir
     target.mkdir(parents=True, exist_ok=True)
-    written = {}
+    groups = shard_fingerprints(conn, config, schema)
     for split in splits if config.per_user else [WHOLE_TABLE_SPLIT]:
-        query, params = split_query(config, split)
-        (rows,) = conn.execute(f"select count(*) from ({query})", params).fetchone()
-        n_files = max(1, math.ceil(rows / max_rows_per_file))
-        reader = conn.execute(query, params).to_arrow_reader(READ_BATCH_ROWS)
-        result = SplitFiles(rows=rows)
-        groups = _RowGroups(reader, schema)
-        for index in range(n_files):
-            path = target / f"{split}-{index:05d}-of-{n_files:05d}.parquet"
-            with pq.ParquetWriter(
-                path,
+        # A split without rows still gets its (empty) file, with its columns.
+        if not any(key[0] == split for key in groups):
+            groups[(split, 0)] = (0, hashlib.sha256(f"{schema}\n0".encode()).hexdigest())
+    earlier: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for entry in previous_files or []:
+        if "shard" in entry and previous_dir is not None:
+            earlier.setdefault((entry["split"], entry["shard"]), []).append(entry)
+    reuse = {
+        key: entries
+        for key, entries in earlier.items()
+        if key in groups
+        and all(e["fingerprint"] == groups[key][1] for e in entries)
+        and all((previous_dir / e["path"]).is_file() for e in entries)
+    }
+    for entries in reuse.values():
+        for entry in entries:
+            shutil.copyfile(previous_dir / entry["path"], out_dir / entry["path"])
+    exported = _export_groups(
+        conn,
+        config,
+        schema,
+        {key: value for key, value in groups.items() if key not in reuse},
+        out_dir,
+        max_rows_per_file,
+    )
+    by_group = {**{k: [dict(e) for e in v] for k, v in reuse.items()}, **exported}
+    result = {split: SplitFiles() for split in (splits if config.per_user else [WHOLE_TABLE_SPLIT])}
+    for split, shard in sorted(by_group):
+        for entry in by_group[(split, shard)]:
+            result[split].add(entry)
+    written = [e["path"] for entries in exported.values() for e in entries]
+    reused = [e["path"] for entries in reuse.values() for e in entries]
+    return ExportedConfig(schema, result, written, reused)
+
+
+def _export_groups(
+    conn: duckdb.DuckDBPyConnection,
+    config: ReleaseConfig,
+    schema: pa.Schema,
+    groups: dict[tuple[str, int], tuple[int, str]],
+    out_dir: Path,
+    max_rows_per_file: int,
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Export the given groups in one query sorted by group, then by every column (each file's
+    rows in a total order), and cut the stream into each group's files."""
+    if not groups:
+        return {}
+    order = sorted(groups)
+    ids = {key: index for index, key in enumerate(order)}
+    conn.register(
+        WANTED_RELATION,
+        pa.table(
+            {
+                "split": [s for s, _ in order],
+                "shard": pa.array([n for _, n in order], pa.int64()),
+                "wanted": pa.array(range(len(order)), pa.int64()),
+            }
+        ),
+    )
+    try:
+        query = _group_query(
+            config,
+            "w.wanted, t.*",
+            f"join {WANTED_RELATION} w on w.split = g.split and w.shard = g.shard",
+        )
+        reader = conn.execute(f"{query} order by all").to_arrow_reader(READ_BATCH_ROWS)
+        stream = _GroupStream(reader)
+        exported = {}
+        for key in order:
+            rows, fingerprint = groups[key]
+            exported[key] = _write_group(
+                stream.rows_of(ids[key], rows),
                 schema,
-                compression=COMPRESSION,
-                write_statistics=True,
-                write_page_index=True,
-            ) as writer:
-                for group in groups.take(max_rows_per_file):
-                    writer.write_table(group, row_group_size=group.num_rows)
-            result.files.append(path.relative_to(out_dir).as_posix())
-            result.num_bytes += _uncompressed_bytes(path)
-        written[split] = result
-    return schema, written
+                out_dir,
+                config,
+                key,
+                rows,
+                fingerprint,
+                max_rows_per_file,
+            )
+    finally:
+        conn.unregister(WANTED_RELATION)
+    return exported
+
+
+def _write_group(
+    batches: Iterator[pa.RecordBatch],
+    schema: pa.Schema,
+    out_dir: Path,
+    config: ReleaseConfig,
+    key: tuple[str, int],
+    rows: int,
+    fingerprint: str,
+    max_rows_per_file: int,
+) -> list[dict[str, Any]]:
+    split, shard = key
+    parts = max(1, math.ceil(rows / max_rows_per_file))
+    groups = _RowGroups(_rebatched(batches, READ_BATCH_ROWS), schema)
+    entries = []
+    for part in range(parts):
+        path = out_dir / config.data_dir / file_name(split, shard, part, parts)
+        written = 0
+        with pq.ParquetWriter(
+            path, schema, compression=COMPRESSION, write_statistics=True, write_page_index=True
+        ) as writer:
+            for group in groups.take(max_rows_per_file):
+                writer.write_table(group, row_group_size=group.num_rows)
+                written += group.num_rows
+        with path.open("rb") as file:
+            sha256 = hashlib.file_digest(file, "sha256").hexdigest()
+        entries.append(
+            {
+                "path": path.relative_to(out_dir).as_posix(),
+                "size": path.stat().st_size,
+                "sha256": sha256,
+                "split": split,
+                "shard": shard,
+                "rows": written,
+                "num_bytes": _uncompressed_bytes(path),
+                "rows_sha256": rows_sha256([path]),
+                "fingerprint": fingerprint,
+            }
+        )
+    return entries
+
+
+class _GroupStream:
+    """The export query's batches, sorted by group id (first column), handed out group by group
+    without that column."""
+
+    def __init__(self, reader: pa.RecordBatchReader):
+        self._batches = iter(reader)
+        self._pending: pa.RecordBatch | None = None
+
+    def rows_of(self, group: int, rows: int) -> Iterator[pa.RecordBatch]:
+        left = rows
+        while left > 0:
+            batch, self._pending = self._pending, None
+            if batch is None:
+                batch = next(self._batches, None)
+                if batch is None:
+                    raise RuntimeError(f"the export ended {left} rows short of a group")
+            ids = batch.column(0).to_numpy()
+            if ids[0] != group:
+                raise RuntimeError("the export's rows left their group's order")
+            end = int(np.searchsorted(ids, group, side="right"))
+            if end < batch.num_rows:
+                self._pending = batch.slice(end)
+            taken = batch.slice(0, end).drop_columns([batch.schema.names[0]])
+            left -= taken.num_rows
+            yield taken
+
+
+def _rebatched(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """The same rows in batches of exactly `size` rows (the last one shorter), counted from the
+    group's first row: where DuckDB cut its batches does not reach the row groups."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= size:
+            table = pa.Table.from_batches(pending).combine_chunks()
+            yield table.slice(0, size).to_batches()[0]
+            rest = table.slice(size)
+            pending = rest.to_batches() if rest.num_rows else []
+            count = rest.num_rows
+    if count:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
 
 
 class _RowGroups:
@@ -191,12 +401,12 @@ def row_hash_query(files: list[Path]) -> str:
     return f"select md5(to_json(t)::varchar) as h from read_parquet([{paths}]) t"
 
 
-def content_sha256(files: list[Path], schema: pa.Schema) -> str:
-    """Identity of a split's logical content: its schema and the sorted hashes of its rows.
+def rows_sha256(files: list[Path]) -> str:
+    """Identity of the rows of `files`: the sha256 of their sorted row hashes, comma-joined.
 
-    The sha256 of the comma-joined sorted row hashes, computed as they stream from DuckDB's sort
-    (which spills): joined in SQL (`string_agg`), one split's string was too large for the memory
-    cap at 500k conversations. The digest is the same as that of the joined string.
+    Computed as the hashes stream from DuckDB's sort (which spills): joined in SQL
+    (`string_agg`), one split's string was too large for the memory cap at 500k conversations.
+    The digest is the same as that of the joined string; no rows give the empty string.
     """
     joined = hashlib.sha256()
     separator = b""
@@ -208,8 +418,7 @@ def content_sha256(files: list[Path], schema: pa.Schema) -> str:
             if batch.num_rows:
                 joined.update(separator + ",".join(batch.column(0).to_pylist()).encode())
                 separator = b","
-    digest = joined.hexdigest() if separator else ""
-    return hashlib.sha256(f"{schema}\n{digest}".encode()).hexdigest()
+    return joined.hexdigest() if separator else ""
 
 
 def _hashes(files: list[Path]) -> str:

@@ -89,7 +89,7 @@ def publish_release(
         commit = None
         if not plan.is_noop:
             # The gate: the published suites run on exactly the files that would be published.
-            validate_published(staging, conn)
+            validate_published(staging, conn, scan=None if options.full else set(plan.written))
         if not plan.is_noop and not dry_run:
             message = f"Release v{plan.version}\n\n{plan.describe()}"
             commit = target.publish(staging, plan.version, message)

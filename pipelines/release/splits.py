@@ -1,4 +1,5 @@
 """User-grouped, stable splits: no user in two splits, and a user keeps their split forever.
+The same holds for a user's shard, the group of users whose rows share a file.
 
 Users of the previous release keep the split they had. New users are ordered by a keyed hash
 (HMAC-SHA256 of the seed and the user id) and dealt, in that order, to the split furthest below
@@ -11,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from pipelines import settings
 from pipelines.privacy.keyed_hash import keyed_digest
 
 
@@ -74,3 +76,28 @@ def assign_splits(
     return SplitAssignment(
         users=dict(sorted(assigned.items())), ratios=dict(ratios), kept=kept, new=len(users) - kept
     )
+
+
+def assign_shards(
+    users: Iterable[str],
+    seed: str,
+    previous: Mapping[str, int] | None = None,
+    capacity: int | None = None,
+) -> dict[str, int]:
+    """Keep each user's shard from the previous release; new users, ordered by keyed hash, fill
+    the last shard up to `capacity` users (settings.release_shard_users()), then open new ones.
+    A user's shard never changes, so the files of shards without changed rows stay byte for byte
+    as they were published, and an increment rewrites at most one shard beyond those of the users
+    whose rows changed."""
+    capacity = capacity or settings.release_shard_users()
+    present = sorted(set(users))
+    previous = previous or {}
+    shards = {user: int(previous[user]) for user in present if user in previous}
+    occupancy = Counter(shards.values())
+    shard = max(occupancy, default=0)
+    for user in sorted((u for u in present if u not in shards), key=lambda u: keyed_rank(seed, u)):
+        if occupancy[shard] >= capacity:
+            shard += 1
+        shards[user] = shard
+        occupancy[shard] += 1
+    return dict(sorted(shards.items()))

@@ -1,6 +1,6 @@
 """Validate a staged release folder before it is published: the gate of every release.
 
-Each config's Parquet files (`data/<config>/<split>-NNNNN-of-NNNNN.parquet`) are read by an
+Each config's Parquet files (`data/<config>/<split>-<shard>-NNNNN-of-NNNNN.parquet`) are read by an
 in-memory DuckDB as the view `published."<config>"`, with the split in the column `_split`, and
 checked with the suite `expectations/published.<config>.yml`. The suites take two parameters:
 `card_columns` (the features the dataset card declares, plus `_split`) and `modeled_rows` (the
@@ -20,7 +20,7 @@ import dataclasses
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -46,8 +46,9 @@ from pipelines.release.configs import CONFIGS, USER_COLUMN
 
 SPLIT_COLUMN = "_split"
 CARD = "README.md"
-# A published file's name: its split, then its shard (`train-00000-of-00001.parquet`).
-SPLIT_OF_FILE = r"([^/]+)-\d+-of-\d+\.parquet$"
+# A published file's name: its split, its shard of users, then its part of the shard
+# (`train-00003-00000-of-00001.parquet`).
+SPLIT_OF_FILE = r"([^/]+?)-\d+-\d+-of-\d+\.parquet$"
 LEAK_SCAN = "residual_leak_scan"
 WITHHELD_RELATION = "release_withheld_users"
 # Rows read per batch: the files are streamed, never loaded whole.
@@ -76,9 +77,14 @@ def validate_published(
     *,
     raise_on_error: bool = True,
     docs_dir: Path | None | Callable[[], Path] = settings.data_docs_dir,
+    scan: Collection[str] | None = None,
 ) -> list[SuiteOutcome]:
     """Check every config of the release in `folder` against its suite and the warehouse (`conn`,
-    for the marts' row counts). Raises ValidationFailed when an error-severity expectation fails."""
+    for the marts' row counts). Raises ValidationFailed when an error-severity expectation fails.
+
+    The suites read every file. The residual-leak scan reads the files `scan` names (paths in the
+    release), when given: the files a release copies unchanged from the previous one were scanned
+    when that one was published."""
     folder = Path(folder)
     features = card_features_by_config or card_features(folder)
     suites = load_suites()
@@ -114,8 +120,11 @@ def validate_published(
             docs_dir=docs_dir,
         )
         started = time.perf_counter()
-        scan = scan_published(files, suite.row_key)
-        checks = [scan] + (
+        leak_scan = scan_published(
+            [f for f in files if scan is None or f.relative_to(folder).as_posix() in scan],
+            suite.row_key,
+        )
+        checks = [leak_scan] + (
             [k_anonymity.published_outcome(folder)] if config.name == "users" else []
         )
         outcomes.append(

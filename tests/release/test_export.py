@@ -20,10 +20,13 @@ def _export(db, out, **kwargs) -> list[list[int]]:
     with duckdb.connect(str(db), read_only=True) as conn:
         users = [u for (u,) in conn.execute("select user_id from main.users").fetchall()]
         conn.register(
-            export.SPLIT_RELATION, pa.table({"user_id": users, "split": ["train"] * len(users)})
+            export.SPLIT_RELATION,
+            pa.table(
+                {"user_id": users, "split": ["train"] * len(users), "shard": [0] * len(users)}
+            ),
         )
-        _, written = export.export_config(conn, CONVERSATIONS, ["train"], out, **kwargs)
-    files = [pq.ParquetFile(out / f) for f in written["train"].files]
+        exported = export.export_config(conn, CONVERSATIONS, ["train"], out, **kwargs)
+    files = [pq.ParquetFile(out / f["path"]) for f in exported.splits["train"].files]
     return [[f.metadata.row_group(i).num_rows for i in range(f.num_row_groups)] for f in files]
 
 

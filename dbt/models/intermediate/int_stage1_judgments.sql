@@ -1,4 +1,10 @@
 -- Stage-1 judgments of attributes of users in the study, with the judge's kind and the source.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook="{{ delete_touched_users() }}",
+) }}
 with
 judgments as ( select * from {{ ref('stg_stage1_judgments') }} ),
 annotators as ( select * from {{ ref('stg_annotators') }} ),
@@ -17,3 +23,4 @@ from judgments
 join annotators using (annotator_id)
 join attributes using (attribute_id)
 join users using (user_id)
+where {{ touched_users_only('attributes.user_id') }}

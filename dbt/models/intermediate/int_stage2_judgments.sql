@@ -1,5 +1,11 @@
 -- Stage-2 judgments of items of users in the study, with the judge's kind. The user is the
 -- attribute's owner (a test checks the export's user_id agrees).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook="{{ delete_touched_users() }}",
+) }}
 with
 judgments as ( select * from {{ ref('stg_stage2_judgments') }} ),
 annotators as ( select * from {{ ref('stg_annotators') }} ),
@@ -19,3 +25,4 @@ from judgments
 join annotators using (annotator_id)
 join attributes using (attribute_id)
 join users on users.user_id = attributes.user_id
+where {{ touched_users_only('attributes.user_id') }}

@@ -1,4 +1,10 @@
 -- Stage-3 ratings of items of users in the study, with the judge's kind and the item's facts.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook="{{ delete_touched_users() }}",
+) }}
 with
 ratings as ( select * from {{ ref('stg_stage3_ratings') }} ),
 annotators as ( select * from {{ ref('stg_annotators') }} ),
@@ -16,3 +22,4 @@ from ratings
 join annotators using (annotator_id)
 join items using (item_id)
 join users using (user_id)
+where {{ touched_users_only('items.user_id') }}

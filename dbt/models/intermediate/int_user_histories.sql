@@ -1,14 +1,22 @@
 -- A user's history is their conversations grouped by user_id; the study's filter is applied here.
 -- Users the study's exports name (attributes, stage-2 judgments, stage-3 items) whose history no
 -- drop carries were selected upstream: the filter cannot be re-checked, so they stay in the study.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook="{{ delete_touched_users() }}",
+) }}
 with
-conversations as ( select * from {{ ref('stg_conversations') }} ),
+conversations as (
+    select * from {{ ref('stg_conversations') }} where {{ touched_users_only() }}
+),
 named_users as (
-    select user_id from {{ ref('stg_attributes') }}
+    select user_id from {{ ref('stg_attributes') }} where {{ touched_users_only() }}
     union
-    select user_id from {{ ref('stg_stage2_judgments') }}
+    select user_id from {{ ref('stg_stage2_judgments') }} where {{ touched_users_only() }}
     union
-    select user_id from {{ ref('stg_stage3_items') }}
+    select user_id from {{ ref('stg_stage3_items') }} where {{ touched_users_only() }}
 ),
 histories as (
     select

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook="{{ delete_touched_users() }}",
+) }}
 with
 users as ( select user_id, source_kind from {{ ref('int_user_histories') }} where in_study ),
 attributes as ( select * from {{ ref('stg_attributes') }} ),
@@ -23,3 +29,4 @@ select
 from attributes
 join users using (user_id)
 left join votes using (attribute_id)
+where {{ touched_users_only('attributes.user_id') }}

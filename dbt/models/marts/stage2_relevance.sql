@@ -1,10 +1,17 @@
 -- One DuckDB thread for this model: its joins hold both stage-2 label lists of every item; on two
 -- threads they can overrun the 256MB cap from 50k conversations on, on one thread they spill to
 -- disk and fit even a 64MB cap.
-{{ config(pre_hook="set threads = 1", post_hook="reset threads") }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook=["set threads = 1", "{{ delete_touched_users() }}"],
+    post_hook="reset threads",
+) }}
 with
 items as (
     select distinct user_id, attribute_id, prompt_id from {{ ref('int_stage2_judgments') }}
+    where {{ touched_users_only() }}
 ),
 attributes as ( select attribute_id, attribute from {{ ref('stg_attributes') }} ),
 human as ( select * from {{ ref('int_stage2_human_votes') }} ),

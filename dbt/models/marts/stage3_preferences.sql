@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook="{{ delete_touched_users() }}",
+) }}
 with
 items as ( select * from {{ ref('stg_stage3_items') }} ),
 ratings as ( select * from {{ ref('int_stage3_item_ratings') }} )
@@ -19,3 +25,4 @@ select
     ratings.llm_mean_rating
 from items
 join ratings using (item_id)
+where {{ touched_users_only('items.user_id') }}

@@ -1,5 +1,13 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    pre_hook="{{ delete_touched_users() }}",
+) }}
 with
-users as ( select * from {{ ref('int_user_histories') }} where in_study ),
+users as (
+    select * from {{ ref('int_user_histories') }} where in_study and {{ touched_users_only() }}
+),
 attributes as (
     select user_id, count(*) as n_attributes from {{ ref('stg_attributes') }} group by user_id
 ),

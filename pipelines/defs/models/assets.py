@@ -6,8 +6,11 @@ pool "duckdb" (limit 1), like every other step that opens the DuckDB file: dbt-d
 file's write lock for the run, and no other process may open the file meanwhile.
 """
 
+import functools
+import json
 import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,8 +18,14 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines import settings
+from pipelines.defs.models import touched
 from pipelines.defs.models.metrics import kappa_matrix_markdown, metrics_markdown
-from pipelines.defs.models.project import dbt_environment, dbt_project, keep_partial_parse
+from pipelines.defs.models.project import (
+    SOURCE_GLOBS,
+    dbt_environment,
+    dbt_project,
+    keep_partial_parse,
+)
 
 GROUP = "models"
 
@@ -50,6 +59,30 @@ def _built_metadata(relations: set[str]) -> dict[str, dict[str, dg.MetadataValue
     return metadata
 
 
+def _warehouse() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(settings.duckdb_path()), config=settings.duckdb_config())
+
+
+@functools.cache
+def incremental_models() -> frozenset[dg.AssetKey]:
+    """The asset keys of the dbt models that rebuild only the touched users."""
+    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
+    translator = ModelsTranslator()
+    return frozenset(
+        translator.get_asset_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    )
+
+
+def _prepare_scope() -> touched.BuildScope:
+    """The users the build rebuilds (`touched`), or a full refresh; read before dbt opens the
+    file."""
+    project = touched.project_fingerprint(Path(dbt_project().project_dir), SOURCE_GLOBS)
+    with _warehouse() as conn:
+        return touched.prepare(conn, project, settings.full_rebuild())
+
+
 @dbt_assets(
     manifest=dbt_project().manifest_path,
     project=dbt_project(),
@@ -58,14 +91,37 @@ def _built_metadata(relations: set[str]) -> dict[str, dict[str, dg.MetadataValue
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """`dbt build` of the selected models: each model materializes, each dbt test is a check.
-    The dbt unit tests check the models' SQL on fixed inputs, not the data: they run with the
-    test suite (tests/models/test_unit_tests.py), not on every build."""
+    The per-user models rebuild only the users whose scrubbed rows changed (`touched`); a full
+    rebuild (`settings.full_rebuild()`) refreshes them all. The dbt unit tests check the models'
+    SQL on fixed inputs, not the data: they run with the test suite
+    (tests/models/test_unit_tests.py), not on every build."""
+    # Dagster runs the project in several steps (around withheld_users and the baselines). The
+    # step that builds the per-user models finds the touched users first; once it has built all
+    # of them, their fingerprints are stored. A step that builds only some of them (a selection
+    # in the UI) stores nothing: the next build rebuilds the same users again.
+    selected = context.selected_asset_keys
     with dbt_environment():
-        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+        scope = _prepare_scope() if incremental_models() & selected else None
+        if scope is not None:
+            context.log.info(
+                f"dbt build: full refresh ({scope.reason})"
+                if scope.full_refresh
+                else f"dbt build: the per-user models rebuild {scope.touched} touched users"
+            )
+        full = scope.full_refresh if scope is not None else settings.full_rebuild()
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] * full)],
+            context=context,
+        )
+        succeeded = False
         try:
             events = list(invocation.stream())
+            succeeded = incremental_models() <= selected
         finally:
             keep_partial_parse(invocation.target_path, dbt_project())
+            if scope is not None:
+                with _warehouse() as conn:
+                    touched.commit(conn, succeeded)
         # Each invocation gets its own target folder (~7 MB); an unattended schedule would fill
         # the disk with them. A failed build keeps its folder (raised above) for its run_results.
         shutil.rmtree(invocation.target_path, ignore_errors=True)

@@ -21,7 +21,7 @@ from pipelines import settings
 # The dbt of this environment, found without relying on PATH (`.venv/bin/python -m pipelines`
 # runs with the virtualenv's bin folder off PATH).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
-_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
+SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
@@ -102,7 +102,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
     built = project.manifest_path.stat().st_mtime
     return any(
         path.stat().st_mtime > built
-        for pattern in _SOURCE_GLOBS
+        for pattern in SOURCE_GLOBS
         for path in Path(project.project_dir).glob(pattern)
         if path.is_file()
     )

@@ -63,6 +63,7 @@ def dataset_release(
             "users_per_split": dg.MetadataValue.json(manifest["splits"]["counts"]),
             "users_kept_split": plan.assignment.kept,
             "users_new": plan.assignment.new,
+            "files_exported": len(plan.written),
             "changelog": dg.MetadataValue.md(plan.describe()),
             "undocumented_fields": dg.MetadataValue.json(plan.undocumented),
             "figures": dg.MetadataValue.md(
