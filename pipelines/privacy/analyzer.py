@@ -1,5 +1,10 @@
 """Presidio's analyzer as the detector builds it: an NER-only spaCy pipeline, our recognizers and
 Presidio's, for the configured entity types only.
+
+With `shortcuts` (the default) it skips work whose outcome is known in advance, and finds exactly
+what it finds without them (tests/privacy/test_detector_shortcuts.py compares both on real
+texts): patterns whose findings can never reach their type's minimum score are not run, and the
+registry's choice of recognizers, the same for every text, is made once.
 """
 
 from __future__ import annotations
@@ -7,8 +12,14 @@ from __future__ import annotations
 import re
 
 import spacy
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import (
+    AnalyzerEngine,
+    EntityRecognizer,
+    PatternRecognizer,
+    RecognizerRegistry,
+)
 from presidio_analyzer import predefined_recognizers as presidio_recognizers
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
@@ -104,8 +115,73 @@ def ner_configuration(nlp_configuration: dict | None = None) -> NerModelConfigur
     )
 
 
-def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None) -> AnalyzerEngine:
-    """The analyzer: our recognizers and Presidio's, for the configured entity types only."""
+class SelectingOnceRegistry(RecognizerRegistry):
+    """Presidio's registry, which picks the recognizers of a request once per set of entity types:
+    the detector asks for the same ones for every text, and picking filters every recognizer."""
+
+    def get_recognizers(
+        self,
+        language: str,
+        entities: list[str] | None = None,
+        all_fields: bool = False,
+        ad_hoc_recognizers: list[EntityRecognizer] | None = None,
+    ) -> list[EntityRecognizer]:
+        if ad_hoc_recognizers:
+            return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+        key = (language, tuple(entities or ()), all_fields, len(self.recognizers))
+        selected = self.__dict__.setdefault("_selected", {})
+        if key not in selected:
+            selected[key] = super().get_recognizers(language, entities, all_fields)
+        return selected[key]
+
+
+def best_score(score: float, has_context: bool, enhancer: ContextAwareEnhancer) -> float:
+    """The highest score a pattern's finding can end with: its own, raised by context words."""
+    if not has_context:
+        return score
+    raised = max(
+        score + enhancer.context_similarity_factor, enhancer.min_score_with_context_similarity
+    )
+    return min(raised, ContextAwareEnhancer.MAX_SCORE)
+
+
+def drop_unreachable_patterns(
+    recognizers: list[EntityRecognizer],
+    thresholds: dict[str, float],
+    enhancer: ContextAwareEnhancer,
+) -> None:
+    """Remove the patterns whose findings stay below their type's minimum score even with context
+    words (Presidio's "very weak" ones: a ten-character word with four digits is a "PAN (Low)").
+
+    Such a finding is dropped by the detector's score filter, and the only other thing it could do
+    on its way there, hide a finding of its type that it contains, it does only to findings of
+    equal or lower score, which the filter drops too. Kept: recognizers that validate (a valid
+    checksum scores 1.0) or analyze or raise scores their own way, and PERSON patterns (the
+    detector's name filters read PERSON findings of any score).
+    """
+    for recognizer in recognizers:
+        kind = type(recognizer)
+        if (
+            not isinstance(recognizer, PatternRecognizer)
+            or kind.validate_result is not PatternRecognizer.validate_result
+            or kind.analyze is not PatternRecognizer.analyze
+            or kind.enhance_using_context is not EntityRecognizer.enhance_using_context
+            or recognizer.supported_entities[0] == "PERSON"
+        ):
+            continue
+        threshold = thresholds[recognizer.supported_entities[0]]
+        recognizer.patterns = [
+            pattern
+            for pattern in recognizer.patterns
+            if best_score(pattern.score, bool(recognizer.context), enhancer) >= threshold
+        ]
+
+
+def build_analyzer(
+    config: ScrubberConfig, nlp_configuration: dict | None = None, shortcuts: bool = True
+) -> AnalyzerEngine:
+    """The analyzer: our recognizers and Presidio's, for the configured entity types only;
+    `shortcuts=False` runs every pattern on every text, as Presidio does."""
     models = (nlp_configuration or {}).get("models") or [
         {"lang_code": config.language, "model_name": config.spacy_model}
     ]
@@ -114,7 +190,9 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
     )
     nlp_engine.load()
     language = config.language
-    registry = RecognizerRegistry(supported_languages=[language])
+    registry = (SelectingOnceRegistry if shortcuts else RecognizerRegistry)(
+        supported_languages=[language]
+    )
     recognizers = [
         SpacyRecognizer(supported_language=language, supported_entities=["PERSON"]),
         GivenNameRecognizer(supported_language=language),
@@ -154,4 +232,11 @@ def build_analyzer(config: ScrubberConfig, nlp_configuration: dict | None = None
                 "which `entities` does not list (give it a minimum score)"
             )
         registry.add_recognizer(recognizer)
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[language])
+    analyzer = AnalyzerEngine(
+        registry=registry, nlp_engine=nlp_engine, supported_languages=[language]
+    )
+    if shortcuts:
+        drop_unreachable_patterns(
+            registry.recognizers, config.entities, analyzer.context_aware_enhancer
+        )
+    return analyzer

@@ -5,15 +5,17 @@ process that holds the warehouse (the DuckDB file has one writer); it sends chun
 cluster and gets their findings back, in order.
 
 - Local (the default): `LocalCluster` with one single-threaded worker process per core (or
-  `workers`), started when the block opens and stopped when it ends. Its scheduler listens on the
-  loopback interface only.
+  `workers`), started when the block opens and stopped when it ends. The opening process loads
+  the detector and the workers are forked from it, so the model loads once. Its scheduler listens
+  on the loopback interface only.
 - Existing: `address` (`PIPELINES_SCRUB_CLUSTER`, e.g. tcp://scheduler:8786) names a scheduler
   whose workers run this project's code and its spaCy model (docs/operations.md); the block
   connects to it and leaves it running.
 - One worker and no address: the detector runs in this process, with no cluster at all.
 
-Each worker loads the detector once, when it joins (a worker plugin; a worker that a nanny restarts
-loads it again), and keeps it in `Detector.shared`. A worker that dies mid-task (killed, out of
+Each worker has the detector before its first task and keeps it in `Detector.shared`: a local
+worker inherits it from the process that forked it, a remote one loads it when it joins (a worker
+plugin; a worker that a nanny restarts loads it again). A worker that dies mid-task (killed, out of
 memory) loses nothing: the scheduler runs its tasks again on the others, and the findings are the
 same as the in-process detector's. A task that kills `ALLOWED_FAILURES` workers in turn, or a
 worker that cannot load its model, stops the scrub with `DetectorWorkerError`.
@@ -21,6 +23,7 @@ worker that cannot load its model, stops the scrub with `DetectorWorkerError`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections import deque
@@ -28,7 +31,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.detector import Detector
 from pipelines.privacy.findings import Finding, Route
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ DASK_CONFIG = {
     "distributed.worker.memory.monitor-interval": "1s",
     "distributed.scheduler.work-stealing-interval": "1s",
 }
+# A local cluster's workers are forked from the process that starts it (`DetectionCluster`).
+LOCAL_CONFIG = {"distributed.worker.multiprocessing-method": "fork"}
 # Texts per task: enough to amortize a task's round trip (about a millisecond), few enough that
 # every worker gets a share of a batch.
 CHUNK_SIZE = 128
@@ -67,9 +71,17 @@ def local_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _detector(config: ScrubberConfig) -> Any:
+    """The process's `Detector`. Imported here: a process that only sends texts to a cluster
+    never loads spaCy and Presidio (seconds before its workers can even start)."""
+    from pipelines.privacy.detector import Detector
+
+    return Detector.shared(config)
+
+
 def _detect_chunk(config: ScrubberConfig, texts: list[str], routes: list[Route]) -> list:
     """Runs on a worker: the worker's detector (loaded by the plugin) over one chunk."""
-    return Detector.shared(config).detect(texts, routes)
+    return _detector(config).detect(texts, routes)
 
 
 def _detector_plugin(config: ScrubberConfig) -> Any:
@@ -83,7 +95,11 @@ def _detector_plugin(config: ScrubberConfig) -> Any:
         def setup(self, worker: Any) -> None:
             # The word lists and given names load on a detector's first texts: here, not in the
             # first task, so a worker's start-up is over when it joins.
-            Detector.shared(config).detect(WARM_UP, ["full"] * len(WARM_UP))
+            _detector(config).detect(WARM_UP, ["full"] * len(WARM_UP))
+            # What is loaded now lives as long as the worker: frozen, the garbage collector no
+            # longer walks it, and the worker exits at once when the cluster stops instead of
+            # seconds later.
+            gc.freeze()
 
     return DetectorPlugin()
 
@@ -117,6 +133,12 @@ class DetectionCluster:
             if self.address:
                 self.client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
             else:
+                # The detector is loaded here, once, and the workers are forked from this process
+                # with it, as spaCy's own `n_process` does: spawned, each worker would import
+                # spaCy and Presidio and load the model and word lists itself, seconds of a core
+                # each before its first text. A worker the nanny restarts is forked again.
+                _detector(self.config)
+                dask.config.set(LOCAL_CONFIG)
                 self._cluster = LocalCluster(
                     n_workers=self.local_workers,
                     threads_per_worker=1,
@@ -170,7 +192,7 @@ class DetectionCluster:
         """Findings per text, in order, for a stream of any length: at most two chunks per worker
         wait at a time, so the stream is never held whole."""
         if self.in_process:
-            detector = Detector.shared(self.config)
+            detector = _detector(self.config)
             for texts, routes in _chunks(items, chunk_size or self.chunk_size):
                 yield from detector.detect(texts, routes)
             return

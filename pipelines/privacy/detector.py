@@ -56,9 +56,15 @@ class Detector:
 
     BATCH_SIZE = 64
 
-    def __init__(self, config: ScrubberConfig, nlp_configuration: dict | None = None):
+    def __init__(
+        self,
+        config: ScrubberConfig,
+        nlp_configuration: dict | None = None,
+        shortcuts: bool = True,
+    ):
         self.config = config
-        self.analyzer = build_analyzer(config, nlp_configuration)
+        # `shortcuts=False`: Presidio's own way, every pattern on every text (`analyzer`).
+        self.analyzer = build_analyzer(config, nlp_configuration, shortcuts)
         self.nlp_engine: NerOnlySpacyEngine = self.analyzer.nlp_engine  # type: ignore[assignment]
         self.nlp = self.nlp_engine.nlp[config.language]
         self.entities = sorted(config.entities)

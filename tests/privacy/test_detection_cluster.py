@@ -77,12 +77,10 @@ def test_a_worker_killed_mid_stream_has_its_chunks_run_again_elsewhere(cluster, 
 
 
 def _detector_workers() -> list[psutil.Process]:
-    """The Dask worker processes this test started (spawned by the nannies in this process)."""
-    return [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if any("multiprocessing.spawn" in part for part in child.cmdline())
-    ]
+    """The Dask worker processes this test started: forked by the nannies in this process (a
+    local cluster's), so they run its command line."""
+    this = psutil.Process()
+    return [child for child in this.children(recursive=True) if child.cmdline() == this.cmdline()]
 
 
 def _scrubbed_rows(warehouse: Path) -> dict[str, list[tuple]]:
