@@ -47,7 +47,7 @@ from pipelines.privacy.name_context import (
     repeated_name_patterns,
     user_folders,
 )
-from pipelines.privacy.name_evidence import public_names
+from pipelines.privacy.name_evidence import listed_in_text, public_names
 from pipelines.privacy.recognizers import GivenNameRecognizer
 
 
@@ -72,7 +72,7 @@ class Detector:
         self.min_score = min(config.entities.values())
         self.allowed = _phrases(config.allow_list)
         self.longest_allowed = max(map(len, config.allow_list), default=0)
-        self.public_figures = {name.casefold() for name in config.public_figures}
+        self.public_figures = frozenset(name.casefold() for name in config.public_figures)
         self.public_topic = (
             # "paintings of Claude Monet and Edgar Degas": the second name is a topic too.
             re.compile(
@@ -149,7 +149,11 @@ class Detector:
     def _clean(self, text: str, results: Iterable[RecognizerResult]) -> list[Finding]:
         kept = []
         results = list(results)
-        public = self.public_figures | public_names(text, results)
+        public = (
+            self.public_figures
+            | public_names(text, results)
+            | listed_in_text(text, self.public_figures)
+        )
         for result in results:
             entity_type = result.entity_type
             if result.score < self.config.entities.get(entity_type, 2.0):

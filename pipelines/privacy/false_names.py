@@ -40,7 +40,8 @@ ARTICLE_BEFORE = re.compile(
     r"|der|die|das))\s+$"
 )
 # Words before a place, an employer or a work: "in Florence", "moving to Porto", "works at
-# Brightpath Health", "drove from Austin to Dallas", "in Lisbon and Valencia", "humming ...".
+# Brightpath Health", "drove from Austin to Dallas", "in Lisbon and Valencia", "Greater
+# Dandenong", "humming ...".
 PLACE_BEFORE = re.compile(
     r"(?<!\w)(?:in|at|near|around|across|inside|outside|via|into|toward|towards|visit|visited"
     r"|visiting|explore|exploring|à|en|nach"
@@ -49,11 +50,12 @@ PLACE_BEFORE = re.compile(
     r"|train|bus|ferry|relocate|relocating|return|returning|route)\s+(?:to|from)"
     r"|(?:hired|employed|sponsored|acquired|owned)\s+by|(?:retired|resigned|graduated)\s+from"
     r"|(?:partner|partners|partnered|volunteer|volunteers|volunteered|intern|interned)\s+with"
-    r"|job|role|position|internship|career"
+    r"|job|role|position|internship|career|greater"
     # Works: "humming Bohemian Rhapsody", "finished Wolf Hall".
     r"|read|reading|watch|watched|watching|play|played|playing|hum|humming|sing|singing"
     r"|listen\w*\s+to|finished|rewatch\w*|binge\w*)"
-    r"\s+(?:[A-Z][\w'’-]*\s+(?:and|or|to|&|including)\s+)?$",
+    # The places before it in a series: "in Lisbon and Valencia", "Greater Dandenong, Casey and".
+    r"\s+(?:(?-i:[A-Z])[\w'’-]*(?:,[ \t]*|\s+(?:and|or|to|&|including)\s+)){0,4}$",
     re.IGNORECASE,
 )
 # A character no name has: "Heather:\"I'm", "Marie, j'habite".

@@ -8,16 +8,21 @@ is a name (`has_name_evidence`):
   word ("Luigi", "Ayumi"), or an English word that is a common given name in Europe, the
   Americas or the Middle East ("Lydia", "Tilly", "Casey"; not "Moon", "Young", "Cat", "Boy",
   which the gazetteer holds as rare names or as names of East Asia only);
-- a word of it has a surname's ending ("Shevchenko", "Kowalski");
-- it has the shape of a full name: two or three capitalized words, none an English word
-  ("Gyala Antall"), a first name, an initial and a surname ("Mijail C Adomo"), or a name with
-  a surname particle ("Maika van de Noort");
-- a title stands before it ("Ms. Amps"), or the words around it make it a person's: a verb of
-  saying, addressing ("tell", "reply to"), "by", "called" or "my name is" before it ("says
-  Joly", "Reply to Seraphina Loy", "was called Yulan Peres"),
-  another name joined to it ("Marrero and Murphy"), a possessive ("Meza's song", "Consumer
-  Reports's Impi Nummelin"), a request addressed to it ("Kuba, can I"), or a verb of what people
-  do after it ("Reed spent").
+- a word of it has a surname's ending ("Shevchenko", "Kowalski", "Seppinen");
+- it has the shape of a full name: two or three capitalized words, none an English word nor
+  used in the plural in the text, in a text in English ("Gyala Antall"; not "Omni Saiyan"
+  beside "Saiyans", nor "Contrat Madelin" in French), a first name, an initial and a surname
+  ("Mijail C Adomo"), or a name with a surname particle ("Maika van de Noort");
+- a title stands before it ("Ms. Amps"), or the words around this mention or another of the
+  same name make it a person's: a verb of saying or addressing, "by", "called" or "my name is"
+  before it ("says Joly", "Reply to Seraphina Loy", "was called Yulan Peres"), another name
+  joined to it ("Marrero and Murphy") or a series of mostly given names around it, a
+  possessive ("Meza's song", "Consumer Reports's Impi Nummelin"), a request addressed to it
+  ("Kuba, can I"), a verb of what people do after it ("Reed spent"), or any verb after it at a
+  sentence's start ("Dzhambek is from").
+
+A country, state or region of two words or more (`quasi_identifiers.is_kept_place`: "Uttar
+Pradesh") is no name, nor a word and a letter ("Strep A", "Vitamin C").
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ from importlib import resources
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from pipelines.privacy.quasi_identifiers import is_kept_place
 from pipelines.privacy.recognizers import (
     NAME_PARTICLES,
     foreign_stop_words,
     given_names,
     is_english_word,
+    mid_sentence,
 )
 from pipelines.privacy.recognizers.name_rules import NAME_WORD, SURNAME_ENDING
 
@@ -46,7 +53,7 @@ _WESTERN_COLUMNS = slice(30, 79)
 _COMMON = 3
 # What is said of people right before or after their name.
 _PERSON_BEFORE = re.compile(
-    r"(?:\b(?:says|said|asks|asked|told|tells|by|with|and|&|thank|thanks|hi|hello|hey|called"
+    r"(?:\b(?:says|said|asks|asked|told|tells|by|and|&|thank|thanks|hi|hello|hey|called"
     r"|named|name is|name's|call me|name:|tell|remind|invite|congratulate|email|e-mail|text"
     r"|(?:reply|replies|write|wrote|talk|talked|speak|spoke|introduce|forward)[ \t]+to)|['’]s)"
     r"[ \t]+$",
@@ -54,9 +61,8 @@ _PERSON_BEFORE = re.compile(
 )
 _PERSON_AFTER = re.compile(
     r"^(?:['’]s\b|,[ \t]+(?:can|could|would|will|please)\b|[ \t]+(?:and|&)[ \t]+[A-Z]"
-    r"|[ \t]+(?:says|said|asked|told|replied|spent|lives|lived|works|worked|wrote|writes|was|is"
-    r"|has|had|will|would|went|got|wants|needs|thinks|thought|felt|feels|loves|likes|knows|sent"
-    r"|called|came|left|became)\b)"
+    r"|[ \t]+(?:says|said|asked|told|replied|spent|lives|lived|works|worked|wrote|writes|went"
+    r"|wants|needs|thinks|thought|felt|feels|loves|likes|knows|sent|called|came|left|became)\b)"
 )
 # The next word of a series of names: "Wiki, elliot", "Kye,Liam and Az".
 _SERIES_BEFORE = re.compile(r"([^\W\d_]{2,})(?:,[ \t]*|[ \t]+(?:and|&)[ \t]+)$")
@@ -65,6 +71,12 @@ _SERIES = re.compile(
     r"[^\W\d_]+(?:,[ \t]*[^\W\d_]+){2,},?[ \t]+(?:and|&)[ \t]+[^\W\d_]+"
     r"|[^\W\d_]+(?:,[ \t]*[^\W\d_]+){3,}"
 )
+# Endings of surnames that `name_rules.SURNAME_ENDING` leaves out because they end common words
+# too, safe as evidence for a capitalized word the NER model or the gazetteer found: "Seppinen",
+# "Lundberg", "Bošnjak", "Ahtisaari".
+_SURNAME_ENDING = re.compile(r"(?:nen|berg|stein|mann|ssen|sen|aari|jak|nak)$")
+# The subject of a sentence: "Dzhambek is from Civic Impulse LLC".
+_SUBJECT_AFTER = re.compile(r"^[ \t]+(?:is|was|has|had|will|would)\b")
 _ARTICLE_BEFORE = re.compile(r"\b(?:the|a|an)[ \t]+$", re.IGNORECASE)
 _INITIAL_NAME = re.compile(r"^[A-Z][^\W\d_]+[ \t]+[A-Z]\.?[ \t]+[A-Z][^\W\d_]+$")
 _PARTICLE_NAME = re.compile(
@@ -114,6 +126,14 @@ def full_name_shape(words: list[str], name: str) -> bool:
     )
 
 
+def _foreign_text(text: str) -> bool:
+    """Among the text's first 80 words, five function words of French, Spanish, German, Italian,
+    Portuguese or Dutch at least, and more than twice as many as of English."""
+    words = [w.casefold() for w in re.findall(r"[^\W\d_]+", text[:1000])[:80]]
+    foreign = sum(w in foreign_stop_words() and w not in STOP_WORDS for w in words)
+    return foreign >= 5 and foreign > 2 * sum(w in STOP_WORDS for w in words)
+
+
 def _in_series_of_names(text: str, start: int, end: int) -> bool:
     """`text[start:end]` is an item of a series of four words or more, most of them given names."""
     window_start = max(0, start - 200)
@@ -128,10 +148,22 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
     """Evidence that `text[start:end]`, of `words`, is a person's name (see the module's
     description); `titled`: a title stands before it."""
     name = text[start:end]
-    if titled or name.endswith(("'s", "’s")) or full_name_shape(words, name):
+    if len(words) > 1 and is_kept_place(name):
+        return False
+    if titled or name.endswith(("'s", "’s")):
+        return True
+    # A word and a letter: "Strep A", "Vitamin C", "Plan B".
+    if len(words) == 2 and len(words[1]) == 1 and not given_name_word(words[0]):
+        return False
+    # A word the text also uses in the plural is a common noun ("Omni Saiyan ... Saiyans"), and
+    # two unknown words in a text of another language are likely its words ("Contrat Madelin").
+    plural = any(re.search(rf"\b{re.escape(w)}s\b", text) for w in words if w[0].isupper())
+    if full_name_shape(words, name) and not plural and not _foreign_text(text):
         return True
     if any(
-        given_name_word(word) or (len(word) >= 5 and SURNAME_ENDING.search(word)) for word in words
+        given_name_word(word)
+        or (len(word) >= 5 and (SURNAME_ENDING.search(word) or _SURNAME_ENDING.search(word)))
+        for word in words
     ):
         return True
     # The verb before a name may be taken into it: "Tell Caspian Holt".
@@ -154,6 +186,7 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
             _PERSON_AFTER.match(text[e : e + 20])
             and not _ARTICLE_BEFORE.search(text[max(0, s - 12) : s])
         )
+        or (_SUBJECT_AFTER.match(text[e : e + 10]) and not mid_sentence(text, s))
         for s, e in spans
     )
 
@@ -171,7 +204,7 @@ _PUBLIC_BEFORE = re.compile(
     r"|Prince|Princess|Emperor|Empress))[ \t]+$"
 )
 _PUBLIC_AFTER = re.compile(
-    r"^(?:['’]s[ \t]+[\"“]|(?:['’]s)?(?:[ \t]+(?:vs\.?|versus)\b"
+    r"^(?:['’]s[ \t]+[\"“]|[ \t]+v\.?[ \t]+[A-Z]|(?:['’]s)?(?:[ \t]+(?:vs\.?|versus)\b"
     r"|[ \t]+from[ \t]+(?:the[ \t]+)?(?:(?:TV|tv)[ \t]+)?(?i:show|series|movie|film|game|anime"
     r"|manga|comic|cartoon|novel|book)s?\b"
     r"|[ \t]*\([^()\n]*(?:\b(?:19|20)\d\d\b|\b[A-Z]{3,}\b)[^()\n]*\)))"
@@ -191,6 +224,23 @@ def public_by_context(text: str, start: int, end: int) -> bool:
     )
 
 
+@cache
+def _listed_pattern(listed: frozenset[str]) -> re.Pattern[str] | None:
+    if not listed:
+        return None
+    names = "|".join(map(re.escape, sorted(listed, key=len, reverse=True)))
+    return re.compile(rf"(?<![\w'’-])(?:{names})(?![\w-])", re.IGNORECASE)
+
+
+def listed_in_text(text: str, listed: frozenset[str]) -> set[str]:
+    """The words of the listed public figures ("Harry Potter") that a text names in full: there
+    "Harry" alone is the same figure."""
+    pattern = _listed_pattern(listed)
+    if pattern is None:
+        return set()
+    return {w.casefold() for m in pattern.finditer(text) for w in NAME_WORD.findall(m.group())}
+
+
 def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
     """The names of a text's PERSON findings that `public_by_context` makes public figures,
     casefolded, each whole and by its last word: every mention of them is kept ("Leonardo (TMNT
@@ -202,7 +252,8 @@ def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
             continue
         start = result.start
         end = min(result.end, (text.find("\n", start) + 1 or len(text) + 1) - 1)
-        value = text[start:end]
+        value = re.split(r"[^\w \t'’.,&-]", text[start:end])[0]
+        end = start + len(value)
         cuts = [0, *(i for m in _JOINED.finditer(value) for i in m.span()), len(value)]
         parts = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
         public = [] if not _CONTEST.search(value) else [value]

@@ -185,10 +185,16 @@ class LowerCaseNames:
                 placed and (len(items) < 6 or len(placed) * 4 > len(items))
             ):
                 continue
+            foreign = any(self.foreign_name(w.group()) for w in items)
             for item in items:
                 key = item.group().casefold()
+                # With a name that is no word in the series, a popular given name is one even
+                # when a word too ("silvana, kristina, chad"; not "will, grace and hope").
+                named = self.foreign_name(item.group()) or (
+                    foreign and key in self.popular and key not in STOP_WORDS and len(key) > 2
+                )
                 word = key in STOP_WORDS or is_english_word(key)
-                if item.start() not in placed and (self.foreign_name(item.group()) or not word):
+                if named or (item.start() not in placed and not word):
                     start = series.start() + item.start()
                     spans.append((start, start + len(item.group())))
         return spans
