@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
@@ -76,3 +79,19 @@ def test_the_card_shows_the_release_figures(pipeline_run, card):
     for path in shown:
         with Image.open(pipeline_run.release_dir / path) as image:
             assert image.format == "PNG" and min(image.size) > 200
+
+
+def test_metrics_counting_a_user_the_files_lack_make_the_claims_fail(pipeline_run, card, tmp_path):
+    """The published metrics are recomputed from the per-user configs: a user whose judgments
+    the metrics count but the files do not hold (as a withheld user's would be) is caught."""
+    release = tmp_path / "release"
+    shutil.copytree(pipeline_run.release_dir, release, ignore=shutil.ignore_patterns(".git"))
+    path = sorted((release / "data" / "stage2_relevance").glob("train-*.parquet"))[0]
+    table = pq.read_table(path)
+    user = table.column("user_id")[0].as_py()
+    pq.write_table(table.filter(pc.not_equal(table.column("user_id"), user)), path)
+    errors = claim_errors(card, release, pipeline_run.warehouse)
+    assert any(
+        error.startswith("metric ('stage2'") and "recomputed from the published" in error
+        for error in errors
+    ), errors
