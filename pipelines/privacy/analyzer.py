@@ -3,13 +3,15 @@ Presidio's, for the configured entity types only.
 
 With `shortcuts` (the default) it skips work whose outcome is known in advance, and finds exactly
 what it finds without them (tests/privacy/test_detector_shortcuts.py compares both on real
-texts): patterns whose findings can never reach their type's minimum score are not run, and the
-registry's choice of recognizers, the same for every text, is made once.
+texts): patterns whose findings can never reach their type's minimum score are not run, the
+registry's choice of recognizers, the same for every text, is made once, and the per-token lists
+that only context words need are made only for the texts that need them.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 import spacy
 from presidio_analyzer import (
@@ -74,15 +76,65 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
             ignored |= {label for label in nlp.get_pipe("ner").labels if label not in mapped}
             self.ner_model_configuration.labels_to_ignore = sorted(ignored)
 
+    # Lemmas, token offsets and keywords made when first read (`TokenListsOnDemand`); False:
+    # made for every text, as Presidio does.
+    lists_on_demand = True
+
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        if self.lists_on_demand:
+            entities, scores = self._get_updated_entities(
+                self._get_entities(doc), self._get_scores_for_entities(doc)
+            )
+            return TokenListsOnDemand(entities, doc, self, language, scores)
         artifacts = super()._doc_to_nlp_artifact(doc, language)
-        artifacts.lemmas = [token.lower_ for token in doc]
-        # The keywords must come from these stand-in lemmas: built from the empty lemmas of a
-        # pipeline without lemmatizer, they are empty and no context word ever raises a score.
-        # Presidio tests `lemma in keywords` for every word near every finding: on a list, that
-        # is quadratic in the text's length (most of Presidio's time on long messages).
-        artifacts.keywords = set(NlpArtifacts.set_keywords(self, artifacts.lemmas, language))
+        artifacts.lemmas = stand_in_lemmas(doc)
+        artifacts.keywords = keywords(self, artifacts.lemmas, language)
         return artifacts
+
+
+def stand_in_lemmas(doc: Doc) -> list[str]:
+    return [token.lower_ for token in doc]
+
+
+def keywords(nlp_engine: SpacyNlpEngine, lemmas: list[str], language: str) -> set[str]:
+    """Presidio's keywords of a text, from the stand-in lemmas: built from the empty lemmas of a
+    pipeline without lemmatizer, they are empty and no context word ever raises a score. A set:
+    Presidio tests `lemma in keywords` for every word near every finding, and on a list that is
+    quadratic in the text's length (most of Presidio's time on long messages)."""
+    return set(NlpArtifacts.set_keywords(nlp_engine, lemmas, language))
+
+
+class TokenListsOnDemand(NlpArtifacts):
+    """Presidio's NLP artifacts of a text, whose per-token lists (lemmas, offsets, keywords) are
+    made when first read, the same as `NerOnlySpacyEngine` makes them otherwise. Only the context
+    words of a finding read them, and most texts have no finding that has context words: making
+    them for every text walks every token of every text twice."""
+
+    def __init__(
+        self,
+        entities: list,
+        tokens: Doc,
+        nlp_engine: SpacyNlpEngine,
+        language: str,
+        scores: list[float] | None,
+    ):
+        self.entities = entities
+        self.tokens = tokens
+        self.nlp_engine = nlp_engine
+        self.language = language
+        self.scores = scores if scores else [0.85] * len(entities)
+
+    @cached_property
+    def lemmas(self) -> list[str]:  # type: ignore[override]
+        return stand_in_lemmas(self.tokens)
+
+    @cached_property
+    def tokens_indices(self) -> list[int]:  # type: ignore[override]
+        return [token.idx for token in self.tokens]
+
+    @cached_property
+    def keywords(self) -> set[str]:  # type: ignore[override]
+        return keywords(self.nlp_engine, self.lemmas, self.language)
 
 
 def ner_configuration(nlp_configuration: dict | None = None) -> NerModelConfiguration:
@@ -189,6 +241,7 @@ def build_analyzer(
         models=models, ner_model_configuration=ner_configuration(nlp_configuration)
     )
     nlp_engine.load()
+    nlp_engine.lists_on_demand = shortcuts
     language = config.language
     registry = (SelectingOnceRegistry if shortcuts else RecognizerRegistry)(
         supported_languages=[language]
