@@ -50,6 +50,9 @@ def pipeline_env(workdir: Path) -> dict[str, str]:
         DUCKDB_PATH=str(workdir / "data" / "warehouse.duckdb"),
         PIPELINES_RELEASE_DIR=str(workdir / "data" / "dataset_repo"),
         DAGSTER_HOME=str(settings.PROJECT_ROOT),
+        # dbt's partial-parse state is valid for one warehouse path (dbt hashes the profile into
+        # it): each working folder keeps its own, so runs on other warehouses do not discard it.
+        DBT_TARGET_PATH=str(workdir / "dbt-target"),
     )
     return env
 

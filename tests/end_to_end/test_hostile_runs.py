@@ -55,6 +55,7 @@ def cli_run(tmp: Path, *args: str, data_dir: Path | None = None) -> CliRun:
         PIPELINES_DATA_DIR=str(data_dir),
         DUCKDB_PATH=str(data_dir / "warehouse.duckdb"),
         PIPELINES_RELEASE_DIR=str(data_dir / "dataset_repo"),
+        DBT_TARGET_PATH=str(tmp / "dbt-target"),
     )
     completed = subprocess.run(
         [sys.executable, "-m", "pipelines", "run", *args],

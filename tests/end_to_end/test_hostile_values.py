@@ -1,5 +1,8 @@
 """`pipelines run` over a drop whose model names carry a phone number: the records are quarantined
-naming file, line and field, the run goes through, and no published file holds the number."""
+naming file, line and field, the run goes through, and no published file holds the number.
+
+The drop is the bundled sample delivered again with the two values planted, on a copy of the
+sample run's data folder (its texts are in the scrub's cache)."""
 
 from __future__ import annotations
 
@@ -21,13 +24,14 @@ def _plant(path, field: str) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
-def test_a_phone_in_a_model_name_is_quarantined_and_never_published(tmp_path):
+def test_a_phone_in_a_model_name_is_quarantined_and_never_published(pipeline_run, tmp_path):
     drop = tmp_path / "drops" / settings.SAMPLE_DROP.name
     shutil.copytree(settings.SAMPLE_DROP, drop)
     _plant(drop / "conversations.jsonl", "model")
     _plant(drop / "stage3_items.jsonl", "generator_model")
+    shutil.copytree(pipeline_run.data_dir, tmp_path / "data", symlinks=True)
 
-    run = cli_run(tmp_path, str(drop))
+    run = cli_run(tmp_path, str(drop), data_dir=tmp_path / "data")
 
     assert run.exit_code == 0, run.output
     assert PHONE not in run.output
