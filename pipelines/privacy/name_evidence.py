@@ -187,6 +187,7 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
             and not _ARTICLE_BEFORE.search(text[max(0, s - 12) : s])
         )
         or (_SUBJECT_AFTER.match(text[e : e + 10]) and not mid_sentence(text, s))
+
         for s, e in spans
     )
 
@@ -194,8 +195,8 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
 # Who a name is when the words around it say it is a public figure or a published character:
 # the sides of a contest ("Nunes vs Shevchenko"), a public role before it ("Superintendent Jo
 # Stafford", "the character Donald Draper", "the author"), the work it comes from after it
-# ("Leonardo (TMNT 2012)", "Draper from the TV show") or a
-# work's title after its possessive (`Anthony Doerr's "Cloud Cuckoo Land"`).
+# ("Leonardo (TMNT 2012)", "Draper from the TV show"), a work's title after its possessive
+# (`Anthony Doerr's "Cloud Cuckoo Land"`), a citation ("Okafor et al.", "Bevan v Coolahan").
 _PUBLIC_BEFORE = re.compile(
     r"(?:\b(?:vs\.?|versus)|\bthe[ \t]+(?:character|author|writer|novelist|poet|painter|artist"
     r"|singer|rapper|actor|actress|director|composer|philosopher|playwright)"
@@ -204,7 +205,8 @@ _PUBLIC_BEFORE = re.compile(
     r"|Prince|Princess|Emperor|Empress))[ \t]+$"
 )
 _PUBLIC_AFTER = re.compile(
-    r"^(?:['’]s[ \t]+[\"“]|[ \t]+v\.?[ \t]+[A-Z]|(?:['’]s)?(?:[ \t]+(?:vs\.?|versus)\b"
+    r"^(?:['’]s[ \t]+[\"“]|[ \t]+et[ \t]+al\b|[ \t]+v\.?[ \t]+[A-Z]"
+    r"|(?:['’]s)?(?:[ \t]+(?:vs\.?|versus)\b"
     r"|[ \t]+from[ \t]+(?:the[ \t]+)?(?:(?:TV|tv)[ \t]+)?(?i:show|series|movie|film|game|anime"
     r"|manga|comic|cartoon|novel|book)s?\b"
     r"|[ \t]*\([^()\n]*(?:\b(?:19|20)\d\d\b|\b[A-Z]{3,}\b)[^()\n]*\)))"
