@@ -3,9 +3,10 @@
 Drop A is run with `python -m pipelines run` (the real dbt project on a real DuckDB file, the
 real scrub and release), and the working folder is copied. Then an increment drop B, with new
 users, is run on one copy as a scheduled run does it (only the release shards whose rows changed
-are exported) and on the other with `--full-rebuild` (every dbt model in full, every file
-exported). The two releases' Parquet files, their manifests' content identities and every mart
-must be identical, and the incremental run must have kept files the full one rewrote.
+are exported, and the per-user dbt models rebuild only the touched users) and on the other with
+`--full-rebuild` (every dbt model in full, every file exported). The two releases' Parquet files,
+their manifests' content identities and every mart must be identical, and the incremental run
+must have kept files the full one rewrote.
 """
 
 from __future__ import annotations
@@ -100,6 +101,12 @@ def _files_exported(workdir: Path) -> int:
     return int(re.search(r"Files: (\d+) exported", message).group(1))
 
 
+def _dbt_scope(workdir: Path) -> str:
+    """What the last run's dbt build rebuilt, as its log says."""
+    log = sorted((workdir / "data" / "logs").glob("run-*.log"))[-1]
+    return re.findall(r"dbt build: (.+)", log.read_text())[-1].strip()
+
+
 def _marts(workdir: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(_env(workdir)["DUCKDB_PATH"], read_only=True) as conn:
         return {
@@ -127,6 +134,11 @@ def test_an_increment_publishes_the_bytes_of_a_full_rebuild(tmp_path):
     shutil.copytree(incremental, full, symlinks=True)
     _run(incremental, "-m", "pipelines", "run", str(incremental / "drops" / SECOND_DROP))
     _run(full, "-m", "pipelines", "run", "--full-rebuild", str(full / "drops" / SECOND_DROP))
+
+    assert re.fullmatch(
+        r"the per-user models rebuild [1-9]\d* touched users", _dbt_scope(incremental)
+    )
+    assert _dbt_scope(full) == "full refresh (asked for)"
 
     published = _published(incremental)
     assert published == _published(full)
