@@ -1,15 +1,19 @@
-"""Fixtures: a fixture warehouse with marts, a temporary local dataset repo, fixed options."""
+"""Fixtures: a fixture warehouse with marts, a temporary local dataset repo, fixed options, and
+the first release of that warehouse with those options, published once for the session."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines import settings
 from pipelines.release.build import ReleaseOptions
+from pipelines.release.publish import publish_release
 from pipelines.release.targets import LocalGitTarget
+from tests.build_once import build_once
 from tests.release import warehouse
 
 MARTS_YML = """
@@ -33,10 +37,8 @@ def local_target(tmp_path: Path) -> LocalGitTarget:
     return LocalGitTarget(tmp_path / "dataset_repo")
 
 
-@pytest.fixture
-def marts_dir(tmp_path: Path) -> Path:
+def project_marts(folder: Path) -> Path:
     """The project's marts .yml (keys and references from its tests), one description replaced."""
-    folder = tmp_path / "marts"
     folder.mkdir()
     for path in (settings.DBT_PROJECT_DIR / "models" / "marts").glob("*.yml"):
         shutil.copy(path, folder / path.name)
@@ -44,8 +46,7 @@ def marts_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def options(marts_dir: Path) -> ReleaseOptions:
+def release_options(marts_dir: Path) -> ReleaseOptions:
     return ReleaseOptions(
         repo_id="test-org/personalization",
         repo_url="https://huggingface.co/datasets/test-org/personalization",
@@ -54,3 +55,37 @@ def options(marts_dir: Path) -> ReleaseOptions:
         ratios=dict(settings.DEFAULT_SPLIT_RATIOS),
         marts_dir=marts_dir,
     )
+
+
+@pytest.fixture
+def marts_dir(tmp_path: Path) -> Path:
+    return project_marts(tmp_path / "marts")
+
+
+@pytest.fixture
+def options(marts_dir: Path) -> ReleaseOptions:
+    return release_options(marts_dir)
+
+
+def _publish_first_release(folder: Path) -> None:
+    db = warehouse.build(folder / "warehouse.duckdb", n_users=40)
+    with duckdb.connect(str(db), read_only=True) as conn:
+        publish_release(
+            conn,
+            LocalGitTarget(folder / "dataset_repo"),
+            release_options(project_marts(folder / "marts")),
+        )
+
+
+@pytest.fixture(scope="session")
+def first_release_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_once(tmp_path_factory, "first-release", _publish_first_release)
+
+
+@pytest.fixture
+def first_release(first_release_folder: Path, tmp_path: Path) -> LocalGitTarget:
+    """v1.0.0 of the `warehouse_db` warehouse published with `options`, as a test's own copy: what
+    `publish_release` makes of it, for the tests that read a first release."""
+    repo = tmp_path / "first_release"
+    shutil.copytree(first_release_folder / "dataset_repo", repo, symlinks=True)
+    return LocalGitTarget(repo)

@@ -28,8 +28,8 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def test_every_record_set_yields_the_rows_of_release_json(warehouse_db, local_target, options):
-    repo = publish(warehouse_db, local_target, options)
+def test_every_record_set_yields_the_rows_of_release_json(first_release):
+    repo = first_release.path
     manifest = read_json(repo / "release.json")
     dataset = mlc.Dataset(jsonld=repo / "croissant.json")
     assert not dataset.metadata.issues.errors
@@ -39,10 +39,8 @@ def test_every_record_set_yields_the_rows_of_release_json(warehouse_db, local_ta
         assert splits == {split: info["rows"] for split, info in config["splits"].items()}, name
 
 
-def test_every_published_file_is_listed_with_the_sha256_of_its_bytes(
-    warehouse_db, local_target, options
-):
-    repo = publish(warehouse_db, local_target, options)
+def test_every_published_file_is_listed_with_the_sha256_of_its_bytes(first_release):
+    repo = first_release.path
     croissant = read_json(repo / "croissant.json")
     listed = {
         item["@id"]: item for item in croissant["distribution"] if item["@type"] == "cr:FileObject"
@@ -91,8 +89,8 @@ def test_urls_name_the_release_tag(warehouse_db, local_target, options, tmp_path
     assert not mlc.Dataset(jsonld=hub_form).metadata.issues.errors
 
 
-def test_keys_and_references_are_the_marts_tests(warehouse_db, local_target, options):
-    repo = publish(warehouse_db, local_target, options)
+def test_keys_and_references_are_the_marts_tests(first_release, options):
+    repo = first_release.path
     keys, references = mart_constraints(options.marts_dir)
     record_sets = {r["@id"]: r for r in read_json(repo / "croissant.json")["recordSet"]}
     for config in options.configs:
@@ -109,10 +107,8 @@ def test_keys_and_references_are_the_marts_tests(warehouse_db, local_target, opt
     assert references["stage2_relevance"]["user_id"] == ("users", "user_id")
 
 
-def test_licences_and_responsible_ai_fields_come_from_dataset_yaml(
-    warehouse_db, local_target, options
-):
-    repo = publish(warehouse_db, local_target, options)
+def test_licences_and_responsible_ai_fields_come_from_dataset_yaml(first_release):
+    repo = first_release.path
     metadata = load_metadata()
     croissant = read_json(repo / "croissant.json")
     assert croissant["conformsTo"] == [CROISSANT_VERSION, RAI_VERSION]

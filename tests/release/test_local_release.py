@@ -53,9 +53,8 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def test_no_user_is_in_two_splits(warehouse_db, local_target, options):
-    publish(warehouse_db, local_target, options)
-    repo = local_target.path
+def test_no_user_is_in_two_splits(first_release):
+    repo = first_release.path
     assigned = json.loads((repo / "splits.json").read_text())["users"]
     for config in PER_USER:
         splits = users_by_split(repo, config)
@@ -112,9 +111,8 @@ def test_second_release_changelog_counts_rows_added_and_removed(
     assert f"| `stage2_relevance` | 30 | {removed_relevance} |" in changelog
 
 
-def test_card_passes_hub_metadata_parsing(warehouse_db, local_target, options):
-    publish(warehouse_db, local_target, options)
-    repo = local_target.path
+def test_card_passes_hub_metadata_parsing(first_release):
+    repo = first_release.path
     card = DatasetCard.load(repo / "README.md")
     assert isinstance(card.data, DatasetCardData)
     data = card.data.to_dict()
@@ -161,32 +159,26 @@ def test_card_passes_hub_metadata_parsing(warehouse_db, local_target, options):
     assert 'revision="v1.0.0"' in card.text
 
 
-def test_load_dataset_without_a_config_name_loads_the_default_config(
-    warehouse_db, local_target, options, tmp_path
-):
-    publish(warehouse_db, local_target, options)
+def test_load_dataset_without_a_config_name_loads_the_default_config(first_release, tmp_path):
     default = load_metadata()["default_config"]
-    card = DatasetCard.load(local_target.path / "README.md")
+    card = DatasetCard.load(first_release.path / "README.md")
     assert [c["config_name"] for c in card.data.configs if c.get("default")] == [default]
-    splits = manifest(local_target.path)["configs"][default]["splits"]
-    loaded = load_dataset(str(local_target.path), cache_dir=str(tmp_path / "cache"))
+    splits = manifest(first_release.path)["configs"][default]["splits"]
+    loaded = load_dataset(str(first_release.path), cache_dir=str(tmp_path / "cache"))
     assert {split: len(ds) for split, ds in loaded.items()} == {
         split: info["rows"] for split, info in splits.items()
     }
 
 
-def test_dataset_repo_keeps_parquet_and_images_in_lfs_without_git_lfs(
-    warehouse_db, local_target, options
-):
-    publish(warehouse_db, local_target, options)
-    attributes = git(local_target.path, "show", "v1.0.0:.gitattributes").splitlines()
+def test_dataset_repo_keeps_parquet_and_images_in_lfs_without_git_lfs(first_release):
+    attributes = git(first_release.path, "show", "v1.0.0:.gitattributes").splitlines()
     assert attributes == [
         f"{pattern} filter=lfs diff=lfs merge=lfs -text"
         for pattern in ("*.parquet", "*.png", "*.jpg")
     ]
-    checked = git(local_target.path, "check-attr", "filter", "--", "data/users/x.parquet")
+    checked = git(first_release.path, "check-attr", "filter", "--", "data/users/x.parquet")
     assert checked.strip() == "data/users/x.parquet: filter: lfs"
-    assert not git(local_target.path, "status", "--porcelain")
+    assert not git(first_release.path, "status", "--porcelain")
 
 
 def test_load_dataset_round_trips_every_config_at_a_tag(
@@ -208,16 +200,15 @@ def test_load_dataset_round_trips_every_config_at_a_tag(
     assert sum(len(ds) for ds in latest.values()) == 50
 
 
-def test_cli_loads_a_release_of_the_local_repo(warehouse_db, local_target, options, capsys):
-    publish(warehouse_db, local_target, options)
+def test_cli_loads_a_release_of_the_local_repo(first_release, capsys):
     code = cli(
-        ["load", "--repo", str(local_target.path), "--version", "v1.0.0", "--config", "users"]
+        ["load", "--repo", str(first_release.path), "--version", "v1.0.0", "--config", "users"]
     )
     out = capsys.readouterr().out
     assert code == 0
     assert "users at v1.0.0" in out and "num_rows: 32" in out
     with pytest.raises(LookupError, match="no release v9.9.9; releases: v1.0.0"):
-        load_release("users", "v9.9.9", repo=local_target.path)
+        load_release("users", "v9.9.9", repo=first_release.path)
 
 
 def test_card_only_change_is_a_patch_release(warehouse_db, local_target, options, tmp_path):
