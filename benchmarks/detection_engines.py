@@ -1,7 +1,8 @@
 """The scrub's detection on Dask distributed, Ray and Python's own process pool, side by side.
 
     .venv/bin/python benchmarks/detection_engines.py [--limit 400] [--rounds 2]
-        [--ray-python /path/to/python-with-ray]
+        [--ray-python /path/to/python-with-ray] [--engines dask multiprocessing] [--workers 2]
+        [--results PATH]
 
 Per engine and worker count (1 and 2), in a fresh process: the start-up (cluster up and every
 worker's detector loaded and warmed), the throughput of the detection pass over the user turns of
@@ -216,6 +217,9 @@ def main() -> None:
         default=None,
         help="an interpreter with Ray installed that can import this project",
     )
+    parser.add_argument(
+        "--engines", nargs="+", choices=ENGINES, default=list(ENGINES), help="engines to run"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--only", choices=ENGINES, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -225,10 +229,12 @@ def main() -> None:
     items = texts(args.limit)
     pythons = {engine: sys.executable for engine in ENGINES}
     pythons["ray"] = args.ray_python or sys.executable
-    runs: dict[str, dict[int, list[dict]]] = {e: {w: [] for w in args.workers} for e in ENGINES}
+    runs: dict[str, dict[int, list[dict]]] = {
+        e: {w: [] for w in args.workers} for e in args.engines
+    }
     for round_ in range(args.rounds):
         for workers in args.workers:
-            for engine in ENGINES:
+            for engine in args.engines:
                 command = [
                     pythons[engine],
                     __file__,
