@@ -124,6 +124,7 @@ class DetectionCluster:
 
     def __enter__(self) -> DetectionCluster:
         if self.in_process:
+            _detector(self.config)
             return self
         import dask
         from distributed import Client, LocalCluster
