@@ -18,6 +18,7 @@ from pipelines.privacy.recognizers import (
     foreign_stop_words,
     given_names,
     is_english_word,
+    is_given_name,
     mid_sentence,
     sentence_around,
 )
@@ -290,7 +291,7 @@ def _lone_word(key: str, word: str, before: str, after: str) -> bool:
     another script that no gazetteer holds ("Привет"); not after a title ("Ms. Amps"), in a
     series or after a verb of saying ("Bowman and White", "says Becker"), nor called ("Kuba,")."""
     return (
-        key not in given_names()[0]
+        not is_given_name(key)
         and not (TITLE_BEFORE.search(before) or COORDINATED_BEFORE.search(before))
         and not COORDINATED_AFTER.match(after)
         and not after.lstrip(" \t").startswith(",")

@@ -41,9 +41,11 @@ from pipelines.privacy.recognizers import (
     foreign_stop_words,
     given_names,
     is_english_word,
+    is_given_name,
     mid_sentence,
 )
 from pipelines.privacy.recognizers.name_rules import NAME_WORD, SURNAME_ENDING
+from pipelines.privacy.recognizers.words import latin_spellings
 
 # Columns of the gazetteer's frequencies (see `words.given_names`) from Great Britain to Israel:
 # the countries before China, Japan, Korea and Vietnam, whose romanized names ("Moon", "Young",
@@ -104,6 +106,8 @@ def given_name_word(word: str) -> bool:
     """A word that names people: a popular given name, one of the gazetteer's that is neither an
     English word nor a function word, or an English word common as a given name."""
     key = word.casefold()
+    if latin_spellings(key):
+        return is_given_name(key)
     names, popular = given_names()
     if key in popular:
         return True
@@ -187,7 +191,6 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
             and not _ARTICLE_BEFORE.search(text[max(0, s - 12) : s])
         )
         or (_SUBJECT_AFTER.match(text[e : e + 10]) and not mid_sentence(text, s))
-
         for s, e in spans
     )
 

@@ -42,6 +42,7 @@ def test_a_given_name_is_a_name_of_people_not_a_word_that_a_few_people_bear(word
         "The dashboard pulls its data from Quorvix every hour.",
         "Add more Saiyan energy to the plan: Full Saiyan DNA, Saiyan willpower.",
         "The blend is mostly Grenvaux with a little Merlot from the hills.",
+        "Мы были в Москве, потом Привет уехал.",
     ],
 )
 def test_capitalized_words_with_no_evidence_of_a_name_are_left(detector, text):
@@ -58,6 +59,8 @@ def test_capitalized_words_with_no_evidence_of_a_name_are_left(detector, text):
         ("Brett Nolander runs the camp. Later B. Nolander calls them in.", None),
         # The same name in another script, in brackets after it.
         ("The applicant Li Wei (李伟) sent his forms yesterday.", ["Li Wei", "李伟"]),
+        # A Cyrillic given name mid-sentence, by its Latin spelling in the gazetteer (Kolya).
+        ("Сегодня Коля остался дома, и Коля спит.", ["Коля", "Коля"]),
         # A lower-case name after "a boy named", and its other mentions.
         ("A boy named toviq joins the team, and toviq scores twice.", ["toviq", "toviq"]),
     ],

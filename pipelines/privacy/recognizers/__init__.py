@@ -39,6 +39,7 @@ from pipelines.privacy.recognizers.words import (
     foreign_stop_words,
     given_names,
     is_english_word,
+    is_given_name,
     sentence_around,
 )
 
@@ -65,6 +66,7 @@ __all__ = [
     "given_names",
     "introduced_name_recognizer",
     "is_english_word",
+    "is_given_name",
     "lead_in_name_recognizers",
     "mid_sentence",
     "postcode_recognizer",

@@ -22,11 +22,13 @@ from pipelines.privacy.recognizers.name_rules import (
     place_spans,
 )
 from pipelines.privacy.recognizers.words import (
+    CYRILLIC_WORD,
     NAME_ENDS,
     NAME_PARTICLES,
     english_words,
     given_names,
     is_english_word,
+    is_given_name,
 )
 
 
@@ -36,6 +38,9 @@ class GivenNameRecognizer(LocalRecognizer):
     The small spaCy model calls many names of non-English origin ORG or GPE, or misses them; a
     gazetteer of given names from many countries finds them. A lone given name that is also a
     common word ("Will", "Grace") counts only mid-sentence or with a surname after it.
+
+    Names written in Cyrillic count when a Latin spelling of theirs is in the gazetteer ("Коля",
+    Kolya), mid-sentence only.
 
     Chat is often typed in lower case: a given name that is no English word followed by a word that
     is none either ("lena andersson") is a name too, and so is every name of a series in which
@@ -66,6 +71,7 @@ class GivenNameRecognizer(LocalRecognizer):
             for start, end in self.lower_case.series(text, places)
             + self.lower_case.introduced(text)
         ]
+        results += [self._result(s, e, self.LONE_SCORE) for s, e in self._cyrillic(text)]
         index = 0
         while index < len(words):
             word = words[index].group()
@@ -136,6 +142,19 @@ class GivenNameRecognizer(LocalRecognizer):
         ):
             return index
         return None
+
+    @staticmethod
+    def _cyrillic(text: str) -> list[tuple[int, int]]:
+        """Given names written in Cyrillic mid-sentence ("Сегодня Коля"), with a capitalized word
+        right after them ("Коля Петров")."""
+        spans = []
+        for match in CYRILLIC_WORD.finditer(text):
+            if not mid_sentence(text, match.start()) or not is_given_name(match.group().casefold()):
+                continue
+            surname = CYRILLIC_WORD.match(text, match.end() + 1)
+            end = surname.end() if surname and text[match.end()] == " " else match.end()
+            spans.append((match.start(), end))
+        return spans
 
     @staticmethod
     def _unknown_word(word: re.Match, places: list[tuple[int, int]]) -> bool:

@@ -256,3 +256,36 @@ def is_english_word(key: str) -> bool:
         )
         or (key.endswith("ies") and key[:-3] + "y" in words)
     )
+
+
+# Latin spellings of Cyrillic letters, the usual ones first: the gazetteer spells Russian and
+# Ukrainian names in Latin letters ("Коля" is "Kolya", "Дмитрий" "Dmitrij" or "Dmitriy").
+_CYRILLIC = {
+    **dict(zip("абвгдзклмнопрстуфы", "abvgdzklmnoprstufy", strict=True)),
+    **{"е": ("e", "ye"), "ё": ("e", "yo"), "ж": ("zh",), "и": ("i",), "й": ("y", "j", "i")},
+    **{"х": ("kh", "h"), "ц": ("ts", "c"), "ч": ("ch",), "ш": ("sh",), "щ": ("shch",)},
+    **{"ъ": ("",), "ь": ("",), "э": ("e",), "ю": ("yu", "ju"), "я": ("ya", "ja", "ia")},
+    **{"і": ("i",), "ї": ("yi", "i"), "є": ("ye", "e"), "ґ": ("g",)},
+}
+CYRILLIC_WORD = re.compile(r"[А-ЯЁІЇЄҐ][а-яёіїєґ]+(?:-[А-ЯЁІЇЄҐ][а-яёіїєґ]+)?")
+
+
+def latin_spellings(key: str, limit: int = 16) -> list[str]:
+    """The Latin spellings of a casefolded Cyrillic word (at most `limit`), [] for another."""
+    spellings = [""]
+    for letter in key:
+        options = _CYRILLIC.get(letter)
+        if options is None:
+            if letter != "-":
+                return []
+            options = ("-",)
+        options = (options,) if isinstance(options, str) else options
+        spellings = [s + o for s in spellings for o in options][:limit]
+    return spellings
+
+
+def is_given_name(key: str) -> bool:
+    """A casefolded word the gazetteer holds, in Latin letters or in a Latin spelling of its
+    Cyrillic ones."""
+    names = given_names()[0]
+    return key in names or any(s in names for s in latin_spellings(key))
