@@ -50,6 +50,7 @@ def scrub(results: dict[str, Any]) -> str:
         [
             name,
             _number(d.get("seconds")),
+            _number(d.get("cpu_seconds")),
             _number(d["chars_per_s"], 0),
             ", ".join(_number(r, 0) for r in d.get("rounds_chars_per_s", [])),
             _number(d["peak_rss_mb"], 0),
@@ -68,6 +69,7 @@ def scrub(results: dict[str, Any]) -> str:
                 [
                     "detector",
                     "best seconds",
+                    "CPU seconds (least)",
                     "characters/s (best)",
                     "characters/s per round",
                     "peak memory (MiB)",
@@ -211,6 +213,7 @@ def stage2_baselines(results: dict[str, Any]) -> str:
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "scrub": scrub,
     "detection_engines": detection_engines,
+    "detection_engines_all_turns": detection_engines,
     "scale": scale,
     "stage2_baselines": stage2_baselines,
 }

@@ -4,17 +4,18 @@
 
 Texts: the user turns of ../shared/realdata/sharegpt-1000/ (real, unredacted) and of the bundled
 sample drop, if present. Each detector runs in a fresh process, cold (no cache, model loading
-included), and reports characters/s and peak memory (the measuring process, plus its largest
-worker). Detectors: `ours` (the scrub's detection on a local Dask cluster of `--workers`
-processes, as the scrub runs it), `plain_presidio_batch` (Presidio's own `BatchAnalyzerEngine`,
-default recognizers, `analyze_iterator` in batches of 64, `n_process=--workers`: what a user of
-Presidio would pick), `plain_presidio` (one `analyze` per text, one process) and `spacy_ner`
-(spaCy's NER alone, `n_process=--workers`: the floor of any NER-based detector). Rounds are
-interleaved (every detector once per round) and each keeps its best round: speeds on a shared
-machine drift between minutes. Then, for the pattern-based types, how many of plain
-Presidio's findings ours does not cover (a drop in recall would show there). Only counts are
-printed, never the text. The figures go to `benchmarks/results/scrub.json` (docs/benchmarks.md
-shows them).
+included), and reports characters/s, peak memory (the measuring process, plus its largest
+worker) and the CPU seconds of the measuring process and all its workers (on a shared machine,
+the figure other load changes least). Detectors: `ours` (the scrub's detection on a local Dask
+cluster of `--workers` processes, as the scrub runs it), `plain_presidio_batch` (Presidio's own
+`BatchAnalyzerEngine`, default recognizers, `analyze_iterator` in batches of 64,
+`n_process=--workers`: what a user of Presidio would pick), `plain_presidio` (one `analyze` per
+text, one process) and `spacy_ner` (spaCy's NER alone, `n_process=--workers`: the floor of any
+NER-based detector). Rounds are interleaved (every detector once per round) and each keeps its
+best round: speeds on a shared machine drift between minutes. Then, for the pattern-based types,
+how many of plain Presidio's findings ours does not cover (a drop in recall would show there).
+Only counts are printed, never the text. The figures go to `benchmarks/results/scrub.json`
+(docs/benchmarks.md shows them).
 """
 
 from __future__ import annotations
@@ -127,10 +128,18 @@ def measure(name: str, limit: int | None, workers: int, out: Path) -> None:
     start = time.perf_counter()
     found = RUNNERS[name](texts, workers)
     seconds = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(u.ru_utime + u.ru_stime for u in (own, children))
     out.write_text(
-        json.dumps({"seconds": seconds, "peak_mib": (own + children) / 1024, "found": found})
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "peak_mib": (own.ru_maxrss + children.ru_maxrss) / 1024,
+                "found": found,
+            }
+        )
     )
 
 
@@ -184,15 +193,16 @@ def main() -> None:
     texts = load_texts(args.limit)
     characters = sum(len(t) for t in texts)
     print(f"{len(texts)} user messages, {characters:,} characters; {args.workers} workers\n")
-    print("| round | detector | seconds | characters/s | peak memory (MiB) |")
-    print("|---|---|---|---|---|")
+    print("| round | detector | seconds | characters/s | CPU seconds | peak memory (MiB) |")
+    print("|---|---|---|---|---|---|")
     rounds: dict[str, list[dict]] = {name: [] for name in RUNNERS}
     for number in range(1, args.rounds + 1):
         for name, result in run_round(texts, args).items():
             rounds[name].append(result)
             print(
                 f"| {number} | {name} | {result['seconds']:.1f} | "
-                f"{characters / result['seconds']:,.0f} | {result['peak_mib']:,.0f} |",
+                f"{characters / result['seconds']:,.0f} | {result['cpu_seconds']:.1f} | "
+                f"{result['peak_mib']:,.0f} |",
                 flush=True,
             )
     ours, plain = rounds["ours"][0]["found"], rounds["plain_presidio"][0]["found"]
@@ -214,6 +224,7 @@ def main() -> None:
             "chars_per_s": round(characters / best),
             "peak_rss_mb": round(min(r["peak_mib"] for r in results)),
             "seconds": round(best, 2),
+            "cpu_seconds": round(min(r["cpu_seconds"] for r in results), 2),
             "rounds_chars_per_s": [round(characters / r["seconds"]) for r in results],
         }
     args.results.parent.mkdir(parents=True, exist_ok=True)
