@@ -159,15 +159,18 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
     # A word and a letter: "Strep A", "Vitamin C", "Plan B".
     if len(words) == 2 and len(words[1]) == 1 and not given_name_word(words[0]):
         return False
-    # A word the text also uses in the plural is a common noun ("Omni Saiyan ... Saiyans"), and
-    # two unknown words in a text of another language are likely its words ("Contrat Madelin").
-    plural = any(re.search(rf"\b{re.escape(w)}s\b", text) for w in words if w[0].isupper())
-    if full_name_shape(words, name) and not plural and not _foreign_text(text):
-        return True
     if any(
         given_name_word(word)
         or (len(word) >= 5 and (SURNAME_ENDING.search(word) or _SURNAME_ENDING.search(word)))
         for word in words
+    ):
+        return True
+    # A word the text also uses in the plural is a common noun ("Omni Saiyan ... Saiyans"), and
+    # two unknown words in a text of another language are likely its words ("Contrat Madelin").
+    if (
+        full_name_shape(words, name)
+        and not _foreign_text(text)
+        and not any(re.search(rf"\b{re.escape(w)}s\b", text) for w in words if w[0].isupper())
     ):
         return True
     # The verb before a name may be taken into it: "Tell Caspian Holt".
