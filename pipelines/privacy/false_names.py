@@ -9,7 +9,7 @@ import re
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from pipelines.privacy.name_evidence import has_name_evidence
+from pipelines.privacy.name_evidence import evidence_against_name, has_name_evidence
 from pipelines.privacy.recognizers import (
     IDENTIFIER_WORD,
     NAME_ENDS,
@@ -331,7 +331,10 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
     names, popular = given_names()
     before = text[max(0, start - 60) : start]
     after = text[end : end + 40]
-    if not has_name_evidence(text, start, end, words, bool(TITLE_BEFORE.search(before))):
+    # Dropped only on evidence against a name: an unknown word ("Dzhambek") stays a name.
+    if not has_name_evidence(
+        text, start, end, words, bool(TITLE_BEFORE.search(before))
+    ) and evidence_against_name(text, start, end, words):
         return True
     following = WORD_AFTER.match(after)
     single = len(words) == 1

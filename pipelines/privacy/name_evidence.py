@@ -1,8 +1,11 @@
 """What makes a capitalized phrase a person's name rather than a thing's.
 
 The small English NER model calls many places, products, works, grape varieties and words of
-other languages persons. A finding that no lead-in announces is kept only with evidence that it
-is a name (`has_name_evidence`):
+other languages persons. A finding that no lead-in announces is dropped only on evidence that it
+is not a name (`evidence_against_name`: a known place, ordinary English words only, a word the
+text uses as a common noun, a word of another language, ...) and when nothing speaks for a name
+(`has_name_evidence`); a capitalized word that is neither ("Dzhambek") stays a name. Evidence for
+a name:
 
 - a word of it is a given name (`given_name_word`): one the gazetteer holds that is no English
   word ("Luigi", "Ayumi"), or an English word that is a common given name in Europe, the
@@ -35,7 +38,7 @@ from importlib import resources
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from pipelines.privacy.quasi_identifiers import is_kept_place
+from pipelines.privacy.quasi_identifiers import COUNTRY_NAME_LANGUAGES, is_kept_place
 from pipelines.privacy.recognizers import (
     NAME_PARTICLES,
     foreign_stop_words,
@@ -79,6 +82,8 @@ _SERIES = re.compile(
 _SURNAME_ENDING = re.compile(r"(?:nen|berg|stein|mann|ssen|sen|aari|jak|nak)$")
 # The subject of a sentence: "Dzhambek is from Civic Impulse LLC".
 _SUBJECT_AFTER = re.compile(r"^[ \t]+(?:is|was|has|had|will|would)\b")
+_ELIDED = re.compile(r"(?i:l|j|qu|c|s|n|m)['’]\w")
+_COMPASS = {"north", "south", "east", "west", "central", "upper", "lower"}
 _ARTICLE_BEFORE = re.compile(r"\b(?:the|a|an)[ \t]+$", re.IGNORECASE)
 _INITIAL_NAME = re.compile(r"^[A-Z][^\W\d_]+[ \t]+[A-Z]\.?[ \t]+[A-Z][^\W\d_]+$")
 _PARTICLE_NAME = re.compile(
@@ -146,6 +151,82 @@ def _in_series_of_names(text: str, start: int, end: int) -> bool:
             items = [w for w in re.findall(r"[^\W\d_]+", series.group()) if w != "and"]
             return sum(map(given_name_word, items)) * 2 > len(items)
     return False
+
+
+@cache
+def _cities() -> frozenset[str]:
+    """Cities of the time-zone database and Babel's names for them, casefolded: "Lisbon",
+    "Kolkata", "Bogotá"."""
+    import zoneinfo
+
+    from babel import Locale
+
+    names = {
+        zone.rsplit("/", 1)[-1].replace("_", " ").casefold()
+        for zone in zoneinfo.available_timezones()
+        if "/" in zone
+    }
+    names |= {v["city"].casefold() for v in Locale("en").time_zones.values() if "city" in v}
+    return frozenset(names)
+
+
+def _used_as_common_noun(word: str, text: str) -> bool:
+    """The text uses `word` in the plural ("Omni Saiyan" ... "Saiyans") or in lower case after a
+    determiner ("Format" ... "the format")."""
+    if len(word) < 3 or not word[0].isupper():
+        return False
+    lower = re.escape(word.lower())
+    return bool(
+        re.search(rf"\b{re.escape(word)}s\b", text)
+        or re.search(rf"\b(?:a|an|the|this|that|my|your|our|their|its|his|her)\s+{lower}\b", text)
+    )
+
+
+@cache
+def _months_and_days() -> frozenset[str]:
+    """Names of months and days in the languages whose country names `kept_places` holds:
+    "Oktober", "Jeudi"."""
+    from babel import Locale
+
+    names: set[str] = set()
+    for language in COUNTRY_NAME_LANGUAGES:
+        locale = Locale(language)
+        for width in ("wide", "abbreviated"):
+            names |= {m.casefold() for m in locale.months["format"][width].values()}
+            names |= {d.casefold() for d in locale.days["format"][width].values()}
+    return frozenset(n.rstrip(".") for n in names if len(n) > 2)
+
+
+def _place_word(key: str) -> bool:
+    return is_kept_place(key) or key in _cities()
+
+
+def evidence_against_name(text: str, start: int, end: int, words: list[str]) -> bool:
+    """Evidence that `text[start:end]`, of `words`, is not a person's name: a known place, a word
+    and a letter ("Strep A"), a letter alone, ordinary English words, function words and places
+    only ("Cloud Storage", "Little Spain"), a place's compass point ("Harbourvale North"), an
+    acronym beside words ("BXT Law"), a word the text uses as a common noun, or a phrase that
+    opens in lower case ("mais aussi"). A word that is none of these ("Dzhambek") is no such
+    evidence."""
+    name = " ".join(text[start:end].split())
+    keys = [w.casefold() for w in words]
+    raw = NAME_WORD.findall(name)
+    if not keys or not raw or _place_word(name.casefold()) or raw[0].islower():
+        return True
+    if len(words) == 2 and len(words[1]) == 1 or all(len(k) < 2 for k in keys):
+        return True
+    # A function word of another language, an elided one ("L'utilisateur", "J'étudie"), or a
+    # month or a day ("Oktober").
+    if any(
+        k in foreign_stop_words() or k in _months_and_days() or _ELIDED.match(w)
+        for w, k in zip(raw, (w.casefold() for w in raw), strict=True)
+    ):
+        return True
+    if all(is_english_word(k) or k in STOP_WORDS or _place_word(k) for k in keys):
+        return True
+    if len(words) > 1 and (keys[-1] in _COMPASS or any(len(w) > 1 and w.isupper() for w in words)):
+        return True
+    return any(_used_as_common_noun(w, text) for w in words)
 
 
 def has_name_evidence(text: str, start: int, end: int, words: list[str], titled: bool) -> bool:

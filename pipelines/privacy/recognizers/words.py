@@ -255,6 +255,11 @@ def is_english_word(key: str) -> bool:
             for end in ("s", "es", "ed", "ing")
         )
         or (key.endswith("ies") and key[:-3] + "y" in words)
+        # "computing", "priced": a verb's final "e" dropped before the ending.
+        or any(
+            key.endswith(end) and len(key) > len(end) + 3 and key[: -len(end)] + "e" in words
+            for end in ("ing", "ed")
+        )
     )
 
 
