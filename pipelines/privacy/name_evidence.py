@@ -83,6 +83,7 @@ _SURNAME_ENDING = re.compile(r"(?:nen|berg|stein|mann|ssen|sen|aari|jak|nak)$")
 # The subject of a sentence: "Dzhambek is from Civic Impulse LLC".
 _SUBJECT_AFTER = re.compile(r"^[ \t]+(?:is|was|has|had|will|would)\b")
 _ELIDED = re.compile(r"(?i:l|j|qu|c|s|n|m)['’]\w")
+_CITY_ZONES = {"Africa", "America", "Asia", "Australia", "Europe"}
 _COMPASS = {"north", "south", "east", "west", "central", "upper", "lower"}
 _ARTICLE_BEFORE = re.compile(r"\b(?:the|a|an)[ \t]+$", re.IGNORECASE)
 _INITIAL_NAME = re.compile(r"^[A-Z][^\W\d_]+[ \t]+[A-Z]\.?[ \t]+[A-Z][^\W\d_]+$")
@@ -156,15 +157,16 @@ def _in_series_of_names(text: str, start: int, end: int) -> bool:
 @cache
 def _cities() -> frozenset[str]:
     """Cities of the time-zone database and Babel's names for them, casefolded: "Lisbon",
-    "Kolkata", "Bogotá"."""
+    "Kolkata", "Bogotá". Only the continents' zones named after a city: those of Antarctica's
+    stations and of states' counties ("Davis", "Knox") are surnames as often."""
     import zoneinfo
 
     from babel import Locale
 
     names = {
-        zone.rsplit("/", 1)[-1].replace("_", " ").casefold()
+        zone.split("/")[1].replace("_", " ").casefold()
         for zone in zoneinfo.available_timezones()
-        if "/" in zone
+        if zone.count("/") == 1 and zone.split("/")[0] in _CITY_ZONES
     }
     names |= {v["city"].casefold() for v in Locale("en").time_zones.values() if "city" in v}
     return frozenset(names)
