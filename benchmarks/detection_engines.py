@@ -23,17 +23,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.results_header import results_header  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results" / "detection_engines.json"
 ENGINES = ("multiprocessing", "dask", "ray")
 CHUNK = 128
@@ -265,19 +265,13 @@ def main() -> None:
                     "peak_tree_rss_mb": min(r["peak_tree_rss_mb"] for r in rounds),
                     "rounds": rounds,
                 }
+    header = results_header("detection_engines.py")
+    header["command"] = header["command"].replace(args.ray_python or "\0", "<python with ray>")
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(
         json.dumps(
             {
-                "command": " ".join(
-                    [".venv/bin/python", "benchmarks/detection_engines.py", *sys.argv[1:]]
-                ).replace(args.ray_python or "\0", "<python with ray>"),
-                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "platform": platform.platform(),
-                    "load_average": [round(x, 2) for x in os.getloadavg()],
-                },
+                **header,
                 "texts": len(items),
                 "chars": sum(map(len, items)),
                 "engines": engines,

@@ -49,18 +49,19 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.results_header import now, results_header  # noqa: E402
+
 DEFAULT_OUT = ROOT / "data" / "benchmarks" / "scale"
 # The committed copy of the latest figures, which docs/benchmarks.md shows.
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
@@ -312,8 +313,9 @@ def _metadata_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
-               result_path: Path) -> int:
+def run_stages(
+    stages: list[str], drop_id: str, drops_dir: Path, workers: int, result_path: Path
+) -> int:
     """Stages in this process, in order, each as a Dagster job; write what each took.
 
     One stage per process gives each stage's own peak memory; all of them in one process is how
@@ -335,8 +337,19 @@ def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
     fail_orphaned_runs(instance)
     payloads = []
     for stage in stages:
-        payloads.append(_run_stage(dg, defs, instance, stage, drop_id, drops_dir, workers,
-                                   timers, time.perf_counter() - started))
+        payloads.append(
+            _run_stage(
+                dg,
+                defs,
+                instance,
+                stage,
+                drop_id,
+                drops_dir,
+                workers,
+                timers,
+                time.perf_counter() - started,
+            )
+        )
         started = time.perf_counter()
         if not payloads[-1]["success"]:
             break
@@ -349,8 +362,17 @@ def run_stages(stages: list[str], drop_id: str, drops_dir: Path, workers: int,
     return 0 if all(p["success"] for p in payloads) else 1
 
 
-def _run_stage(dg: Any, defs: Any, instance: Any, stage: str, drop_id: str, drops_dir: Path,
-               workers: int, timers: _Timers, loaded: float) -> dict[str, Any]:
+def _run_stage(
+    dg: Any,
+    defs: Any,
+    instance: Any,
+    stage: str,
+    drop_id: str,
+    drops_dir: Path,
+    workers: int,
+    timers: _Timers,
+    loaded: float,
+) -> dict[str, Any]:
     from pipelines.cli import process_tags
     from pipelines.defs.partitions import drop_partitions
 
@@ -377,7 +399,10 @@ def _run_stage(dg: Any, defs: Any, instance: Any, stage: str, drop_id: str, drop
     timers.probes.clear()
     timers.dbt_target_paths.clear()
     result = job.execute_in_process(
-        instance=instance, run_config=run_config, tags=process_tags(), raise_on_error=False,
+        instance=instance,
+        run_config=run_config,
+        tags=process_tags(),
+        raise_on_error=False,
         **kwargs,
     )
     record = instance.get_run_record_by_id(result.run_id)
@@ -647,18 +672,7 @@ class Benchmark:
         self.args = args
         self.out: Path = args.out.resolve()
         self.results: dict[str, Any] = {
-            "command": " ".join(
-                [".venv/bin/python", "benchmarks/scale_benchmark.py", *sys.argv[1:]]
-            ),
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-                "memory_gb": round(
-                    os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
-                ),
-            },
+            **results_header("scale_benchmark.py", time_key="started_at"),
             "versions": self._versions(),
             "settings": {
                 "seed": "the generator's default" if args.seed is None else args.seed,
@@ -697,7 +711,7 @@ class Benchmark:
 
     def save(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
-        self.results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self.results["finished_at"] = now()
         text = json.dumps(self.results, indent=2, default=str) + "\n"
         (self.out / "scale_benchmark.json").write_text(text)
         self.args.results.parent.mkdir(parents=True, exist_ok=True)
@@ -751,8 +765,7 @@ class Benchmark:
             "drop_mb": round(_folder_bytes(workdir / "drops" / drop_id) / 2**20, 1),
         }
 
-    def stages(self, workdir: Path, stages: tuple[str, ...], drop_id: str
-               ) -> list[dict[str, Any]]:
+    def stages(self, workdir: Path, stages: tuple[str, ...], drop_id: str) -> list[dict[str, Any]]:
         """Run stages in one fresh process; one row per stage, plus one for the process when
         it ran several (their wall, CPU and memory are the process's, measured once)."""
         if "model" in stages:
@@ -787,33 +800,47 @@ class Benchmark:
         rows = []
         for stage in stages:
             detail = next((d for d in details if d["stage"] == stage), {})
-            own = measured if len(stages) == 1 else {
-                "wall_seconds": (detail.get("run_seconds") or 0)
-                + (detail.get("load_seconds") or 0),
-                "max_rss_mb": measured["max_rss_mb"],
-                "tree_rss_mb": measured["tree_rss_mb"],
-                "cpu_seconds": None,
-                "exit_code": measured["exit_code"],
-                "note": "in one process: RSS is the process's",
-            }
+            own = (
+                measured
+                if len(stages) == 1
+                else {
+                    "wall_seconds": (detail.get("run_seconds") or 0)
+                    + (detail.get("load_seconds") or 0),
+                    "max_rss_mb": measured["max_rss_mb"],
+                    "tree_rss_mb": measured["tree_rss_mb"],
+                    "cpu_seconds": None,
+                    "exit_code": measured["exit_code"],
+                    "note": "in one process: RSS is the process's",
+                }
+            )
             rows.append(self._stage_row(workdir, stage, drop_id, own, detail, counts, log))
         if len(stages) == 1:
             (workdir / "logs" / f"{drop_id}-{name}.row.json").write_text(
                 json.dumps(rows[0], indent=2, default=str) + "\n"
             )
         if len(stages) > 1:
-            rows.append({
-                "stage": "all (one process)",
-                **measured,
-                "step_seconds": round(sum(r["step_seconds"] or 0 for r in rows), 3),
-                "rows": None,
-                "success": all(r["success"] for r in rows),
-                "one_process": True,
-            })
+            rows.append(
+                {
+                    "stage": "all (one process)",
+                    **measured,
+                    "step_seconds": round(sum(r["step_seconds"] or 0 for r in rows), 3),
+                    "rows": None,
+                    "success": all(r["success"] for r in rows),
+                    "one_process": True,
+                }
+            )
         return rows
 
-    def _stage_row(self, workdir: Path, stage: str, drop_id: str, measured: dict[str, Any],
-                   detail: dict[str, Any], counts: dict[str, Any], log: Path) -> dict[str, Any]:
+    def _stage_row(
+        self,
+        workdir: Path,
+        stage: str,
+        drop_id: str,
+        measured: dict[str, Any],
+        detail: dict[str, Any],
+        counts: dict[str, Any],
+        log: Path,
+    ) -> dict[str, Any]:
         row = {
             "stage": stage,
             **measured,
@@ -848,8 +875,14 @@ class Benchmark:
         return row
 
     def pass_of(
-        self, workdir: Path, drop_id: str, conversations: int, label: str, one_process: bool,
-        resume_from: str | None = None, **generate: Any
+        self,
+        workdir: Path,
+        drop_id: str,
+        conversations: int,
+        label: str,
+        one_process: bool,
+        resume_from: str | None = None,
+        **generate: Any,
     ) -> dict[str, Any]:
         if resume_from:
             start = STAGES.index(resume_from) if resume_from in STAGES else len(STAGES)
@@ -949,8 +982,15 @@ def earlier_row(workdir: Path, drop_id: str, stage: str) -> dict[str, Any]:
 def _unmeasured_row(stage: str, note: str) -> dict[str, Any]:
     """A row for a stage this run did not measure: zero figures, and a note saying why."""
     return {
-        "stage": stage, "wall_seconds": 0.0, "cpu_seconds": 0.0, "max_rss_mb": 0.0,
-        "tree_rss_mb": 0.0, "exit_code": 0, "step_seconds": None, "rows": None, "note": note,
+        "stage": stage,
+        "wall_seconds": 0.0,
+        "cpu_seconds": 0.0,
+        "max_rss_mb": 0.0,
+        "tree_rss_mb": 0.0,
+        "exit_code": 0,
+        "step_seconds": None,
+        "rows": None,
+        "note": note,
     }
 
 
@@ -1193,11 +1233,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(found))
         return 0
     if args.run_stage:
-        return run_stages(args.run_stage.split(","), args.drop_id, args.drops_dir, args.workers,
-                          args.result)
+        return run_stages(
+            args.run_stage.split(","), args.drop_id, args.drops_dir, args.workers, args.result
+        )
     return Benchmark(args).run()
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main())

@@ -23,18 +23,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAREGPT = ROOT.parent / "shared" / "realdata" / "sharegpt-1000" / "sampled_enriched_data"
 SAMPLE_CONVERSATIONS = ROOT / "samples" / "drops" / "study-sample" / "conversations.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "scrub.json"
+sys.path.insert(0, str(ROOT))
+from benchmarks.results_header import results_header  # noqa: E402
+
 COMPARED_TYPES = {
     "EMAIL_ADDRESS",
     "PHONE_NUMBER",
@@ -231,15 +232,7 @@ def main() -> None:
     args.results.write_text(
         json.dumps(
             {
-                "command": " ".join(
-                    [".venv/bin/python", "benchmarks/scrub_benchmark.py", *sys.argv[1:]]
-                ),
-                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "platform": platform.platform(),
-                    "load_average": [round(x, 2) for x in os.getloadavg()],
-                },
+                **results_header("scrub_benchmark.py"),
                 "workers": args.workers,
                 "texts": len(texts),
                 "chars": characters,

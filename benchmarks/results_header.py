@@ -1,0 +1,36 @@
+"""The header every benchmark's results file starts with: the command that wrote it, when, and the
+machine it ran on, so that docs/benchmarks.md (benchmarks/report.py) can say where each figure
+comes from and under what load it was measured."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        # Speeds on a shared machine depend on what else runs: the load says how much did.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def results_header(script: str, time_key: str = "finished_at") -> dict[str, Any]:
+    """`command` (as a reader would type it again), `time_key` and `machine`, for `script` run
+    with this process's arguments."""
+    return {
+        "command": " ".join([".venv/bin/python", f"benchmarks/{script}", *sys.argv[1:]]),
+        time_key: now(),
+        "machine": machine(),
+    }
