@@ -96,6 +96,8 @@ def test_metrics_summary_names_every_figure(edge_case_build):
     assert "stage2 cohen_kappa_mean" in text and "human-llm" in text
     assert "undefined" in text  # the constant LLM judge's Spearman
     assert len(text.splitlines()) > n_figures
+    figure_lines = [line for line in text.splitlines() if line.startswith("    ")]
+    assert len({len(line) for line in figure_lines}) == 1, "values and n line up in columns"
 
 
 def test_metric_marts_show_their_figures_in_the_materialization(edge_case_build):

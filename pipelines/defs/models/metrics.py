@@ -34,12 +34,13 @@ def format_metrics(
     rows = [row for row in _metric_rows(conn) if only is None or tuple(row[:2]) in only]
     lines = ["Study metrics (value, n):" if only is None else "Headline metrics (value, n):"]
     previous = None
+    width = max((len(str(row[2])) for row in rows), default=0)
     for stage, metric, subject, value, n in rows:
         if (stage, metric) != previous:
             lines.append(f"  {stage} {metric}")
             previous = (stage, metric)
         shown = "undefined" if value is None else f"{value:.3f}"
-        lines.append(f"    {subject:<28} {shown:>10} {n if n is not None else '':>8}")
+        lines.append(f"    {subject:<{width}} {shown:>10} {n if n is not None else '':>8}")
     return "\n".join(lines)
 
 
