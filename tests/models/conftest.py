@@ -92,15 +92,21 @@ def drop_records(folder: Path) -> dict[str, list[str]]:
     }
 
 
-def materialize_models(path: Path, data_dir: Path) -> dg.ExecuteInProcessResult:
-    """Run the real dbt project through its Dagster definitions on the warehouse at `path`."""
+def materialize_models(
+    path: Path, data_dir: Path, models: Iterable[str] | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run the real dbt project through its Dagster definitions on the warehouse at `path`: every
+    model, or the named ones alone (their inputs already built there)."""
     from pipelines.defs.models import defs
     from pipelines.defs.models.assets import dbt_models
 
+    selection = None if models is None else dg.AssetSelection.assets(*models)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DUCKDB_PATH", str(path))
         env.setenv("PIPELINES_DATA_DIR", str(data_dir))
-        return dg.materialize([dbt_models], resources=defs.resources, raise_on_error=False)
+        return dg.materialize(
+            [dbt_models], resources=defs.resources, selection=selection, raise_on_error=False
+        )
 
 
 @pytest.fixture(scope="session")
