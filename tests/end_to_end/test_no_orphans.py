@@ -60,7 +60,9 @@ def is_dbt_build(argv: list[str]) -> bool:
 
 
 def is_detector_worker(argv: list[str]) -> bool:
-    return any("multiprocessing.spawn" in a for a in argv)
+    """A worker of the scrub's local cluster: forked from the run, so it has the run's command
+    line (the only descendant that does; dbt and the rest are programs of their own)."""
+    return argv[1:4] == ["-m", "pipelines", "run"]
 
 
 def alive(pid: int) -> bool:
