@@ -1,6 +1,6 @@
-"""DuckDB helpers the contract's tables share with ingest and the privacy stage: transactions,
-Arrow tables registered for a block, and the ingest bookkeeping tables of the raw schema
-(quarantine, ingested files, drop deliveries)."""
+"""DuckDB helpers the contract's tables share with ingest, the privacy, model and release stages:
+transactions, Arrow tables registered for a block, whether a table exists, and the ingest
+bookkeeping tables of the raw schema (quarantine, ingested files, drop deliveries)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
+
+
+def relation_exists(conn: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """Whether `schema.name` is a table or view of the warehouse (a step may run before the one
+    that creates it)."""
+    schema, name = relation.split(".")
+    (count,) = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(count)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import pyarrow as pa
 from huggingface_hub import DatasetCard
 
 from pipelines import settings
+from pipelines.contract.warehouse import relation_exists
 from pipelines.release import datasheet, figures, k_anonymity, versioning
 from pipelines.release.card import (
     CardConfig,
@@ -168,12 +169,7 @@ def _table(conn: duckdb.DuckDBPyConnection, query: str) -> Table:
 
 def _audit(conn: duckdb.DuckDBPyConnection) -> Table:
     """Findings per entity type and field over every scrubbed drop (counts only, no values)."""
-    schema, name = AUDIT_RELATION.split(".")
-    (exists,) = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    if not exists:
+    if not relation_exists(conn, AUDIT_RELATION):
         return Table()
     return _table(
         conn,

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.contract.warehouse import relation_exists
 from pipelines.release.datasheet import dbt_vars
 
 RULES = {
@@ -42,16 +43,6 @@ class Reason:
 
 def _count(conn: duckdb.DuckDBPyConnection, query: str) -> int:
     return int(conn.execute(query).fetchone()[0] or 0)
-
-
-def _exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        _count(
-            conn,
-            "select count(*) from information_schema.tables "
-            f"where table_schema = 'main' and table_name = '{name}'",
-        )
-    )
 
 
 def _n(value: int, one: str, many: str | None = None) -> str:
@@ -188,7 +179,7 @@ def coverage(
     them); where it holds fewer than the mart, the rest are users withheld for re-identification
     risk."""
     needed = ("int_user_histories", "stage1_attributes", "stage2_relevance", "stage3_preferences")
-    if not all(_exists(conn, name) for name in needed):
+    if not all(relation_exists(conn, f"main.{name}") for name in needed):
         return []
     return [
         *_stage1(conn, published or {}),

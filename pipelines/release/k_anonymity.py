@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines import settings
+from pipelines.contract.warehouse import relation_exists
 from pipelines.quality.outcome import ExpectationOutcome
 
 USER_COLUMN = "user_id"
@@ -257,12 +258,7 @@ def record_below_k(conn: duckdb.DuckDBPyConnection, k: int | None = None) -> Ass
 
 def recorded_below_k(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
     """The users WITHHELD_TABLE holds; none when it does not exist (a warehouse no build wrote)."""
-    schema, name = WITHHELD_TABLE.split(".")
-    (exists,) = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    if not exists:
+    if not relation_exists(conn, WITHHELD_TABLE):
         return frozenset()
     return frozenset(
         user for (user,) in conn.execute(f"select {USER_COLUMN} from {WITHHELD_TABLE}").fetchall()

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.contract.warehouse import relation_exists
+
 TOUCHED = "private.touched_users"
 FINGERPRINTS = "private.model_user_fingerprints"
 STATE = "private.model_state"
@@ -75,19 +77,10 @@ class BuildScope:
     touched: int
 
 
-def _exists(conn: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    schema, name = relation.split(".")
-    (count,) = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(count)
-
-
 def _state(conn: duckdb.DuckDBPyConnection, project: str) -> dict[str, str]:
     state = {"project": project}
     for table in SHARED_TABLES:
-        if _exists(conn, f"scrubbed.{table}"):
+        if relation_exists(conn, f"scrubbed.{table}"):
             (rows, total, xor) = conn.execute(
                 f"select count(*), sum(hash(t))::varchar, bit_xor(hash(t)) from scrubbed.{table} t"
             ).fetchone()
@@ -110,7 +103,7 @@ def prepare(conn: duckdb.DuckDBPyConnection, project: str, full: bool) -> BuildS
     `commit` once the build succeeded); say whether the build must be a full refresh."""
     conn.execute("create schema if not exists private")
     conn.execute(f"drop table if exists {TOUCHED}")
-    missing = [t for t in USER_TABLES + SHARED_TABLES if not _exists(conn, f"scrubbed.{t}")]
+    missing = [t for t in USER_TABLES + SHARED_TABLES if not relation_exists(conn, f"scrubbed.{t}")]
     if missing:
         return BuildScope(True, "no scrubbed " + ", ".join(missing), 0)
     conn.execute(f"create or replace table {FINGERPRINTS}_next as {_USER_ROWS}")
@@ -118,7 +111,7 @@ def prepare(conn: duckdb.DuckDBPyConnection, project: str, full: bool) -> BuildS
     conn.execute(f"create or replace table {STATE}_next (key varchar, value varchar)")
     conn.executemany(f"insert into {STATE}_next values (?, ?)", list(state.items()))
     reason = "asked for" if full else ""
-    if not reason and not (_exists(conn, FINGERPRINTS) and _exists(conn, STATE)):
+    if not reason and not (relation_exists(conn, FINGERPRINTS) and relation_exists(conn, STATE)):
         reason = "no earlier build to compare with"
     if not reason:
         stored = dict(conn.execute(f"select key, value from {STATE}").fetchall())
@@ -147,7 +140,7 @@ def commit(conn: duckdb.DuckDBPyConnection, succeeded: bool) -> None:
     the touched list goes, so that nothing but the next prepared build reads it."""
     conn.execute(f"drop table if exists {TOUCHED}")
     for table in (FINGERPRINTS, STATE):
-        if succeeded and _exists(conn, f"{table}_next"):
+        if succeeded and relation_exists(conn, f"{table}_next"):
             conn.execute(f"drop table if exists {table}")
             conn.execute(f"alter table {table}_next rename to {table.split('.')[1]}")
         else:
