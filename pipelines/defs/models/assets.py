@@ -21,10 +21,10 @@ from pipelines import settings
 from pipelines.defs.models import touched
 from pipelines.defs.models.metrics import kappa_matrix_markdown, metrics_markdown
 from pipelines.defs.models.project import (
-    SOURCE_GLOBS,
     dbt_environment,
     dbt_project,
     keep_partial_parse,
+    source_files,
 )
 
 GROUP = "models"
@@ -78,7 +78,8 @@ def incremental_models() -> frozenset[dg.AssetKey]:
 def _prepare_scope() -> touched.BuildScope:
     """The users the build rebuilds (`touched`), or a full refresh; read before dbt opens the
     file."""
-    project = touched.project_fingerprint(Path(dbt_project().project_dir), SOURCE_GLOBS)
+    project_dir = Path(dbt_project().project_dir)
+    project = touched.project_fingerprint(project_dir, source_files(project_dir))
     with _warehouse() as conn:
         return touched.prepare(conn, project, settings.full_rebuild())
 

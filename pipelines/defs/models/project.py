@@ -21,7 +21,7 @@ from pipelines import settings
 # The dbt of this environment, found without relying on PATH (`.venv/bin/python -m pipelines`
 # runs with the virtualenv's bin folder off PATH).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
-SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
+_SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
@@ -95,17 +95,17 @@ def keep_partial_parse(invocation_target: Path, project: DbtProject) -> None:
     staged.replace(base / PARTIAL_PARSE_FILE)  # atomic: a concurrent run reads old or new
 
 
+def source_files(project_dir: Path) -> list[Path]:
+    """The dbt project's own files (configuration, models, macros, tests), in path order."""
+    return sorted({path for g in _SOURCE_GLOBS for path in project_dir.glob(g) if path.is_file()})
+
+
 def manifest_is_stale(project: DbtProject) -> bool:
     """No manifest yet, or one older than a file of the project."""
     if not project.manifest_path.exists():
         return True
     built = project.manifest_path.stat().st_mtime
-    return any(
-        path.stat().st_mtime > built
-        for pattern in SOURCE_GLOBS
-        for path in Path(project.project_dir).glob(pattern)
-        if path.is_file()
-    )
+    return any(path.stat().st_mtime > built for path in source_files(Path(project.project_dir)))
 
 
 @functools.cache

@@ -88,10 +88,9 @@ def _state(conn: duckdb.DuckDBPyConnection, project: str) -> dict[str, str]:
     return state
 
 
-def project_fingerprint(project_dir: Path, globs: tuple[str, ...]) -> str:
-    """sha256 of the dbt project's files (models, macros, vars): a change rebuilds everything."""
+def project_fingerprint(project_dir: Path, files: list[Path]) -> str:
+    """sha256 of the dbt project's `files` (models, macros, vars): a change rebuilds everything."""
     digest = hashlib.sha256()
-    files = sorted({p for g in globs for p in project_dir.glob(g) if p.is_file()})
     for path in files:
         digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
