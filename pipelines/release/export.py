@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines import settings
+from pipelines.contract.warehouse import registered
 from pipelines.release.configs import USER_COLUMN, WHOLE_TABLE_SPLIT, ReleaseConfig
 
 SPLIT_RELATION = "release_split_assignment"
@@ -233,17 +234,14 @@ def _export_groups(
         return {}
     order = sorted(groups)
     ids = {key: index for index, key in enumerate(order)}
-    conn.register(
-        WANTED_RELATION,
-        pa.table(
-            {
-                "split": [s for s, _ in order],
-                "shard": pa.array([n for _, n in order], pa.int64()),
-                "wanted": pa.array(range(len(order)), pa.int64()),
-            }
-        ),
+    wanted = pa.table(
+        {
+            "split": [s for s, _ in order],
+            "shard": pa.array([n for _, n in order], pa.int64()),
+            "wanted": pa.array(range(len(order)), pa.int64()),
+        }
     )
-    try:
+    with registered(conn, WANTED_RELATION, wanted):
         query = _group_query(
             config,
             "w.wanted, t.*",
@@ -264,8 +262,6 @@ def _export_groups(
                 fingerprint,
                 max_rows_per_file,
             )
-    finally:
-        conn.unregister(WANTED_RELATION)
     return exported
 
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines import settings
-from pipelines.contract.warehouse import relation_exists
+from pipelines.contract.warehouse import registered, relation_exists
 from pipelines.quality.outcome import ExpectationOutcome
 
 USER_COLUMN = "user_id"
@@ -242,17 +242,12 @@ def record_below_k(conn: duckdb.DuckDBPyConnection, k: int | None = None) -> Ass
     assessment = assess_warehouse(conn, k)
     schema = WITHHELD_TABLE.split(".")[0]
     conn.execute(f"create schema if not exists {schema}")
-    conn.register(
-        "below_k_users",
-        pa.table({USER_COLUMN: pa.array(sorted(assessment.below_k), pa.string())}),
-    )
-    try:
+    below_k = pa.table({USER_COLUMN: pa.array(sorted(assessment.below_k), pa.string())})
+    with registered(conn, "below_k_users", below_k):
         conn.execute(
             f"create or replace table {WITHHELD_TABLE} as "
             f"select {USER_COLUMN} from below_k_users order by all"
         )
-    finally:
-        conn.unregister("below_k_users")
     return assessment
 
 
