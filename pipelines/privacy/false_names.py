@@ -9,6 +9,7 @@ import re
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from pipelines.privacy.gazetteer import companies_in
 from pipelines.privacy.name_evidence import evidence_against_name, has_name_evidence
 from pipelines.privacy.recognizers import (
     IDENTIFIER_WORD,
@@ -23,6 +24,8 @@ from pipelines.privacy.recognizers import (
     sentence_around,
 )
 
+# A line of imports: "import * as Yup from 'yup'", "from numpy import linalg".
+IMPORT_LINE = re.compile(r"[ \t]*(?:import[ \t]+[\w*{]|from[ \t]+[\w.]+[ \t]+import\b)")
 # A name is letters, with spaces, hyphens, apostrophes and initials' dots between them.
 NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:(?:[ '’\-]|\. ?)[^\W\d_]+)*\.?$")
 POSSESSIVE = re.compile(r"['’]s$")
@@ -328,6 +331,8 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         or any(IDENTIFIER_WORD.fullmatch(word) for word in words)
     ):
         return True
+    if in_code(text, start, end) or set(keys) <= companies_in(text):
+        return True
     names, popular = given_names()
     before = text[max(0, start - 60) : start]
     after = text[end : end + 40]
@@ -381,6 +386,19 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         and not vocative
         and TRAVEL.search(sentence_around(text, start, end))
     )
+
+
+def in_code(text: str, start: int, end: int) -> bool:
+    """Part of an identifier or a file name ("Mary\\_And\\_Molly.mp3"), a lower-case name of
+    three hyphenated parts ("bert-base-uncased"), or a name on a line of imports ("import * as
+    Yup from 'yup'")."""
+    if text[start - 1 : start] == "_" or text[end : end + 1] == "_" or text[end : end + 2] == "\\_":
+        return True
+    value = text[start:end]
+    if value.islower() and value.count("-") >= 2:
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(IMPORT_LINE.match(text, line_start))
 
 
 def given_name_first(name: str) -> bool:

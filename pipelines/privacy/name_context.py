@@ -26,7 +26,7 @@ _UPPER_WORD = r"[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]+"
 # A series of capitalized words: "Kónya, Becker and Vasquez", "Park and Mann".
 SERIES = re.compile(
     rf"(?<![\w'’-]){_UPPER_WORD}(?:,[ \t]+{_UPPER_WORD})*,?[ \t]+(?:and|&)[ \t]+{_UPPER_WORD}"
-    r"(?![\w'’-])"
+    r"(?:['’]s)?(?![\w'’-])"
 )
 CAPITALIZED = re.compile(_UPPER_WORD)
 # A speaker's line of a dialogue: 'Mia: "Indeed..."', "Ubul: What a wife." (not "Fax: 555...").
@@ -42,7 +42,17 @@ NAMED_BY_CONTEXT = [
     re.compile(
         rf"\b(?:said|told|asked|replied)[ \t]+({_UPPER_WORD})[ \t]+to[ \t]+({_UPPER_WORD})\b"
     ),
-    re.compile(rf"{_SENTENCE_START}({_UPPER_WORD})[ \t]+(?:lives|lived)[ \t]+(?:on|at|in)\b", re.M),
+    re.compile(
+        rf"{_SENTENCE_START}({_UPPER_WORD})[ \t]+(?:(?:lives|lived)[ \t]+(?:on|at|in)"
+        r"|grew[ \t]+up|was[ \t]+born)\b",
+        re.M,
+    ),
+    # "a focus child report of Yiyi, 5 year old girl", "Tomas, a 7-year-old".
+    re.compile(
+        rf"\b({_UPPER_WORD}),?[ \t]+(?:a[ \t]+|an[ \t]+)?\d{{1,2}}[- ](?:years?|yrs?)[- ]old\b"
+    ),
+    # An original character: "original female character Seina".
+    re.compile(rf"\boriginal[ \t]+(?:[a-z]+[ \t]+){{0,2}}character[ \t]+({_UPPER_WORD})\b"),
     re.compile(rf"{_SENTENCE_START}({_UPPER_WORD})[ \t]+(?:began|started)[ \t]+[a-z]+ing\b", re.M),
     re.compile(rf"^({_UPPER_WORD}),[ \t]+(?:can|could|would|will|please)\b", re.M),
     re.compile(
@@ -52,6 +62,18 @@ NAMED_BY_CONTEXT = [
     re.compile(r"\bgender[ \t]+of[ \t]+([^\W\d_]+)\b"),
     re.compile(rf"\bthe[ \t]+({_UPPER_WORD})[ \t]+(?:novel|novels|memoir|biography)\b"),
     re.compile(r"\bmaiden[ \t]+name[ \t]+(?:is|was)[ \t]+([^\W\d_]+)"),
+]
+# Words that introduce people by name whatever the name is, an English word too: "The only
+# characters are Sapphire, Lily, and ...", "a man named B. Morris", "a girl called Rose".
+INTRODUCED = [
+    re.compile(
+        rf"\bcharacters[ \t]+(?:are|include)[ \t]+({_UPPER_WORD})(?:,[ \t]+({_UPPER_WORD}))?"
+        rf"(?:,[ \t]+({_UPPER_WORD}))?(?:,?[ \t]+(?:and|&)[ \t]+({_UPPER_WORD}))?(?![\w-])"
+    ),
+    re.compile(
+        r"\b(?:man|woman|boy|girl|guy|lady|person|friend|kid|child|teacher|student|character)"
+        rf"[ \t]+(?:named|called)[ \t]+((?:[A-Z]\.?[ \t]+)?{_UPPER_WORD})(?![\w-])"
+    ),
 ]
 
 
@@ -103,17 +125,50 @@ def reads_as_name(word: str, public_figures: Collection[str]) -> bool:
     )
 
 
+def _proper_in_text(word: str, text: str) -> bool:
+    """An English word and no given name (one that `reads_as_name` turns down for that only),
+    capitalized, not a function word, title or code, that the text never writes in lower case:
+    a name ("Sapphire"), not a common noun ("Coral ... the coral")."""
+    key = word.casefold()
+    return (
+        NAME_SHAPE.match(word) is not None
+        and is_english_word(key)
+        and key not in given_names()[0]
+        and word[0].isupper()
+        and not reads_as_code([word])
+        and word.casefold() not in STOP_WORDS
+        and word.casefold() not in TITLES
+        and re.search(rf"(?<![\w'’-]){re.escape(word.lower())}(?![\w-])", text) is None
+    )
+
+
 def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bool]) -> list[Span]:
     """Spans of the names that a series with a found name, a dialogue's speaker lines (two
     speakers at least), a found name's writing in another script in brackets after it
     (`OTHER_SCRIPT_AFTER`) or `NAMED_BY_CONTEXT` give away, each word (and the found name of a
-    series: not "Foliage" of "Ghostly, Foliage, Tech, and Coral") passing `is_name`."""
+    series: not "Foliage" of "Ghostly, Foliage, Tech, and Coral") passing `is_name`. An English
+    word that an introduction (`INTRODUCED`) gives away, and that the text never writes in lower
+    case (`_proper_in_text`), is a name too, in all its mentions."""
     found = []
+    # English words that only an introduction makes names ("Sapphire"): every mention, as written.
+    introduced: set[str] = set()
     for series in SERIES.finditer(text):
         members = list(CAPITALIZED.finditer(text, series.start(), series.end()))
         seeds = [m for m in members if any(s < m.end() and m.start() < e for s, e in persons)]
         if any(is_name(m.group()) for m in seeds):
             found += [m.span() for m in members if is_name(m.group())]
+    for pattern in INTRODUCED:
+        for match in pattern.finditer(text):
+            for group in range(1, pattern.groups + 1):
+                value = match.group(group)
+                last = NAME_WORD.findall(value or "")[-1:]
+                if last and is_name(last[0]):
+                    found.append(match.span(group))
+                elif last and _proper_in_text(last[0], text):
+                    introduced.add(last[0])
+                    found.append(match.span(group))
+    for word in introduced:
+        found += [m.span() for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", text)]
     for pattern in NAMED_BY_CONTEXT:
         for match in pattern.finditer(text):
             found += [

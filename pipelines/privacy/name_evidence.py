@@ -38,6 +38,7 @@ from importlib import resources
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from pipelines.privacy.gazetteer import cities
 from pipelines.privacy.quasi_identifiers import COUNTRY_NAME_LANGUAGES, is_kept_place
 from pipelines.privacy.recognizers import (
     NAME_PARTICLES,
@@ -200,7 +201,7 @@ def _months_and_days() -> frozenset[str]:
 
 
 def _place_word(key: str) -> bool:
-    return is_kept_place(key) or key in _cities()
+    return is_kept_place(key) or key in _cities() or key in cities()
 
 
 def evidence_against_name(text: str, start: int, end: int, words: list[str]) -> bool:
@@ -235,7 +236,7 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
     """Evidence that `text[start:end]`, of `words`, is a person's name (see the module's
     description); `titled`: a title stands before it."""
     name = text[start:end]
-    if len(words) > 1 and is_kept_place(name):
+    if len(words) > 1 and (is_kept_place(name) or " ".join(name.split()).casefold() in cities()):
         return False
     if titled or name.endswith(("'s", "’s")):
         return True
@@ -281,25 +282,75 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
     )
 
 
+# What a list of public figures says of each: "Agatha Christie: known for unique twists".
+_KNOWN_FOR = (
+    r"[ \t]*:[ \t]*(?:(?:best|well|widely|most|also)[ \t]+)?(?:known|famous|renowned|noted"
+    r"|remembered|celebrated)[ \t]+(?:for|as)\b"
+)
+# A theory or a law named after someone: "Shannon information theory", "Newton's laws", the
+# "“Autosophy” theory"; one word may come between, not a function word ("Sarah is constant").
+_EPONYM = (
+    r"(?:['’]s[ \t]+(?:theorem|laws|paradox|conjecture|equation|equations|principle|lemma"
+    r"|constant|inequality)\b"
+    r"|[”\"]?[ \t]+(?:(?!(?:in|is|was|are|were|be|has|had|have|on|at|the|a|an|his|her|my|our"
+    r"|their|your|its|and|or|to|of|for|with|no|not|this|that)\b)[a-z]+[ \t]+)?(?:theory|theorem"
+    r"|paradox|conjecture|equation|equations|principle|hypothesis|lemma|constant|inequality"
+    r"|algorithm)\b)"
+)
+_EPONYM_IN_TEXT = re.compile(rf"(?<![\w'’-])([A-Z][^\W\d_]+)(?={_EPONYM})")
+# A role only the famous are introduced by: "Martin Luther, a theologian and author".
+_FAMOUS_ROLE = (
+    r",[ \t]+(?:a|an|the)[ \t]+(?:[a-z]+[ \t]+)?(?:theologian|philosopher|novelist|playwright"
+    r"|poet|composer|statesman|stateswoman|politician|physicist|reformer|explorer|conqueror"
+    r"|emperor|pharaoh|saint|prophet)\b"
+)
+# A question about who people are: "Who is Dr Sigal Kordova?", "Who were A, B and C?".
+_WHO = re.compile(r"\b(?i:who)[ \t]+(?:is|was|were|are)[ \t]+([A-Z][^?\n]{0,300})\?")
+# A story of fans about the characters of published works: "Freedom Planet characters react to".
+_REACT = re.compile(r"\bcharacters[ \t]+(?:all[ \t]+)?react(?:s|ing)?[ \t]+to\b", re.IGNORECASE)
+# The maker of a theory or an invention, with its year: "developed by Klaus Holtz in 1974".
+_BY_BEFORE = re.compile(
+    r"\b(?:developed|invented|discovered|proposed|formulated|introduced|coined|devised"
+    r"|pioneered)[ \t]+by[ \t]+$"
+)
+_YEAR_AFTER = re.compile(r"^(?:[ \t]+in[ \t]+|[ \t]*\([ \t]*)(?:1[5-9]|20)\d\d\b")
+# A line of a list that gives a name and a description: "Louise Penny: modern crime writer".
+_LIST_ITEM = re.compile(r"^[ \t]*:")
+
+
 # Who a name is when the words around it say it is a public figure or a published character:
 # the sides of a contest ("Nunes vs Shevchenko"), a public role before it ("Superintendent Jo
-# Stafford", "the character Donald Draper", "the author"), the work it comes from after it
-# ("Leonardo (TMNT 2012)", "Draper from the TV show"), a work's title after its possessive
-# (`Anthony Doerr's "Cloud Cuckoo Land"`), a citation ("Okafor et al.", "Bevan v Coolahan").
+# Stafford", "the character Donald Draper", "the author", "Lord Ram"), a likeness ("who resembles
+# Lorraine Kelly"), a work's title before "by" ("Battle Royal by Ralph Ellison"), the work it comes
+# from after it ("Leonardo (TMNT 2012)", "Draper from the TV show", "the Jimmy Perez detective
+# series"), a work's title after its possessive (`Anthony Doerr's "Cloud Cuckoo Land"`), a
+# citation ("Okafor et al.", "Bevan v Coolahan"), a theory or a law named after it ("Shannon
+# information theory", "Murphy's law"), what it is known for ("Agatha Christie: known for ...").
 _PUBLIC_BEFORE = re.compile(
     r"(?:\b(?:vs\.?|versus)|\bthe[ \t]+(?:character|author|writer|novelist|poet|painter|artist"
     r"|singer|rapper|actor|actress|director|composer|philosopher|playwright)"
     r"|\b(?:President|Senator|Governor|Minister|Superintendent|Commissioner|Mayor|Chancellor"
     r"|Congressman|Congresswoman|Inspector|Sergeant|Constable|Judge|Justice|Pope|King|Queen"
-    r"|Prince|Princess|Emperor|Empress))[ \t]+$"
+    r"|Prince|Princess|Emperor|Empress|Lord|Sage|Saint|Prophet|Goddess|God|Guru)"
+    r"|\b(?:resembles|resembling|resemble|resembled|(?:lookalike|look-alike)[ \t]+of)"
+    r"|(?:[A-Z][\w'’-]*[ \t]+){2,}by)[ \t]+$"
 )
 _PUBLIC_AFTER = re.compile(
     r"^(?:['’]s[ \t]+[\"“]|[ \t]+et[ \t]+al\b|[ \t]+v\.?[ \t]+[A-Z]"
     r"|(?:['’]s)?(?:[ \t]+(?:vs\.?|versus)\b"
     r"|[ \t]+from[ \t]+(?:the[ \t]+)?(?:(?:TV|tv)[ \t]+)?(?i:show|series|movie|film|game|anime"
     r"|manga|comic|cartoon|novel|book)s?\b"
-    r"|[ \t]*\([^()\n]*(?:\b(?:19|20)\d\d\b|\b[A-Z]{3,}\b)[^()\n]*\)))"
+    r"|[ \t]*\([^()\n]*(?:\b(?:19|20)\d\d\b|\b[A-Z]{3,}\b)[^()\n]*\))"
+    r"|"
+    + _EPONYM
+    + r"|"
+    + _FAMOUS_ROLE
+    + r"|(?:[ \t]+(?:and|&)[ \t]+[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){0,2})?[ \t]+(?:[a-z]+[ \t]+)?"
+    r"(?:series|saga|franchise|trilogy)\b"
+    r"|" + _KNOWN_FOR + r")"
 )
+# A title of the famous that the NER model takes into the name: "Sage Parashuram", "Lord Ram".
+_FAME_TITLE = re.compile(r"(?:Lord|Sage|Saint|Prophet|Goddess|God|Guru|Pope)[ \t]+[A-Z]")
 # What joins names in one finding: "Mia and Raphael", "Nunes vs Shevchenko".
 _JOINED = re.compile(r"[ \t]*(?:,|&|\band\b)[ \t]*")
 _CONTEST = re.compile(r"[ \t]+(?:vs\.?|versus)[ \t]+")
@@ -309,10 +360,24 @@ def public_by_context(text: str, start: int, end: int) -> bool:
     """The words around `text[start:end]` make it a public figure's or a published character's
     name (see `_PUBLIC_BEFORE`, `_PUBLIC_AFTER`)."""
     name_end = end - 2 if text[start:end].endswith(("'s", "’s")) else end
+    before = text[max(0, start - 40) : start]
     return bool(
-        _PUBLIC_BEFORE.search(text[max(0, start - 40) : start])
+        _PUBLIC_BEFORE.search(before)
         or _PUBLIC_AFTER.match(text[name_end : name_end + 60])
+        or (_BY_BEFORE.search(before) and _YEAR_AFTER.match(text[name_end : name_end + 20]))
     )
+
+
+def _public_spans(text: str, persons: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where a text names public figures whatever their names: a question about who they are,
+    and the lines of a list of names and descriptions of which one says what a name is known
+    for."""
+    spans = [m.span(1) for m in _WHO.finditer(text)]
+    if _REACT.search(text):
+        spans.append((0, len(text)))
+    if any(re.match(_KNOWN_FOR, text[e : e + 60]) for _, e in persons):
+        spans += [(s, e) for s, e in persons if _LIST_ITEM.match(text[e : e + 5])]
+    return spans
 
 
 @cache
@@ -338,9 +403,9 @@ def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
     2012)" ... "a bond with Leonardo"). Of a finding that joins names ("Mia and Raphael"), the
     words before it judge the first, those after it the last; both sides of a contest are public."""
     names: set[str] = set()
-    for result in results:
-        if result.entity_type != "PERSON":
-            continue
+    persons = [r for r in results if r.entity_type == "PERSON"]
+    spans = _public_spans(text, [(r.start, r.end) for r in persons])
+    for result in persons:
         start = result.start
         end = min(result.end, (text.find("\n", start) + 1 or len(text) + 1) - 1)
         value = re.split(r"[^\w \t'’.,&-]", text[start:end])[0]
@@ -348,7 +413,9 @@ def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
         cuts = [0, *(i for m in _JOINED.finditer(value) for i in m.span()), len(value)]
         parts = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
         public = [] if not _CONTEST.search(value) else [value]
-        if _PUBLIC_BEFORE.search(text[max(0, start - 40) : start]):
+        if any(s <= start and end <= e for s, e in spans):
+            public.append(value)
+        if _PUBLIC_BEFORE.search(text[max(0, start - 40) : start]) or _FAME_TITLE.match(value):
             public.append(value[parts[0][0] : parts[0][1]])
         if public_by_context(text, start + parts[-1][0], end):
             public.append(value[parts[-1][0] : parts[-1][1]])
@@ -358,4 +425,5 @@ def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
                 words = NAME_WORD.findall(re.sub(r"['’]s\b", "", piece))
                 if words:
                     names |= {" ".join(words).casefold(), words[-1].casefold()}
+    names |= {m.group(1).casefold() for m in _EPONYM_IN_TEXT.finditer(text)}
     return names

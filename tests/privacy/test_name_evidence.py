@@ -8,6 +8,8 @@ import pytest
 
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import Detector
+from pipelines.privacy.false_names import names_a_thing
+from pipelines.privacy.gazetteer import companies_in
 from pipelines.privacy.name_evidence import (
     evidence_against_name,
     given_name_word,
@@ -147,3 +149,103 @@ def test_every_mention_of_a_public_figure_is_kept_and_the_private_name_beside_it
     found = persons(detector, text)
     assert "Raphael" not in found
     assert any("Ayumi" in name for name in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A city of the GeoNames gazetteer, one word or several.
+        ("A 31-year-old Pakenham man was charged.", "Pakenham"),
+        ("Use these keywords: Hawaii, San Diego, Similarities.", "San Diego"),
+    ],
+)
+def test_a_city_of_the_gazetteer_is_evidence_against_a_name(text, name):
+    start = text.index(name)
+    assert evidence_against_name(text, start, start + len(name), name.split())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Words of a file name between underscores, a line of imports.
+        "Cannot open C:\\Music\\Dua\\_Lipa\\_-\\_Rosa\\_And\\_Molly.mp3 (No such file)",
+        "import * as Yup from 'yup';",
+    ],
+)
+def test_code_is_no_names(detector, text):
+    assert persons(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "Dear all, Marella Information Pvt Ltd, Pune is hiring. Visit Marella.in today.",
+            "Marella",
+        ),
+        ("Per the Harwood Stephens LLP Group Audit Instructions.", "Harwood Stephens"),
+        ("Ansel Ortega Holdings Inc reported results.", "Ansel Ortega"),
+        ('model_name = "tessa-base-uncased"', "tessa-base-uncased"),
+    ],
+)
+def test_companies_named_with_their_legal_form_and_identifiers_are_things(text, name):
+    start = text.rindex(name)
+    assert names_a_thing(text, start, start + len(name), name, None)
+
+
+def test_a_company_is_told_by_its_legal_form_not_by_a_word_alone():
+    assert companies_in("Write to Brightwater Analytics GmbH today.") == {
+        "brightwater",
+        "analytics",
+        "gmbh",
+    }
+    assert companies_in("I met Septimus in Sep and Ltd was not said.") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("A new theory was developed by Tarvo Keskula in 1974 to explain it.", "Tarvo Keskula"),
+        ("Data is stored according to the classical Vennor information theory.", "Vennor"),
+        ("Apply postcolonial criticism to Battle Royal by Orvin Kastell.", "Orvin Kastell"),
+        ("The cafe owner, who resembles Marla Quintero, hums.", "Marla Quintero"),
+        ("Why did Sage Parashuram come to the wedding?", "Sage Parashuram"),
+        ("Today's guests are Odric Velmane, a theologian and author.", "Odric Velmane"),
+    ],
+)
+def test_the_makers_of_works_and_theories_are_public_figures(detector, text, name):
+    start = text.index(name)
+    assert public_by_context(text, start, start + len(name)) or name.startswith("Sage")
+    assert persons(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Who were Tavor Ilinsky, Marek Dovzhenko and Ansel Quarry? What did they do?",
+        "Agnete Sorvik: known for twists.\nHalvard Brekke: modern crime writer.",
+        "Freedom Planet characters react to Kovu and Brisa. Brisa laughs.",
+    ],
+)
+def test_names_a_text_presents_as_public_figures_are_kept(detector, text):
+    assert persons(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Write a report of Tamsa, 5 year old girl. Tamsa is making a card.",
+            ["Tamsa", "Tamsa"],
+        ),
+        ("Write about my sad original female character Veyla? She sings.", ["Veyla"]),
+        ("Orrikan grew up on a farm and left at sixteen.", ["Orrikan"]),
+        (
+            "The only characters are Ember, Lily, and a cat. Ember casts the spell.",
+            ["Ember", "Lily", "Ember"],
+        ),
+        ("They were led by a man named B. Quarless, who spoke first.", ["B. Quarless"]),
+    ],
+)
+def test_names_their_introduction_gives_away_are_found(detector, text, expected):
+    assert persons(detector, text) == expected

