@@ -10,7 +10,13 @@ from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipelines.privacy.gazetteer import companies_in
-from pipelines.privacy.name_evidence import evidence_against_name, has_name_evidence
+from pipelines.privacy.name_evidence import (
+    evidence_against_name,
+    foreign_text,
+    full_name_shape,
+    given_name_word,
+    has_name_evidence,
+)
 from pipelines.privacy.recognizers import (
     IDENTIFIER_WORD,
     NAME_ENDS,
@@ -24,6 +30,13 @@ from pipelines.privacy.recognizers import (
     sentence_around,
 )
 
+# The label of a field that holds a product's, a company's or a place's name: "Brand: Michael
+# Kors", "Name of the company: ...".
+FIELD_BEFORE = re.compile(
+    r"(?i:\b(?:brand|company|company name|name of the company|manufacturer|product|publisher"
+    r"|label|store|shop|venue|location|city|town|place|destination|platform|app|game|software)"
+    r")[ \t\u00a0]*(?::[ \t\u00a0]*|[ \t\u00a0]{2,})$"
+)
 # A line of imports: "import * as Yup from 'yup'", "from numpy import linalg".
 IMPORT_LINE = re.compile(r"[ \t]*(?:import[ \t]+[\w*{]|from[ \t]+[\w.]+[ \t]+import\b)")
 # A name is letters, with spaces, hyphens, apostrophes and initials' dots between them.
@@ -167,6 +180,7 @@ MONTHS_AND_DAYS = {
     "saturday",
     "sunday",
 }
+WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 # Words before a name that make it one whatever the other words say: "Professor Baker".
 TITLES = {
     "mr",
@@ -331,11 +345,30 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         or any(IDENTIFIER_WORD.fullmatch(word) for word in words)
     ):
         return True
-    if in_code(text, start, end) or set(keys) <= companies_in(text):
-        return True
     names, popular = given_names()
     before = text[max(0, start - 60) : start]
     after = text[end : end + 40]
+    if in_code(text, start, end) or set(keys) <= companies_in(text) or FIELD_BEFORE.search(before):
+        return True
+    # A weekday run into a word that is no given name ("on Tuesday Mom gives"), a plural noun
+    # after a word that is no given name ("Javascript Modules", "Ninja Turtles"; not "Tyra Banks",
+    # nor "Jildau S Bouts", a full name's shape).
+    # A brand before two English words that are no given names: "Coleman Cabin Tent".
+    if len(keys) > 1 and (
+        (keys[0] in WEEKDAYS and not any(k in names for k in keys[1:]))
+        or (keys[0] not in names and plural_noun(keys[-1]) and not full_name_shape(words, name))
+        or (
+            len(keys) >= 3
+            and all(len(k) > 1 and is_english_word(k) and k not in names for k in keys[-2:])
+            and not TITLE_BEFORE.search(before)
+            and not full_name_shape(words, name)
+        )
+    ):
+        return True
+    # In a text of another language, the English model's "persons" are mostly its nouns and
+    # brands ("sämtliche Prinzipien", "Contrat Madelin"): a name needs a given name there.
+    if foreign_text(text) and not any(given_name_word(w) for w in words):
+        return True
     # Dropped only on evidence against a name: an unknown word ("Dzhambek") stays a name.
     if not has_name_evidence(
         text, start, end, words, bool(TITLE_BEFORE.search(before))
@@ -388,9 +421,20 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
     )
 
 
+def plural_noun(key: str) -> bool:
+    """The plural of an English noun that is no given name: "modules", "turtles", "boxes"."""
+    stems = [key[:-1]] + ([key[:-2]] if key.endswith("es") else [])
+    return (
+        len(key) > 4
+        and key.endswith("s")
+        and key not in given_names()[0]
+        and any(is_english_word(stem) and stem not in given_names()[0] for stem in stems)
+    )
+
+
 def in_code(text: str, start: int, end: int) -> bool:
-    """Part of an identifier or a file name ("Mary\\_And\\_Molly.mp3"), a lower-case name of
-    three hyphenated parts ("bert-base-uncased"), or a name on a line of imports ("import * as
+    """Part of an identifier or a file name ("Rosa\\_And\\_Molly.mp3"), a lower-case name of
+    three hyphenated parts ("tessa-base-uncased"), or a name on a line of imports ("import * as
     Yup from 'yup'")."""
     if text[start - 1 : start] == "_" or text[end : end + 1] == "_" or text[end : end + 2] == "\\_":
         return True

