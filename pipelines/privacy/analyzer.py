@@ -52,6 +52,7 @@ from pipelines.privacy.recognizers import (
     lead_in_name_recognizers,
     postcode_recognizer,
 )
+from pipelines.privacy.shortcut_analyzer import BisectingContextEnhancer, ShortcutAnalyzerEngine
 
 IGNORE_CASE = re.DOTALL | re.MULTILINE | re.IGNORECASE
 
@@ -285,9 +286,17 @@ def build_analyzer(
                 "which `entities` does not list (give it a minimum score)"
             )
         registry.add_recognizer(recognizer)
-    analyzer = AnalyzerEngine(
-        registry=registry, nlp_engine=nlp_engine, supported_languages=[language]
-    )
+    if shortcuts:
+        analyzer: AnalyzerEngine = ShortcutAnalyzerEngine(
+            registry=registry,
+            nlp_engine=nlp_engine,
+            supported_languages=[language],
+            context_aware_enhancer=BisectingContextEnhancer(),
+        )
+    else:
+        analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=nlp_engine, supported_languages=[language]
+        )
     if shortcuts:
         drop_unreachable_patterns(
             registry.recognizers, config.entities, analyzer.context_aware_enhancer

@@ -49,14 +49,26 @@ DASK_CONFIG = {
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "1s",
     "distributed.scheduler.work-stealing-interval": "1s",
+    # One task per worker at a time (Dask's default holds a second one back on each): a worker
+    # that is done takes the next chunk, instead of waiting while another has two queued.
+    "distributed.scheduler.worker-saturation": 1.0,
 }
 # A local cluster's workers are forked from the process that starts it (`DetectionCluster`).
 LOCAL_CONFIG = {"distributed.worker.multiprocessing-method": "fork"}
 # Texts per task: enough to amortize a task's round trip (about a millisecond), few enough that
 # every worker gets a share of a batch.
 CHUNK_SIZE = 128
-# Texts that take a new worker's detector through every lazily loaded list.
-WARM_UP = ["Hi, I am Ann Smith from Leeds; mail ann.smith@site.org or call 212 555 0187."]
+# A bounded batch is cut into about this many chunks per worker, of at least `MIN_CHUNK` texts:
+# texts differ in length a hundredfold, and with a few large chunks one worker is still busy
+# with its last while the others have none left.
+CHUNKS_PER_WORKER = 8
+MIN_CHUNK = 16
+# Texts that take a new detector through every lazily loaded list (word lists, given names and
+# their common English ones, places, Presidio's patterns compiled with their flags).
+WARM_UP = [
+    "Hi, I am Ann Smith from Leeds; mail ann.smith@site.org or call 212 555 0187.",
+    "Tell Mark and Will to come.",
+]
 # How long to wait for an existing cluster's scheduler to answer.
 CONNECT_TIMEOUT_S = 30
 
@@ -137,8 +149,10 @@ class DetectionCluster:
                 # The detector is loaded here, once, and the workers are forked from this process
                 # with it, as spaCy's own `n_process` does: spawned, each worker would import
                 # spaCy and Presidio and load the model and word lists itself, seconds of a core
-                # each before its first text. A worker the nanny restarts is forked again.
-                _detector(self.config)
+                # each before its first text. A worker the nanny restarts is forked again. The
+                # lists a detector loads on its first texts are loaded here too, once, not by
+                # every worker.
+                _detector(self.config).detect(WARM_UP, ["full"] * len(WARM_UP))
                 dask.config.set(LOCAL_CONFIG)
                 self._cluster = LocalCluster(
                     n_workers=self.local_workers,
@@ -182,10 +196,31 @@ class DetectionCluster:
         return self.client.run(os.getpid)
 
     def detect(self, items: Sequence[tuple[str, Route]]) -> list[list[Finding]]:
-        """Findings per text of a bounded batch, in order: every chunk submitted at once, sized
-        so that each worker gets about two."""
-        share = -(-len(items) // (2 * max(self.workers, 1)))
-        return list(self.stream(items, max(1, min(self.chunk_size, share))))
+        """Findings per text of a bounded batch, in order. Every chunk is submitted at once,
+        about `CHUNKS_PER_WORKER` per worker and the longest first, and a worker takes the next
+        when it is done with one: the workers finish at about the same time."""
+        if self.in_process or not items:
+            return list(self.stream(items))
+        share = -(-len(items) // (CHUNKS_PER_WORKER * max(self.workers, 1)))
+        chunks = list(_chunks(items, max(MIN_CHUNK, min(self.chunk_size, share))))
+        if self.client is None:
+            raise RuntimeError("DetectionCluster is used outside its `with` block")
+        from distributed import KilledWorker
+
+        longest_first = sorted(range(len(chunks)), key=lambda i: -sum(map(len, chunks[i][0])))
+        futures: dict[int, Any] = {}
+        try:
+            for index in longest_first:
+                texts, routes = chunks[index]
+                futures[index] = self.client.submit(
+                    _detect_chunk, self.config, texts, routes, pure=False
+                )
+            return [found for index in range(len(chunks)) for found in futures[index].result()]
+        except KilledWorker as error:
+            raise _killed() from error
+        finally:
+            for future in futures.values():
+                future.cancel()
 
     def stream(
         self, items: Iterable[tuple[str, Route]], chunk_size: int | None = None
@@ -213,13 +248,17 @@ class DetectionCluster:
             while in_flight:
                 yield from in_flight.popleft().result()
         except KilledWorker as error:
-            raise DetectorWorkerError(
-                f"detector workers died {ALLOWED_FAILURES} times running the same chunk of texts "
-                "(killed, or out of memory on one of its texts); nothing was written"
-            ) from error
+            raise _killed() from error
         finally:
             for future in in_flight:
                 future.cancel()
+
+
+def _killed() -> DetectorWorkerError:
+    return DetectorWorkerError(
+        f"detector workers died {ALLOWED_FAILURES} times running the same chunk of texts "
+        "(killed, or out of memory on one of its texts); nothing was written"
+    )
 
 
 def _chunks(
