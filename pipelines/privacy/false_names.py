@@ -11,6 +11,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipelines.privacy.gazetteer import companies_in
 from pipelines.privacy.name_evidence import (
+    eponyms_in,
     evidence_against_name,
     foreign_text,
     full_name_shape,
@@ -37,8 +38,13 @@ FIELD_BEFORE = re.compile(
     r"|label|store|shop|venue|location|city|town|place|destination|platform|app|game|software)"
     r")[ \t\u00a0]*(?::[ \t\u00a0]*|[ \t\u00a0]{2,})$"
 )
-# A line of imports: "import * as Yup from 'yup'", "from numpy import linalg".
+# A line of imports: "import * as Yup from 'yup'", "from numpy import linalg"; and the names an
+# import statement brings in, wherever it stands: "...; import * as Yup", "import { Formik, ".
 IMPORT_LINE = re.compile(r"[ \t]*(?:import[ \t]+[\w*{]|from[ \t]+[\w.]+[ \t]+import\b)")
+IMPORT_BEFORE = re.compile(
+    r"\bimport[ \t]+(?:\\?\*[ \t]+as[ \t]+|\{[^}\n]*)$"
+    r"|\bfrom[ \t]+[\w.]+[ \t]+import[ \t]+(?:\w+[ \t]*,[ \t]*)*$"
+)
 # A name is letters, with spaces, hyphens, apostrophes and initials' dots between them.
 NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:(?:[ '’\-]|\. ?)[^\W\d_]+)*\.?$")
 POSSESSIVE = re.compile(r"['’]s$")
@@ -348,7 +354,13 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
     names, popular = given_names()
     before = text[max(0, start - 60) : start]
     after = text[end : end + 40]
-    if in_code(text, start, end) or set(keys) <= companies_in(text) or FIELD_BEFORE.search(before):
+    if (
+        in_code(text, start, end)
+        or set(keys) <= companies_in(text)
+        or FIELD_BEFORE.search(before)
+        # A word the text names a theory after runs into a phrase: "Vennor Internet television".
+        or set(keys) & eponyms_in(text)
+    ):
         return True
     # A weekday run into a word that is no given name ("on Tuesday Mom gives"), a plural noun
     # after a word that is no given name ("Javascript Modules", "Ninja Turtles"; not "Tyra Banks",
@@ -442,7 +454,10 @@ def in_code(text: str, start: int, end: int) -> bool:
     if value.islower() and value.count("-") >= 2:
         return True
     line_start = text.rfind("\n", 0, start) + 1
-    return bool(IMPORT_LINE.match(text, line_start))
+    return bool(
+        IMPORT_LINE.match(text, line_start)
+        or IMPORT_BEFORE.search(text[max(line_start, start - 80) : start])
+    )
 
 
 def given_name_first(name: str) -> bool:

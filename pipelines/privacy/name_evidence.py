@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from presidio_analyzer import RecognizerResult
@@ -137,6 +137,7 @@ def full_name_shape(words: list[str], name: str) -> bool:
     )
 
 
+@lru_cache(maxsize=16)
 def foreign_text(text: str) -> bool:
     """Among the text's first 80 words, five function words of French, Spanish, German, Italian,
     Portuguese or Dutch at least, and more than twice as many as of English."""
@@ -329,10 +330,10 @@ _LIST_ITEM = re.compile(r"^[ \t]*:")
 # resembles Marla Quint"), a work's title before "by" ("The Glass Orchard by Orvin Kastell"), the
 # work it comes from after it ("Leonardo (TMNT 2012)", "Draper from the TV show", "the Vera
 # Lund detective series"), a work's title after its possessive (`Anthony Doerr's "Cloud Cuckoo
-# Land"`), a citation ("Okafor et al.", "Bevan v Coolahan", "(2nd ed, 2020, Hartley Press)"),
-# counsel in a published case ("Counsel: G Hale", "W Mossel (Defendant)"), a theory or a law
-# named after it ("Vennor information theory", "Murphy's law"), what it is known for ("Agnete
-# Sorvik: known for ...").
+# Land"`), a citation ("Okafor et al.", "Bevan v Coolahan", "(2nd ed, 2020, Hartley Press)", a
+# quotation's author), counsel in a published case ("Counsel: G Hale", "W Mossel (Defendant)"),
+# a theory or a law named after it ("Vennor information theory", "Murphy's law"), what it is
+# known for ("Agnete Sorvik: known for ...").
 _PUBLIC_BEFORE = re.compile(
     r"(?:\b(?:vs\.?|versus)|\bthe[ \t]+(?:character|author|writer|novelist|poet|painter|artist"
     r"|singer|rapper|actor|actress|director|composer|philosopher|playwright)"
@@ -342,6 +343,8 @@ _PUBLIC_BEFORE = re.compile(
     r"|\b(?:resembles|resembling|resemble|resembled|(?:lookalike|look-alike)[ \t]+of)"
     r"|(?:[A-Z][\w'’-]*[ \t]+){2,}by|\b(?:Counsel|Solicitors?|Barristers?)[ \t]*:"
     r"|\([^()\n]*\b(?:1[5-9]|20)\d\d,)\s+(?:[A-Z]\.?[ \t]+)?$"
+    # The author of a quotation: '..." (Ana Lind)', '...” — Ana Lind'.
+    r"|[”\"»][ \t]*(?:\(|[—–][ \t]*)$"
 )
 _PUBLIC_AFTER = re.compile(
     r"^(?:['’]s[ \t]+[\"“]|[ \t]+et[ \t]+al\b|[ \t]+v\.?[ \t]+[A-Z]"
@@ -412,6 +415,8 @@ def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
     words before it judge the first, those after it the last; both sides of a contest are public."""
     names: set[str] = set()
     persons = [r for r in results if r.entity_type == "PERSON"]
+    if not persons:
+        return names
     spans = _public_spans(text, [(r.start, r.end) for r in persons])
     for result in persons:
         start = result.start
@@ -433,5 +438,11 @@ def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
                 words = NAME_WORD.findall(re.sub(r"['’]s\b", "", piece))
                 if words:
                     names |= {" ".join(words).casefold(), words[-1].casefold()}
-    names |= {m.group(1).casefold() for m in _EPONYM_IN_TEXT.finditer(text)}
-    return names
+    return names | eponyms_in(text)
+
+
+@lru_cache(maxsize=16)
+def eponyms_in(text: str) -> frozenset[str]:
+    """The words a text names a theory, a law or an algorithm after, casefolded: "Vennor" of
+    "the Vennor information theory"."""
+    return frozenset(m.group(1).casefold() for m in _EPONYM_IN_TEXT.finditer(text))

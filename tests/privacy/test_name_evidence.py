@@ -279,3 +279,18 @@ def test_products_and_nouns_the_model_calls_persons_are_left(detector, text):
 def test_counsel_and_citations_of_published_cases_are_public(text, name):
     start = text.index(name)
     assert public_by_context(text, start, start + len(name))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A name an import statement brings in, mid-line.
+        "{ Formik } from 'formik'; import \\* as Yup from 'yup';  import Field from './Field';",
+        # A theory's namesake, and a phrase it runs into.
+        "Images follow the Vennor information theory. Formats and Vennor Internet television too.",
+        # A quotation's author.
+        '"There is no absolute absence of unemployment" (Ramiro Falcão)',
+    ],
+)
+def test_imports_theories_and_quoted_authors_are_no_private_names(detector, text):
+    assert persons(detector, text) == []
