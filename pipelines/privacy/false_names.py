@@ -5,6 +5,7 @@ a work, a product, an employer, a word or a phrase, and the words run into a nam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -38,6 +39,8 @@ FIELD_BEFORE = re.compile(
     r"|label|store|shop|venue|location|city|town|place|destination|platform|app|game|software)"
     r")[ \t\u00a0]*(?::[ \t\u00a0]*|[ \t\u00a0]{2,})$"
 )
+# Quotation marks, opening to closing.
+QUOTES = {'"': '"', "“": "”", "«": "»", "„": "“"}
 # A line of imports: "import * as Yup from 'yup'", "from numpy import linalg"; and the names an
 # import statement brings in, wherever it stands: "...; import * as Yup", "import { Formik, ".
 IMPORT_LINE = re.compile(r"[ \t]*(?:import[ \t]+[\w*{]|from[ \t]+[\w.]+[ \t]+import\b)")
@@ -378,8 +381,12 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
     ):
         return True
     # In a text of another language, the English model's "persons" are mostly its nouns and
-    # brands ("sämtliche Prinzipien", "Contrat Madelin"): a name needs a given name there.
-    if foreign_text(text) and not any(given_name_word(w) for w in words):
+    # brands ("sämtliche Prinzipien", "Contrat Madelin"), in a text of another script its words
+    # in Latin letters ("充当 Linux 终端"), and a phrase in quotes is a term ('"Oort Cloud"'): a
+    # name needs a given name there.
+    if (
+        foreign_text(text) or other_script(text) or QUOTES.get(text[start - 1 : start]) == after[:1]
+    ) and not any(given_name_word(w) for w in words):
         return True
     # Dropped only on evidence against a name: an unknown word ("Dzhambek") stays a name.
     if not has_name_evidence(
@@ -431,6 +438,14 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         and not vocative
         and TRAVEL.search(sentence_around(text, start, end))
     )
+
+
+@lru_cache(maxsize=16)
+def other_script(text: str) -> bool:
+    """Most letters of the text's first 1,000 characters are not Latin: Chinese, Cyrillic."""
+    letters = [c for c in text[:1000] if c.isalpha()]
+    latin = sum(bool(LATIN_LETTER.match(c)) for c in letters)
+    return len(letters) >= 10 and latin * 2 < len(letters)
 
 
 def plural_noun(key: str) -> bool:

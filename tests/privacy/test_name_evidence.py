@@ -294,3 +294,21 @@ def test_counsel_and_citations_of_published_cases_are_public(text, name):
 )
 def test_imports_theories_and_quoted_authors_are_no_private_names(detector, text):
     assert persons(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Words in Latin letters in a text of another script: a term, unless a given name.
+        ("我想让你充当 Linux 终端。我将输入命令，您将回复终端应显示的内容。", []),
+        ("我的朋友 Mike 明天来北京看我们。", ["Mike"]),
+        # A phrase in quotes with no given name in it is a term.
+        ('Call them "Kuiper Belt" and "Oort Cloud" in every system you write.', []),
+        # A letter that greets no one by name.
+        ("Dear Team, Greetings of the Day! Please find the report attached.", []),
+    ],
+)
+def test_terms_in_other_scripts_and_quotes_are_left_and_given_names_are_not(
+    detector, text, expected
+):
+    assert persons(detector, text) == expected
