@@ -8,6 +8,7 @@ columns before anything is reported or written, then rendered as Data Docs into
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -43,8 +44,16 @@ SITE = "local_site"
 # Enough offending rows to name a few in a report; the full count is always given.
 KEPT_UNEXPECTED = 20
 INDEX_PAGE = "index.html"
+# The validation results the index lists, stored under the site (value-free, like the pages).
+RESULTS = "results"
+# Where GE writes each validation's page in the site.
+VALIDATIONS = "validations"
+# A validation's run name: its UTC time, so that names sort by age.
+_RUN_NAME = "%Y%m%dT%H%M%S.%fZ"
 # The index lists the newest validations only (a few runs' worth): building it reads each one.
 INDEX_RESULTS = 100
+# Validations whose results and pages are kept (about ten runs' worth); older ones are deleted.
+KEPT_VALIDATIONS = 300
 # Names no stored validation result: passed as the resources to render, it renders no page.
 _NO_PAGE = ExpectationSuiteIdentifier(name="no-page")
 _VALUE_FIELDS = ("partial_unexpected_list", "partial_unexpected_counts", "unexpected_list")
@@ -85,8 +94,9 @@ class DuckDBSource:
 
     def connect(self) -> _SeparateCursors:
         if self.database:
-            connection = duckdb.connect(self.database, read_only=True,
-                                        config=settings.duckdb_config())
+            connection = duckdb.connect(
+                self.database, read_only=True, config=settings.duckdb_config()
+            )
         else:
             connection = duckdb.connect(config=settings.duckdb_config())
         for statement in self.setup:
@@ -105,9 +115,10 @@ def batch_query(suite: Suite, partition: str | None) -> str:
     return query
 
 
-def _context(docs_dir: Path | None) -> Any:
+def _context(docs_dir: Path | None, results_dir: Path | None = None) -> Any:
     """An ephemeral context (in-memory stores, no analytics, no progress bars), with a Data Docs
-    site and a file-backed validation results store under `docs_dir` when one is given."""
+    site under `docs_dir` when one is given, reading validation results from `results_dir`
+    (default: the site's own `results` folder, which its index lists)."""
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         analytics_enabled=False,
@@ -118,7 +129,7 @@ def _context(docs_dir: Path | None) -> Any:
             "class_name": "ValidationResultsStore",
             "store_backend": {
                 "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir / "results"),
+                "base_directory": str(results_dir or docs_dir / RESULTS),
             },
         }
         config.data_docs_sites = {
@@ -178,26 +189,54 @@ def _sanitize(suite: Suite, validation: Any) -> None:
 
 
 def _write_docs(docs_dir: Path, suite: Suite, validation: Any, batch: str) -> tuple[Path, Path]:
-    """Store the result and render its own page; the index is left to refresh_data_docs_index."""
+    """Store the result for the index and render its own page; the index is left to
+    refresh_data_docs_index.
+
+    GE's site builder lists every result of the store it renders from, even to render one page,
+    so the page is rendered from a store that holds this result alone: its cost stays the same
+    however many validations the site has kept.
+    """
     run_time = datetime.now(UTC)
     identifier = ValidationResultIdentifier(
         expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
-        run_id=RunIdentifier(run_name=run_time.strftime("%Y%m%dT%H%M%S.%fZ"), run_time=run_time),
+        run_id=RunIdentifier(run_name=run_time.strftime(_RUN_NAME), run_time=run_time),
         batch_identifier=batch,
     )
-    context = _context(docs_dir)
-    context.validation_results_store.set(identifier, validation)
-    context.build_data_docs(
-        site_names=[SITE], resource_identifiers=[identifier], build_index=False
-    )
-    (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=docs_dir, prefix=".page-") as alone:
+        context = _context(docs_dir, results_dir=Path(alone))
+        context.validation_results_store.set(identifier, validation)
+        context.build_data_docs(
+            site_names=[SITE], resource_identifiers=[identifier], build_index=False
+        )
+        (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE)
+    _context(docs_dir).validation_results_store.set(identifier, validation)
     return Path(page["site_url"].removeprefix("file://")), docs_dir / INDEX_PAGE
+
+
+def _prune(docs: Path) -> None:
+    """Delete the stored results and pages of all but the newest KEPT_VALIDATIONS validations.
+
+    GE reads every stored result and lists every page to build the index: without a bound, each
+    run would cost more than the one before. Run names are UTC timestamps, so a validation's age
+    is in its path (<suite>/<run name>/<run time>/<batch>.json, its page the same path in .html).
+    """
+    results = docs / RESULTS
+    stored = sorted(results.rglob("*.json"), key=lambda path: path.parts[-3:-1], reverse=True)
+    for path in stored[KEPT_VALIDATIONS:]:
+        page = docs / VALIDATIONS / path.relative_to(results).with_suffix(".html")
+        for old in (path, page):
+            old.unlink(missing_ok=True)
+            for folder in old.parents[:3]:  # the run's folders, once empty
+                if any(folder.iterdir()):
+                    break
+                folder.rmdir()
 
 
 def data_docs_index_is_stale(docs_dir: Path | None = None) -> bool:
     """A validation result is newer than the index (or there is no index yet)."""
     docs = docs_dir or settings.data_docs_dir()
-    results = [p.stat().st_mtime for p in (docs / "results").rglob("*.json")]
+    results = [p.stat().st_mtime for p in (docs / RESULTS).rglob("*.json")]
     index = docs / INDEX_PAGE
     return bool(results) and (not index.is_file() or max(results) > index.stat().st_mtime)
 
@@ -206,8 +245,9 @@ def refresh_data_docs_index(docs_dir: Path | None = None) -> Path | None:
     """Rebuild the Data Docs index over the newest INDEX_RESULTS validations; its path, or None
     when nothing was ever validated. Called once per run (the CLI, the Data Docs sensor)."""
     docs = docs_dir or settings.data_docs_dir()
-    if not (docs / "results").is_dir():
+    if not (docs / RESULTS).is_dir():
         return None
+    _prune(docs)
     _context(docs).build_data_docs(site_names=[SITE], resource_identifiers=[_NO_PAGE])
     return docs / INDEX_PAGE
 
