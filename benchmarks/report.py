@@ -147,8 +147,16 @@ def _stage_rows(stages: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def scale(results: dict[str, Any]) -> str:
-    parts = [_ran(results)]
-    for size, entry in results["sizes"].items():
+    parts = [_ran(results) + (f" Commit `{results['commit']}`." if results.get("commit") else "")]
+    increment = results.get("increment")
+    if increment:
+        parts.append(
+            f"**Increment**: {increment['size']:,} conversations added to "
+            f"{increment['of_size']:,} cost {increment['share_of_full']:.1%} of the full run's "
+            f"pipeline wall time ({_number(increment['total_wall_s'])} s against "
+            f"{_number(results['sizes'][str(increment['of_size'])]['total_wall_s'])} s)."
+        )
+    for size, entry in results["runs"].items():
         full = entry["full"]
         parts.append(f"**{int(size):,} conversations**, full run:")
         parts.append(markdown_table(_STAGE_COLUMNS, _stage_rows(full["stages"])))
