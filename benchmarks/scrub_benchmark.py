@@ -149,9 +149,9 @@ def covered(span: tuple[int, int, str], others: list[tuple[int, int, str]]) -> b
 
 
 def run_round(texts: list[str], args: argparse.Namespace) -> dict[str, dict]:
-    """Every detector once, each in a fresh process."""
+    """Every chosen detector once, each in a fresh process."""
     results = {}
-    for name in RUNNERS:
+    for name in args.detectors:
         out = Path(f"/tmp/scrub_benchmark_{os.getpid()}_{name}.json")
         command = [
             sys.executable,
@@ -185,18 +185,27 @@ def main() -> None:
         default=RESULTS,
         help=f"where the figures go (default: {RESULTS.relative_to(ROOT)})",
     )
+    parser.add_argument(
+        "--detectors",
+        type=lambda names: names.split(","),
+        default=list(RUNNERS),
+        help=f"comma-separated, of {', '.join(RUNNERS)} (default: all)",
+    )
     parser.add_argument("--only", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:
         measure(args.only, args.limit, args.workers, args.out)
         return
+    unknown = set(args.detectors) - set(RUNNERS)
+    if unknown:
+        parser.error(f"--detectors: no detector {', '.join(sorted(unknown))}")
     texts = load_texts(args.limit)
     characters = sum(len(t) for t in texts)
     print(f"{len(texts)} user messages, {characters:,} characters; {args.workers} workers\n")
     print("| round | detector | seconds | characters/s | CPU seconds | peak memory (MiB) |")
     print("|---|---|---|---|---|---|")
-    rounds: dict[str, list[dict]] = {name: [] for name in RUNNERS}
+    rounds: dict[str, list[dict]] = {name: [] for name in args.detectors}
     for number in range(1, args.rounds + 1):
         for name, result in run_round(texts, args).items():
             rounds[name].append(result)
@@ -206,10 +215,12 @@ def main() -> None:
                 f"{result['peak_mib']:,.0f} |",
                 flush=True,
             )
-    ours, plain = rounds["ours"][0]["found"], rounds["plain_presidio"][0]["found"]
-    print("\nplain Presidio findings of pattern types that ours does not cover:")
     not_covered = {}
-    for entity_type in sorted(COMPARED_TYPES):
+    compared = {"ours", "plain_presidio"} <= set(args.detectors)
+    if compared:
+        print("\nplain Presidio findings of pattern types that ours does not cover:")
+        ours, plain = rounds["ours"][0]["found"], rounds["plain_presidio"][0]["found"]
+    for entity_type in sorted(COMPARED_TYPES) if compared else []:
         theirs = [
             (i, span) for i, spans in enumerate(plain) for span in spans if span[2] == entity_type
         ]
@@ -228,6 +239,9 @@ def main() -> None:
             "cpu_seconds": round(min(r["cpu_seconds"] for r in results), 2),
             "rounds_chars_per_s": [round(characters / r["seconds"]) for r in results],
         }
+    if {"ours", "spacy_ner"} <= detectors.keys():
+        ratio = detectors["ours"]["chars_per_s"] / detectors["spacy_ner"]["chars_per_s"]
+        print(f"\nours at {ratio:.2f} x spaCy NER alone (best rounds)")
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(
         json.dumps(

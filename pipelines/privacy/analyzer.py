@@ -31,6 +31,8 @@ from presidio_analyzer.predefined_recognizers import (
     MedicalLicenseRecognizer,
     SpacyRecognizer,
 )
+from spacy.language import Language
+from spacy.pipeline.tok2vec import Tok2VecListener
 from spacy.tokens import Doc
 
 from pipelines.privacy.config import ScrubberConfig
@@ -61,14 +63,14 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
     """Presidio's spaCy engine with only the NER component loaded.
 
     `en_core_web_sm` gives NER its own embedding layer, so the shared tok2vec, tagger, parser,
-    attribute ruler and lemmatizer can all be left out. Presidio's context words are matched
-    against lemmas; the lower-cased token stands in for them.
+    attribute ruler and lemmatizer are not even loaded (`ner_only`). Presidio's context words are
+    matched against lemmas; the lower-cased token stands in for them.
     """
 
     def load(self) -> None:
         self.nlp = {}
         for model in self.models:
-            nlp = spacy.load(model["model_name"], enable=["ner"])
+            nlp = ner_only(model["model_name"])
             nlp.max_length = 2_000_000
             self.nlp[model["lang_code"]] = nlp
             # Every label the model has that is not mapped to PERSON is dropped, silently.
@@ -91,6 +93,29 @@ class NerOnlySpacyEngine(SpacyNlpEngine):
         artifacts.lemmas = stand_in_lemmas(doc)
         artifacts.keywords = keywords(self, artifacts.lemmas, language)
         return artifacts
+
+
+# spaCy's components that NER does without when it has its own embedding layer: not loaded at
+# all (their weights are most of a model's loading time), rather than loaded and disabled.
+NOT_NER = (
+    "tok2vec",
+    "tagger",
+    "morphologizer",
+    "parser",
+    "senter",
+    "attribute_ruler",
+    "lemmatizer",
+    "trainable_lemmatizer",
+)
+
+
+def ner_only(model_name: str) -> Language:
+    """The model with its NER component enabled, and none of `NOT_NER` loaded unless its NER
+    reads their embeddings (a listener of a shared tok2vec: then they are loaded, disabled)."""
+    nlp = spacy.load(model_name, enable=["ner"], exclude=list(NOT_NER))
+    if any(isinstance(layer, Tok2VecListener) for layer in nlp.get_pipe("ner").model.walk()):
+        nlp = spacy.load(model_name, enable=["ner"])
+    return nlp
 
 
 def stand_in_lemmas(doc: Doc) -> list[str]:

