@@ -39,6 +39,13 @@ FIELD_BEFORE = re.compile(
     r"|label|store|shop|venue|location|city|town|place|destination|platform|app|game|software)"
     r")[ \t\u00a0]*(?::[ \t\u00a0]*|[ \t\u00a0]{2,})$"
 )
+# Words that end a business's name: "Pros Marketplace", "Lumen Solutions", "Harbor Studios".
+ORG_ENDS = {
+    *("marketplace", "solutions", "services", "systems", "technologies", "technology"),
+    *("software", "consulting", "consultants", "agency", "studio", "studios", "media"),
+    *("holdings", "partners", "ventures", "capital", "networks", "academy", "clinic"),
+    *("pharmacy", "bakery", "restaurant", "salon", "boutique", "store", "shop", "labs"),
+}
 # Quotation marks, opening to closing.
 QUOTES = {'"': '"', "“": "”", "«": "»", "„": "“"}
 # A line of imports: "import * as Yup from 'yup'", "from numpy import linalg"; and the names an
@@ -421,11 +428,12 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         return True
     if (
         keys[-1] in NAME_ENDS
+        or keys[-1] in ORG_ENDS
         or (single and OF_AFTER.match(after))
         or (
             following
             and following.group(1)[0].isupper()
-            and following.group(1).casefold() in NAME_ENDS
+            and following.group(1).casefold() in NAME_ENDS | ORG_ENDS
         )
     ):
         return True

@@ -304,6 +304,10 @@ _FAMOUS_ROLE = (
     r",[ \t]+(?:a|an|the)[ \t]+(?:[a-z]+[ \t]+)?(?:theologian|philosopher|novelist|playwright"
     r"|poet|composer|statesman|stateswoman|politician|physicist|reformer|explorer|conqueror"
     r"|emperor|pharaoh|saint|prophet)\b"
+    # "..., who was elected Pope", "..., who became King" (not "President": of a club too).
+    r"|(?:[ \t]+[\w'’]+){0,3},[ \t]+who[ \t]+(?:was|became)[ \t]+(?:later[ \t]+)?"
+    r"(?:elected[ \t]+|crowned[ \t]+|proclaimed[ \t]+)?(?:Pope|King|Queen|Emperor|Empress"
+    r"|Pharaoh|Tsar|Sultan|Caliph)\b"
 )
 # A party's side in a published case, after its counsel: "W Mossel (Defendant/Cross-Claimant)".
 _PARTY = (

@@ -312,3 +312,16 @@ def test_terms_in_other_scripts_and_quotes_are_left_and_given_names_are_not(
     detector, text, expected
 ):
     assert persons(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A word that ends a business's name.
+        "Our team is here to help. Relax with Lumen Marketplace, knowing you'll get support.",
+        # A title only the famous are given.
+        "Today's guests are Aurelio di Carlo de' Vanni, who was elected Pope in 1513.",
+    ],
+)
+def test_businesses_and_popes_are_no_private_names(detector, text):
+    assert persons(detector, text) == []
