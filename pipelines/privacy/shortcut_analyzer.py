@@ -35,6 +35,9 @@ from presidio_analyzer.pattern_recognizer import REGEX_TIMEOUT_SECONDS
 ID_KEY = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 NAME_KEY = RecognizerResult.RECOGNIZER_NAME_KEY
 BOOSTED_KEY = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
+# Plans kept at a time: one per distinct request, and a registry that made a new list for every
+# request would otherwise grow them without end.
+MAX_PLANS = 8
 
 
 def pattern_results(recognizer: PatternRecognizer, text: str) -> list[RecognizerResult]:
@@ -212,11 +215,14 @@ class ShortcutAnalyzerEngine(AnalyzerEngine):
         return results
 
     def _plan(self, recognizers: list[EntityRecognizer]) -> _Plan:
-        """The plan of the registry's list, made again only when the registry returns another
-        list (it returns the same one for the same request)."""
-        plan = self.__dict__.get("_last_plan")
+        """The plan of the registry's list, kept while the registry returns that same list (it
+        does for the same request: the detector's, and its request for code blocks)."""
+        plans: dict[int, _Plan] = self.__dict__.setdefault("_plans", {})
+        plan = plans.get(id(recognizers))
         if plan is None or plan.recognizers is not recognizers:
-            plan = self.__dict__["_last_plan"] = _Plan.of(recognizers)
+            if len(plans) >= MAX_PLANS:
+                plans.clear()
+            plan = plans[id(recognizers)] = _Plan.of(recognizers)
         return plan
 
     def _with_context(
