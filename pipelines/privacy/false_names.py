@@ -10,7 +10,7 @@ from functools import lru_cache
 from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from pipelines.privacy.gazetteer import companies_in
+from pipelines.privacy.gazetteer import FIELD_BEFORE, ORG_ENDS, companies_in
 from pipelines.privacy.name_evidence import (
     eponyms_in,
     evidence_against_name,
@@ -32,20 +32,6 @@ from pipelines.privacy.recognizers import (
     sentence_around,
 )
 
-# The label of a field that holds a product's, a company's or a place's name: "Brand: Michael
-# Kors", "Name of the company: ...".
-FIELD_BEFORE = re.compile(
-    r"(?i:\b(?:brand|company|company name|name of the company|manufacturer|product|publisher"
-    r"|label|store|shop|venue|location|city|town|place|destination|platform|app|game|software)"
-    r")[ \t\u00a0]*(?::[ \t\u00a0]*|[ \t\u00a0]{2,})$"
-)
-# Words that end a business's name: "Pros Marketplace", "Lumen Solutions", "Harbor Studios".
-ORG_ENDS = {
-    *("marketplace", "solutions", "services", "systems", "technologies", "technology"),
-    *("software", "consulting", "consultants", "agency", "studio", "studios", "media"),
-    *("holdings", "partners", "ventures", "capital", "networks", "academy", "clinic"),
-    *("pharmacy", "bakery", "restaurant", "salon", "boutique", "store", "shop", "labs"),
-}
 # Quotation marks, opening to closing.
 QUOTES = {'"': '"', "“": "”", "«": "»", "„": "“"}
 # A line of imports: "import * as Yup from 'yup'", "from numpy import linalg"; and the names an

