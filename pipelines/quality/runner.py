@@ -38,6 +38,7 @@ from pipelines.quality.outcome import (
     exception_infos,
     outcome_of,
 )
+from pipelines.quality.page_view import CompiledOncePageView
 from pipelines.quality.suites import Suite, expectation_columns
 
 SITE = "local_site"
@@ -139,6 +140,14 @@ def _context(docs_dir: Path | None, results_dir: Path | None = None) -> Any:
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(docs_dir),
+                },
+                "site_section_builders": {
+                    "validations": {
+                        "view": {
+                            "module_name": CompiledOncePageView.__module__,
+                            "class_name": CompiledOncePageView.__name__,
+                        }
+                    }
                 },
                 "site_index_builder": {
                     "class_name": "DefaultSiteIndexBuilder",
