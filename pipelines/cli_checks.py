@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from pipelines import settings
+from pipelines.yaml_text import load_yaml
 
 
 def dagster_instance():
@@ -18,7 +19,7 @@ def dagster_instance():
     import yaml
 
     home = settings.dagster_dir()
-    config = yaml.safe_load((settings.PROJECT_ROOT / "dagster.yaml").read_text())
+    config = load_yaml((settings.PROJECT_ROOT / "dagster.yaml").read_text())
     if "sqlite" in config.get("storage", {}):
         config["storage"]["sqlite"]["base_dir"] = str(home / "storage")
     for section, folder in (

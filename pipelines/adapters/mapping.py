@@ -33,6 +33,7 @@ import yaml
 from pipelines.adapters.chat import _compact, _text, _timestamp
 from pipelines.adapters.writer import AdapterError
 from pipelines.contract.tables import SOURCE
+from pipelines.yaml_text import load_yaml
 
 REQUIRED = ("source", "turns", "role", "content")
 ROLES = ("user", "assistant", "system")
@@ -57,7 +58,7 @@ class ChatMapping:
     def load(cls, path: Path) -> ChatMapping:
         """Read and check a mapping file; an error names the file and the key."""
         try:
-            spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            spec = load_yaml(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise AdapterError(f"{path}: not a readable YAML mapping file ({error})") from None
         if not isinstance(spec, dict):

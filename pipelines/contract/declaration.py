@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from pipelines.yaml_text import load_yaml
+
 CONTRACT_FILE = Path(__file__).with_name("contract.yml")
 
 # The declaration's column types: the DuckDB type each one lands as.
@@ -239,7 +241,7 @@ def _check_table(spec: TableSpec, declaration: Declaration) -> None:
 def load(path: Path = CONTRACT_FILE) -> Declaration:
     """Read and check the declaration."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ContractError(f"{path}: not valid YAML: {error}") from None
     formats = raw.get("formats") or {}

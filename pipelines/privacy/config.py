@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
+from pipelines.yaml_text import load_yaml
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("scrubber.yaml")
 
@@ -46,7 +46,7 @@ class ScrubberConfig:
     @classmethod
     def load(cls, path: Path | None = None) -> ScrubberConfig:
         path = path or DEFAULT_CONFIG_PATH
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
         try:
             config = cls(
                 spacy_model=raw["spacy_model"],

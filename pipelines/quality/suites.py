@@ -25,6 +25,7 @@ from great_expectations.expectations.metadata_types import FailureSeverity
 
 from pipelines import settings
 from pipelines.contract.tables import TABLES
+from pipelines.yaml_text import compose_yaml, load_yaml
 
 SEVERITIES = ("error", "warning")
 PUBLISHED_SCHEMA = "published"
@@ -77,7 +78,7 @@ class Suite:
 
 def _expectation_lines(text: str) -> list[int]:
     """1-based line of each item of `expectations`, for error messages."""
-    root = yaml.compose(text)
+    root = compose_yaml(text)
     for key, value in getattr(root, "value", []):
         if key.value == "expectations" and isinstance(value, yaml.SequenceNode):
             return [item.start_mark.line + 1 for item in value.value]
@@ -95,7 +96,7 @@ def load_suite(path: Path) -> Suite:
     """Parse and check one suite file; GE validates each expectation's type and arguments."""
     text = path.read_text(encoding="utf-8")
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as error:
         raise SuiteError(f"{path}: not valid YAML: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("expectations"), list):

@@ -14,12 +14,12 @@ from typing import Any
 
 import jinja2
 import pyarrow as pa
-import yaml
 from datasets import Features
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from pipelines import settings
 from pipelines.release.datasheet import dbt_vars, with_dbt_vars
+from pipelines.yaml_text import load_yaml
 
 CARD_TEMPLATE = "README.md.j2"
 CARD_METADATA = "dataset.yaml"
@@ -54,7 +54,7 @@ class CardConfig:
 
 
 def load_metadata(datacard_dir: Path = settings.DATACARD_DIR) -> dict[str, Any]:
-    return yaml.safe_load((datacard_dir / CARD_METADATA).read_text(encoding="utf-8"))
+    return load_yaml((datacard_dir / CARD_METADATA).read_text(encoding="utf-8"))
 
 
 def field_descriptions(
@@ -67,7 +67,7 @@ def field_descriptions(
     variables = dbt_vars() if variables is None else variables
     described: dict[str, dict[str, str]] = {}
     for path in sorted(marts_dir.glob("*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = load_yaml(path.read_text(encoding="utf-8")) or {}
         for model in document.get("models", []):
             described.setdefault(model["name"], {}).update(
                 {

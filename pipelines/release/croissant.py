@@ -16,11 +16,11 @@ from typing import Any
 
 import mlcroissant as mlc
 import pyarrow as pa
-import yaml
 
 from pipelines.release import versioning
 from pipelines.release.card import CardConfig
 from pipelines.release.datasheet import annotator_texts, dbt_vars, with_dbt_vars
+from pipelines.yaml_text import load_yaml
 
 CROISSANT_VERSION = "http://mlcommons.org/croissant/1.1"
 RAI_VERSION = "http://mlcommons.org/croissant/RAI/1.0"
@@ -99,7 +99,7 @@ def mart_constraints(
     keys: dict[str, list[str]] = {}
     references: dict[str, dict[str, tuple[str, str]]] = {}
     for path in sorted(marts_dir.glob("*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = load_yaml(path.read_text(encoding="utf-8")) or {}
         for model in document.get("models", []):
             unique = [
                 column["name"]

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from pipelines import settings
 from pipelines.contract.tables import TABLES
 from pipelines.privacy.config import DEFAULT_CONFIG_PATH, ScrubberConfig
+from pipelines.yaml_text import load_yaml
 
 NOT_PROVIDED = "not provided"
 _DBT_VAR = re.compile(r"var\(\s*'(\w+)'\s*\)")
@@ -27,7 +27,7 @@ _DBT_VAR = re.compile(r"var\(\s*'(\w+)'\s*\)")
 
 def dbt_vars(project_dir: Path = settings.DBT_PROJECT_DIR) -> dict[str, Any]:
     """The dbt project's vars (the study's thresholds), as `dbt_project.yml` sets them."""
-    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    project = load_yaml((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
     return project.get("vars") or {}
 
 
@@ -191,7 +191,7 @@ def annotator_texts(metadata: dict[str, Any]) -> dict[str, Any]:
 def privacy_policy(config_path: Path = DEFAULT_CONFIG_PATH) -> dict[str, Any]:
     """What the scrubber replaces and what it keeps, as its configuration says."""
     config = ScrubberConfig.load(config_path)
-    raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(config_path.read_text(encoding="utf-8")) or {}
     kept = raw.get("kept", {})
     return {
         "replaced": sorted(config.entities),
