@@ -8,6 +8,7 @@ human as ( select * from {{ bucket_of('int_stage1_judgments') }} where annotator
 counts as (
     select
         attribute_id,
+        user_id,
         -- Sorted by the first field, the annotator (one label each): cheaper than `order by`.
         list_sort(list(
             {'annotator_id': annotator_id, 'label': label, 'failure_category': failure_category}
@@ -17,7 +18,7 @@ counts as (
         count_if(label = 'uncertain') as n_uncertain,
         count_if(label = 'rejected') as n_rejected
     from human
-    group by attribute_id
+    group by attribute_id, user_id
 ),
 consensus as (
     select

@@ -12,6 +12,7 @@ votes as (
     select
         attribute_id,
         prompt_id,
+        user_id,
         -- Sorted by the first field, the annotator (one vote each): cheaper than `order by`.
         list_sort(list(
             {'annotator_id': annotator_id, 'relevant': relevant, 'rating': relevance_rating}
@@ -19,7 +20,7 @@ votes as (
         count(*) as n_human_votes,
         count_if(relevant) as n_relevant_votes
     from human
-    group by attribute_id, prompt_id
+    group by attribute_id, prompt_id, user_id
 )
 select
     *,

@@ -9,6 +9,7 @@ llm as ( select * from {{ bucket_of('int_stage2_judgments') }} where annotator_k
 select
     attribute_id,
     prompt_id,
+    user_id,
     -- Sorted by the first field, the judge (one label each): list_sort is several times cheaper
     -- than an ordered aggregate.
     list_sort(list(
@@ -17,4 +18,4 @@ select
     count(*) as n_llm_labels,
     count_if(relevant) as n_llm_relevant
 from llm
-group by attribute_id, prompt_id
+group by attribute_id, prompt_id, user_id

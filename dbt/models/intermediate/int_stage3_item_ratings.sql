@@ -5,6 +5,7 @@ with
 ratings as ( select * from {{ bucket_of('int_stage3_ratings') }} )
 select
     item_id,
+    user_id,
     list_sort(list({'annotator_id': annotator_id, 'rating': rating})
         filter (where annotator_kind = 'human')) as human_ratings,
     count(*) filter (where annotator_kind = 'human') as n_human_ratings,
@@ -14,4 +15,4 @@ select
     count(*) filter (where annotator_kind = 'llm') as n_llm_ratings,
     avg(rating) filter (where annotator_kind = 'llm') as llm_mean_rating
 from ratings
-group by item_id
+group by item_id, user_id

@@ -4,6 +4,7 @@
     bucket_input='stg_turns',
     bucket_key=['conversation_id'],
     bucket_row_bytes='strlen(content) + 100',
+    bucket_user_via='stg_conversations',
 ) }}
 with
 users as ( select user_id from {{ ref('int_user_histories') }} where in_study ),

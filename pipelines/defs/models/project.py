@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -111,13 +113,37 @@ def manifest_is_stale(project: DbtProject) -> bool:
 @functools.cache
 def dbt_project() -> DbtProject:
     """The project, its manifest prepared with `dbt parse` when missing or stale (and always
-    under `dagster dev`), so a fresh clone runs without a setup step."""
+    under `dagster dev`), so a fresh clone runs without a setup step.
+
+    Processes that start together (test workers, a run and the UI) parse one at a time under a
+    lock, and the manifest replaces the old one whole: nobody reads a half-written manifest, and
+    a process that waited finds it current and does not parse again."""
     project = DbtProject(
         project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
     )
-    if using_dagster_dev() or manifest_is_stale(project):
-        with dbt_environment():
-            dbt_cli_resource(project).cli(
-                ["parse", "--quiet"], target_path=project.target_path
-            ).wait()
+    if not (using_dagster_dev() or manifest_is_stale(project)):
+        return project
+    target = Path(project.project_dir) / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if using_dagster_dev() or manifest_is_stale(project):
+            _parse(project, target)
     return project
+
+
+def _parse(project: DbtProject, target: Path) -> None:
+    """`dbt parse` into a folder of its own, then its manifest and parse state moved into
+    `target` (each an atomic rename)."""
+    staging = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
+    try:
+        for name in (PARTIAL_PARSE_FILE,):
+            if (target / name).is_file():
+                shutil.copyfile(target / name, staging / name)
+        with dbt_environment():
+            dbt_cli_resource(project).cli(["parse", "--quiet"], target_path=staging).wait()
+        for name in (PARTIAL_PARSE_FILE, "semantic_manifest.json", "manifest.json"):
+            if (staging / name).is_file():
+                (staging / name).replace(target / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
