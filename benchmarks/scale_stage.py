@@ -228,7 +228,8 @@ def _dbt_timing(run_results: Path) -> dict[str, Any]:
     models: dict[str, float] = {}
     tests: list[tuple[float, str]] = []
     for node in results["results"]:
-        kind, name = node["unique_id"].split(".", 1)[0], node["unique_id"].rsplit(".", 1)[-1]
+        # model.<project>.<name>; test.<project>.<name>.<hash>
+        kind, name = node["unique_id"].split(".")[0], node["unique_id"].split(".")[2]
         by_kind[kind] = by_kind.get(kind, 0.0) + node["execution_time"]
         if kind == "model":
             models[name] = round(node["execution_time"], 3)
