@@ -57,6 +57,22 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(RAM_TEMPROOT)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder and warehouse of any test that names none: a temporary one, so that no test
+    writes into the project's own `data/` (a maintainer's runs live there)."""
+    folder = tmp_path_factory.mktemp("data")
+    previous = {name: os.environ.get(name) for name in ("PIPELINES_DATA_DIR", "DUCKDB_PATH")}
+    os.environ["PIPELINES_DATA_DIR"] = str(folder)
+    os.environ["DUCKDB_PATH"] = str(folder / "warehouse.duckdb")
+    yield folder
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture
 def warehouse_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh DuckDB file; DUCKDB_PATH points at it so dbt and Dagster agree."""
@@ -130,6 +146,13 @@ def _group(item: pytest.Item) -> str | None:
 
 # Work that starts first: the longest runs, so that they overlap.
 FIRST = ("real-data run", "pipeline_run")
+# Then the single tests that take longest (several pipeline runs, a browser), so that none of them
+# is left running alone at the end.
+LONG_TESTS = (
+    "tests/release/test_incremental_rebuild.py",
+    "tests/end_to_end/test_dagster_ui.py",
+    "tests/end_to_end/test_recovery.py",
+)
 
 
 def _join_group(item: pytest.Item, group: str) -> None:
@@ -155,8 +178,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             rank = FIRST.index(group)
         elif "pipeline_run" in item.fixturenames:
             rank = FIRST.index("pipeline_run")
+        elif item.path.relative_to(config.rootpath).as_posix() in LONG_TESTS:
+            rank = len(FIRST)
         else:
-            rank = len(FIRST) if group else len(FIRST) + 1
+            rank = len(FIRST) + 1 if group else len(FIRST) + 2
         ranks[id(item)] = (rank, index)
     # Every worker sorts alike (xdist checks that they collected the same order).
     items.sort(key=lambda item: ranks[id(item)])

@@ -49,18 +49,25 @@ def _env(workdir: Path) -> dict[str, str]:
     }
 
 
-def _run(workdir: Path, *args: str) -> str:
-    completed = subprocess.run(
+def _start(workdir: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, *args],
         cwd=workdir,
         env=_env(workdir),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=1800,
     )
-    output = completed.stdout + completed.stderr
-    assert completed.returncode == 0, output[-5000:]
+
+
+def _finish(process: subprocess.Popen) -> str:
+    output, _ = process.communicate(timeout=1800)
+    assert process.returncode == 0, output[-5000:]
     return output
+
+
+def _run(workdir: Path, *args: str) -> str:
+    return _finish(_start(workdir, *args))
 
 
 def _generate(workdir: Path, drop: str, conversations: int, *extra: str) -> None:
@@ -132,8 +139,19 @@ def test_an_increment_publishes_the_bytes_of_a_full_rebuild(tmp_path):
         "--no-shared-tables",
     )
     shutil.copytree(incremental, full, symlinks=True)
-    _run(incremental, "-m", "pipelines", "run", str(incremental / "drops" / SECOND_DROP))
-    _run(full, "-m", "pipelines", "run", "--full-rebuild", str(full / "drops" / SECOND_DROP))
+    # The two runs work in separate folders: they run side by side.
+    runs = [
+        _start(incremental, "-m", "pipelines", "run", str(incremental / "drops" / SECOND_DROP)),
+        _start(full, "-m", "pipelines", "run", "--full-rebuild", str(full / "drops" / SECOND_DROP)),
+    ]
+    try:
+        for run in runs:
+            _finish(run)
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
 
     assert re.fullmatch(
         r"the per-user models rebuild [1-9]\d* touched users", _dbt_scope(incremental)
