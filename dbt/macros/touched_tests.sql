@@ -25,7 +25,13 @@
     {%- if touched is none or (config.get('severity') or 'error') | lower != 'error' -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {#- The tested model's columns as documented (a test checks every column is), read from the
+        graph rather than the warehouse. -#}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- if tested is none -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set columns = tested.columns.keys() | list -%}
     {%- set users = 'select user_id from ' ~ touched -%}
     {%- set via = {
         'conversation_id': 'stg_conversations',

@@ -2,14 +2,18 @@
 -- Items with fewer than 2 labels in the group are not pairable and are left out. With values
 -- 0/1, alpha = 1 - (n - 1) * sum_u [2 n_u0 n_u1 / (m_u - 1)] / (2 n_0 n_1); it is undefined (null)
 -- when every pairable label is the same (n_0 * n_1 = 0).
+-- An item's labels per group are counted once already, in the per-item tables (a row per item,
+-- not per judgment).
 with
-judgments as ( select * from {{ released('int_stage2_judgments') }} ),
 per_kind as (
-    select annotator_kind, attribute_id, prompt_id, count(*) as m, count_if(relevant) as n_yes
-    from judgments
-    group by all
+    select 'human' as annotator_kind, attribute_id, prompt_id,
+        n_human_votes as m, n_relevant_votes as n_yes
+    from {{ released('int_stage2_human_votes') }}
+    union all
+    select 'llm', attribute_id, prompt_id, n_llm_labels, n_llm_relevant
+    from {{ released('int_stage2_llm_labels') }}
 ),
--- The group 'all' sums an item's per-kind counts, so the judgments are read once, not twice.
+-- The group 'all' sums an item's per-kind counts, so each per-item table is read once.
 grouped as (
     select annotator_kind as judge_group, m, n_yes from per_kind
     union all
