@@ -33,14 +33,13 @@ the stage (`wait4`'s rusage, which covers the stage's reaped children: dbt, scru
 and the peak of the summed RSS of the stage's process tree (sampled from /proc every 0.2 s). Inside
 the stage process, wrappers that only add a clock time the main internal phases (ingest, scrub,
 release), dbt's run_results.json gives dbt's own time, and probes note RSS and DuckDB's
-`duckdb_memory()` at two points of ingest and scrub. It prints one table, the totals, the phases
-and the probes, and writes `<out>/scale_benchmark.json` and `--results`
-(`benchmarks/results/scale.json`). See docs/benchmarks.md.
+`duckdb_memory()` at two points of ingest and scrub (benchmarks/scale_stage.py). It prints one
+table, the totals, the phases and the probes, and writes `<out>/scale_benchmark.json` and
+`--results` (`benchmarks/results/scale.json`, shaped by benchmarks/scale_results.py).
 
 Only counts and timings are printed: the generated drops hold planted (fake) personal data; the
-stage logs stay in `<out>/n<size>/logs/`. dbt's per-run target folders go to `<out>/n<size>/`
-too (DBT_TARGET_PATH), not to dbt/target. Each size's drops, warehouse and release are deleted
-after it unless --keep.
+stage logs stay in `<out>/n<size>/logs/`, dbt's per-run target folders in `<out>/n<size>/`
+(DBT_TARGET_PATH). Each size's drops, warehouse and release are deleted after it unless --keep.
 """
 
 from __future__ import annotations
@@ -48,9 +47,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,129 +67,24 @@ from benchmarks.scale_results import (  # noqa: E402
     shaped,
     totals,
 )
+from benchmarks.scale_workdir import (  # noqa: E402
+    count_rows,
+    earlier_row,
+    folder_bytes,
+    generated_records,
+    git_commit,
+    n_users,
+    printable_failure,
+    run_helper,
+    stage_env,
+    stage_rows,
+    unmeasured_row,
+)
 
 DEFAULT_OUT = ROOT / "data" / "benchmarks" / "scale"
 # The committed copy of the latest figures, which docs/benchmarks.md shows.
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
-# A key for pseudonymous ids, fixed so runs compare; the drops are generated, never real data.
-BENCHMARK_HASH_KEY = "scale-benchmark-key-not-a-secret"
 MIN_INCREMENT = 40  # the generator's smallest drop with the study's mix of users
-
-
-def stage_env(workdir: Path, memory_limit: str | None = None) -> dict[str, str]:
-    """tests/end_to_end/conftest.py `pipeline_env`, plus the drops folder, a fixed hash key and,
-    when given, DuckDB's memory cap (else the pipeline's default)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPELINES_", "DUCKDB_"))}
-    env.pop("HF_TOKEN", None)
-    if memory_limit:
-        env["PIPELINES_DUCKDB_MEMORY_LIMIT"] = memory_limit
-    env.update(
-        PIPELINES_DATA_DIR=str(workdir / "data"),
-        DUCKDB_PATH=str(workdir / "data" / "warehouse.duckdb"),
-        PIPELINES_RELEASE_DIR=str(workdir / "data" / "dataset_repo"),
-        PIPELINES_DROPS_DIR=str(workdir / "drops"),
-        PIPELINES_HASH_KEY=BENCHMARK_HASH_KEY,
-        # dagster-dbt's per-invocation target folders go to the working folder, not dbt/target.
-        DBT_TARGET_PATH=str(workdir / "dbt-target"),
-        # The root dagster.yaml is the instance configuration; its storage paths are relative to
-        # the working directory, so they land in <workdir>/data/dagster.
-        DAGSTER_HOME=str(ROOT),
-    )
-    return env
-
-
-def _count_rows(workdir: Path) -> dict[str, Any]:
-    """Row counts per schema and drop, read after a stage has closed the warehouse."""
-    import duckdb
-
-    from pipelines.contract.tables import TABLES
-    from pipelines.release.configs import CONFIGS
-
-    path = workdir / "data" / "warehouse.duckdb"
-    counts: dict[str, Any] = {"raw": {}, "scrubbed": {}, "marts": {}}
-    if not path.exists():
-        return counts
-    with duckdb.connect(str(path), read_only=True) as conn:
-        present = {
-            (schema, name)
-            for schema, name in conn.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
-        }
-        for schema in ("raw", "scrubbed"):
-            for name in TABLES:
-                if (schema, name) in present:
-                    for drop_id, n in conn.execute(
-                        f"select _drop_id, count(*) from {schema}.{name} group by 1"
-                    ).fetchall():
-                        per_drop = counts[schema].setdefault(drop_id, {})
-                        per_drop[name] = n
-        marts = {c.table for c in CONFIGS}
-        for name in sorted(marts):
-            if ("main", name) in present:
-                counts["marts"][name] = conn.execute(
-                    f'select count(*) from main."{name}"'
-                ).fetchone()[0]
-    return counts
-
-
-def _helper(*args: str) -> Any:
-    """Run a helper of this script in a short child process and return its JSON.
-
-    The measuring process stays small (no DuckDB or pipeline imports): Linux counts the memory of
-    a forked child before it execs the command, so a large parent would inflate small stages'
-    peak RSS."""
-    completed = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--helper", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout)
-
-
-def _n_users(conversations: int) -> int:
-    from pipelines.sample.generator import SampleConfig
-
-    return SampleConfig(out=Path("unused"), conversations=conversations).n_users
-
-
-def _guarded_marts() -> list[str]:
-    return sorted(p.name.split(".")[1] for p in (ROOT / "expectations").glob("main.*.yml"))
-
-
-def stage_rows(stage: str, drop_id: str, counts: dict[str, Any]) -> int:
-    """The rows a stage works through (see docs/benchmarks.md)."""
-    if stage in ("ingest", "validate_raw"):
-        return sum(counts["raw"].get(drop_id, {}).values())
-    if stage == "scrub":
-        return sum(counts["scrubbed"].get(drop_id, {}).values())
-    if stage == "model":
-        return sum(sum(t.values()) for t in counts["scrubbed"].values())
-    if stage == "validate_marts":
-        return sum(counts["marts"].get(name, 0) for name in _guarded_marts())
-    if stage == "release":
-        return sum(counts["marts"].values())
-    raise ValueError(stage)
-
-
-def _folder_bytes(path: Path) -> int:
-    """Bytes of a file, or of every file under a folder (0 if it does not exist)."""
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
-
-
-def _printable_failure(log: Path) -> str:
-    """The error lines of a failed stage's log: exception names and messages, cut short."""
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    wanted = [
-        line.strip()[:200]
-        for line in lines
-        if any(word in line for word in ("Error", "Exception", "Failure", "failed"))
-        and not line.startswith(" ")
-    ]
-    return "\n".join(wanted[-6:]) or "(no error line; see the log)"
 
 
 class Benchmark:
@@ -200,7 +92,7 @@ class Benchmark:
         self.args = args
         self.out: Path = args.out.resolve()
         self.results: dict[str, Any] = {
-            "commit": _git_commit(),
+            "commit": git_commit(),
             **results_header("scale_benchmark.py", time_key="started_at"),
             "versions": self._versions(),
             "settings": {
@@ -229,7 +121,7 @@ class Benchmark:
         ):
             with contextlib.suppress(PackageNotFoundError):
                 found[name] = version(name)
-        found["pipelines (git)"] = _git_commit()
+        found["pipelines (git)"] = git_commit()
         return found
 
     def save(self) -> None:
@@ -267,12 +159,12 @@ class Benchmark:
         )
         if measured["exit_code"] != 0:
             raise SystemExit(f"generating {drop_id} failed; see {workdir}/logs")
-        drop_bytes = _folder_bytes(workdir / "drops" / drop_id)
+        drop_bytes = folder_bytes(workdir / "drops" / drop_id)
         row = {
             "stage": "generate",
             **measured,
             "step_seconds": None,
-            "rows": _generated_records(workdir / "logs" / f"{drop_id}-generate.log"),
+            "rows": generated_records(workdir / "logs" / f"{drop_id}-generate.log"),
             "drop_mb": round(drop_bytes / 2**20, 1),
         }
         # For --resume-from, as every stage keeps its row.
@@ -286,9 +178,9 @@ class Benchmark:
         shutil.copytree(source / "drops" / drop_id, workdir / "drops" / drop_id)
         log = source / "logs" / f"{drop_id}-generate.log"
         return {
-            **_unmeasured_row("generate", f"reused from {source}"),
-            "rows": (_generated_records(log) if log.exists() else 0) or None,
-            "drop_mb": round(_folder_bytes(workdir / "drops" / drop_id) / 2**20, 1),
+            **unmeasured_row("generate", f"reused from {source}"),
+            "rows": (generated_records(log) if log.exists() else 0) or None,
+            "drop_mb": round(folder_bytes(workdir / "drops" / drop_id) / 2**20, 1),
         }
 
     def stages(self, workdir: Path, stages: tuple[str, ...], drop_id: str) -> list[dict[str, Any]]:
@@ -325,7 +217,7 @@ class Benchmark:
             command, cwd=workdir, env=stage_env(workdir, self.args.memory_limit), log=log
         )
         details = json.loads(result_path.read_text()) if result_path.exists() else []
-        counts = _helper("count-rows", str(workdir))
+        counts = run_helper("count-rows", str(workdir))
         rows = []
         for stage in stages:
             detail = next((d for d in details if d["stage"] == stage), {})
@@ -387,13 +279,13 @@ class Benchmark:
         }
         if stage == "release":
             row["warehouse_mb"] = round(
-                _folder_bytes(workdir / "data" / "warehouse.duckdb") / 2**20, 1
+                folder_bytes(workdir / "data" / "warehouse.duckdb") / 2**20, 1
             )
             row["release_repo_mb"] = round(
-                _folder_bytes(workdir / "data" / "dataset_repo") / 2**20, 1
+                folder_bytes(workdir / "data" / "dataset_repo") / 2**20, 1
             )
         if not row["success"]:
-            print(f"  stage {stage} failed ({log}):\n{_printable_failure(log)}", flush=True)
+            print(f"  stage {stage} failed ({log}):\n{printable_failure(log)}", flush=True)
         errors = [c["check"] for c in row["failed_checks"] if c["severity"] == "ERROR"]
         if errors:
             print(
@@ -483,7 +375,7 @@ class Benchmark:
                 self.keep_full_state(workdir)
             if size == sizes[-1] and not self.args.no_increment and not self.args.stop_after:
                 n_increment = max(MIN_INCREMENT, round(size * self.args.increment_share))
-                first_user = _helper("n-users", str(size))
+                first_user = run_helper("n-users", str(size))
                 increment = self.pass_of(
                     workdir,
                     f"s{size:07d}-1-increment",
@@ -506,52 +398,6 @@ class Benchmark:
         self.save()
         print(f"\nwritten: {self.out / 'scale_benchmark.json'} and {self.args.results}")
         return 0
-
-
-def _git_commit() -> str | None:
-    """The checkout the benchmark ran: `git describe --always --dirty`."""
-    with contextlib.suppress(Exception):
-        return subprocess.run(
-            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    return None
-
-
-def earlier_row(workdir: Path, drop_id: str, stage: str) -> dict[str, Any]:
-    """The row an earlier run measured for a stage (--resume-from), or an empty one naming it."""
-    path = workdir / "logs" / f"{drop_id}-{stage}.row.json"
-    if path.is_file():
-        row = json.loads(path.read_text())
-        return {**row, "note": f"{row.get('note') or ''} measured by an earlier run".strip()}
-    return _unmeasured_row(stage, "run by an earlier run, which kept no figures")
-
-
-def _unmeasured_row(stage: str, note: str) -> dict[str, Any]:
-    """A row for a stage this run did not measure: zero figures, and a note saying why."""
-    return {
-        "stage": stage,
-        "wall_seconds": 0.0,
-        "cpu_seconds": 0.0,
-        "max_rss_mb": 0.0,
-        "tree_rss_mb": 0.0,
-        "exit_code": 0,
-        "step_seconds": None,
-        "rows": None,
-        "note": note,
-    }
-
-
-def _generated_records(log: Path) -> int:
-    """Records the generator reports in its log (`<table> <count> records` per table)."""
-    records = 0
-    for line in log.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2] == "records":
-            records += int(parts[1].replace(",", ""))
-    return records
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -637,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.helper:
         name, value = args.helper
-        found = _count_rows(Path(value)) if name == "count-rows" else _n_users(int(value))
+        found = count_rows(Path(value)) if name == "count-rows" else n_users(int(value))
         print(json.dumps(found))
         return 0
     if args.run_stage:
