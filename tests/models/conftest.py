@@ -92,6 +92,22 @@ def drop_records(folder: Path) -> dict[str, list[str]]:
     }
 
 
+# The models dbt builds in buckets (the `bucketed_table` materialization).
+BUCKETED = (
+    "conversations",
+    "int_stage1_human_votes",
+    "int_stage2_human_votes",
+    "int_stage2_llm_labels",
+    "int_stage3_item_ratings",
+)
+
+
+def model_rows(path: Path, table: str) -> list[tuple]:
+    """Every row of a model's table in the warehouse at `path`, in one fixed order."""
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return conn.execute(f"select * from main.{table} order by all").fetchall()
+
+
 def materialize_models(
     path: Path, data_dir: Path, models: Iterable[str] | None = None
 ) -> dg.ExecuteInProcessResult:

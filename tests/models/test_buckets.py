@@ -6,22 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 
-import duckdb
-
-from tests.models.conftest import materialize_models
-
-BUCKETED = (
-    "conversations",
-    "int_stage1_human_votes",
-    "int_stage2_human_votes",
-    "int_stage2_llm_labels",
-    "int_stage3_item_ratings",
-)
-
-
-def _rows(path, table: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as conn:
-        return conn.execute(f"select * from main.{table} order by all").fetchall()
+from tests.models.conftest import BUCKETED, materialize_models, model_rows
 
 
 def _buckets(logged: str, table: str) -> list[str]:
@@ -48,7 +33,7 @@ def test_many_buckets_give_the_rows_of_one(sample_build, tmp_path, monkeypatch, 
     for table in BUCKETED:
         (buckets,) = _buckets(logged, table)
         assert int(buckets) > 1, table
-        assert _rows(many_buckets, table) == _rows(sample_build.warehouse, table), table
+        assert model_rows(many_buckets, table) == model_rows(sample_build.warehouse, table), table
 
 
 def test_a_model_weighing_its_rows_in_bytes_gets_buckets_by_bytes(
@@ -61,4 +46,5 @@ def test_a_model_weighing_its_rows_in_bytes_gets_buckets_by_bytes(
     (buckets,) = _buckets(logged, "conversations")
     assert int(buckets) > 1
     assert _buckets(logged, "int_stage2_llm_labels") == ["1"], "a model without a weight: rows only"
-    assert _rows(by_bytes, "conversations") == _rows(sample_build.warehouse, "conversations")
+    expected = model_rows(sample_build.warehouse, "conversations")
+    assert model_rows(by_bytes, "conversations") == expected

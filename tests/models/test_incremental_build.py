@@ -11,15 +11,13 @@ import duckdb
 import pytest
 
 from tests.models import model_fixtures
-from tests.models.conftest import build_scrubbed_warehouse, materialize_models
-
-BUCKETED = (
-    "conversations",
-    "int_stage1_human_votes",
-    "int_stage2_human_votes",
-    "int_stage2_llm_labels",
-    "int_stage3_item_ratings",
+from tests.models.conftest import (
+    BUCKETED,
+    build_scrubbed_warehouse,
+    materialize_models,
+    model_rows,
 )
+
 # Every table a user's rows reach; the metric tables' floating-point sums may differ in their last
 # bits from run to run, so the published `metrics` (rounded) stands for them.
 COMPARED = (
@@ -34,11 +32,6 @@ COMPARED = (
     "stage3_preferences",
     "metrics",
 )
-
-
-def _rows(path, table: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as conn:
-        return conn.execute(f"select * from main.{table} order by all").fetchall()
 
 
 @pytest.fixture
@@ -81,7 +74,7 @@ def test_touched_users_rebuilt_alone_give_the_tables_of_a_full_rebuild(
     assert materialize_models(full, tmp_path / "full-data").success
 
     for table in COMPARED:
-        assert _rows(built, table) == _rows(full, table), table
+        assert model_rows(built, table) == model_rows(full, table), table
 
 
 def test_a_touched_users_tests_find_a_key_shared_with_an_untouched_user(built, tmp_path):
