@@ -23,6 +23,8 @@ from pathlib import Path
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from pipelines.privacy.regex_gates import Haystack, requirements
+
 CITY = "CITY"
 ORG = "ORG"
 ENTITIES = (CITY, ORG)
@@ -253,7 +255,11 @@ def find(text: str, nlp_artifacts: NlpArtifacts | None = None) -> list[tuple[int
     a place.
     """
     found: dict[tuple[int, int], str] = {}
+    # A lead-in's words are in every match of it: a text without them is not scanned for it.
+    haystack = Haystack(text)
     for kind, weak, pattern in _patterns():
+        if not haystack.may_match(requirements(pattern.pattern, pattern.flags)):
+            continue
         for match in pattern.finditer(text):
             start, end = match.span("name")
             if is_kept_place(text[start:end]):
@@ -283,6 +289,10 @@ class SelfStatementRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         pass
+
+    def gate_patterns(self) -> list[tuple[str, int]]:
+        """Its findings are the names its lead-ins' patterns capture."""
+        return [(pattern.pattern, pattern.flags) for _, _, pattern in _patterns()]
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

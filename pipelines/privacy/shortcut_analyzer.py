@@ -6,9 +6,11 @@ The detector asks for given entity types, on precomputed NLP artifacts, with one
 threshold, and wants no decision process. For that request `ShortcutAnalyzerEngine`:
 
 - runs each plain pattern recognizer's patterns directly (`pattern_results`), without Presidio's
-  per-pattern timing and debug log (two clock readings per pattern per text), and not at all
-  the patterns that cannot match a text without a digit when it has none (most national
-  identifiers, house numbers);
+  per-pattern timing and debug log (two clock readings per pattern per text);
+- does not run a pattern on a text that lacks what every match of it holds (a digit, for most
+  national identifiers and house numbers; a word of its own, "Street", "corner", "zip"; read
+  from the pattern by `regex_gates`), nor a recognizer none of whose patterns can match: a plain
+  pattern recognizer, or one whose `gate_patterns()` names the patterns its findings come from;
 - hands a recognizer its own findings for its context step only when it has a context step of its
   own; the others return them unchanged, and Presidio sorts every finding out once per recognizer;
 - gives the context words' step only the findings whose recognizer has context words (Presidio
@@ -20,11 +22,8 @@ Any other request goes to Presidio's own `analyze`.
 from __future__ import annotations
 
 import bisect
-import re._constants as sre
-import re._parser as sre_parser
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
 
 import regex
 from presidio_analyzer import (
@@ -37,32 +36,30 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.pattern_recognizer import REGEX_TIMEOUT_SECONDS
 
+from pipelines.privacy.regex_gates import Haystack, Requirement, requirements
+
 ID_KEY = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 NAME_KEY = RecognizerResult.RECOGNIZER_NAME_KEY
 BOOSTED_KEY = RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
-DIGITS = frozenset("0123456789")
-# A digit as Presidio's regex engine reads `\d` (any decimal digit of Unicode): a text without
-# one has no match of a pattern that needs a digit (`needs_digit`).
-DIGIT = regex.compile(r"\d")
 # Plans kept at a time: one per distinct request, and a registry that made a new list for every
 # request would otherwise grow them without end.
 MAX_PLANS = 8
 
 
 def pattern_results(
-    recognizer: PatternRecognizer, text: str, has_digit: bool = True
+    recognizer: PatternRecognizer, text: str, haystack: Haystack | None = None
 ) -> list[RecognizerResult]:
     """What `PatternRecognizer.analyze` finds in `text`: each pattern's matches, validated and
     invalidated by the recognizer, scored, then its duplicates removed (Presidio's
-    `__analyze_patterns`, without timing each pattern). A text without a digit (`has_digit`)
-    skips the patterns that cannot match without one (`needs_digit`)."""
+    `__analyze_patterns`, without timing each pattern). With the text's `haystack`, a pattern
+    is not run where the text lacks what every match of it holds (`regex_gates`)."""
     flags = recognizer.global_regex_flags
     entity = recognizer.supported_entities[0]
     validate, invalidate = recognizer.validate_result, recognizer.invalidate_result
     metadata = {NAME_KEY: recognizer.name, ID_KEY: recognizer.id}
     results = []
     for pattern in recognizer.patterns:
-        if not has_digit and needs_digit(pattern.regex, flags):
+        if haystack is not None and not haystack.may_match(requirements(pattern.regex, flags)):
             continue
         if not pattern.compiled_regex or pattern.compiled_with_flags != flags:
             pattern.compiled_with_flags = flags
@@ -100,69 +97,47 @@ def pattern_results(
     return EntityRecognizer.remove_duplicates(results) if results else results
 
 
-@cache
-def needs_digit(pattern: str, flags: int) -> bool:
-    """Whether every match of the regex holds a digit, or asserts one around it: then a text
-    without a digit has no match. Read from the regex's parse tree (the standard library's
-    parser; a regex it cannot read is taken to need none)."""
-    if flags & regex.VERSION1:  # set operations the standard parser reads otherwise
-        return False
-    try:
-        return _needs_digit(sre_parser.parse(pattern, flags & ~sre.SRE_FLAG_DEBUG))
-    except Exception:  # noqa: BLE001 (syntax of the `regex` module only: no shortcut)
-        return False
-
-
-def _needs_digit(sequence: object) -> bool:
-    """Some item of the sequence always matches a digit (see `needs_digit`)."""
-    for op, argument in sequence:  # type: ignore[attr-defined]
-        if op is sre.LITERAL and chr(argument) in DIGITS:
-            return True
-        if op is sre.IN and _all_digits(argument):
-            return True
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            low, _, repeated = argument
-            if low >= 1 and _needs_digit(repeated):
-                return True
-        if op is sre.SUBPATTERN and _needs_digit(argument[-1]):
-            return True
-        if op is sre.ATOMIC_GROUP and _needs_digit(argument):
-            return True
-        if op is sre.BRANCH and all(_needs_digit(branch) for branch in argument[1]):
-            return True
-        # A lookahead or lookbehind that must match: the digit is in the text, if not the match.
-        if op is sre.ASSERT and _needs_digit(argument[1]):
-            return True
-    return False
-
-
-def _all_digits(items: list) -> bool:
-    """A character class of digits only: `[0-9]`, `\\d`, `[0-5]`, `[13579]`."""
-    return bool(items) and all(
-        (op is sre.LITERAL and chr(argument) in DIGITS)
-        or (op is sre.RANGE and ord("0") <= argument[0] and argument[1] <= ord("9"))
-        or (op is sre.CATEGORY and argument is sre.CATEGORY_DIGIT)
-        for op, argument in items
-    )
-
-
-Run = Callable[[str, list[str], NlpArtifacts, bool], list[RecognizerResult]]
+Run = Callable[[str, list[str], NlpArtifacts, Haystack], list[RecognizerResult]]
 
 
 def _runner(recognizer: EntityRecognizer) -> Run:
     """How the engine runs a recognizer: a plain pattern recognizer (one whose `analyze` is
     Presidio's) by `pattern_results`, any other by its own `analyze`."""
-    if isinstance(recognizer, PatternRecognizer) and (
-        type(recognizer).analyze is PatternRecognizer.analyze
-    ):
-        if not recognizer.patterns:
-            return lambda text, entities, artifacts, has_digit: []
-        return lambda text, entities, artifacts, has_digit: pattern_results(
-            recognizer, text, has_digit
+    if _plain(recognizer):
+        if not recognizer.patterns:  # type: ignore[attr-defined]
+            return lambda text, entities, artifacts, haystack: []
+        return lambda text, entities, artifacts, haystack: pattern_results(
+            recognizer,  # type: ignore[arg-type]
+            text,
+            haystack,
         )
-    return lambda text, entities, artifacts, has_digit: recognizer.analyze(
+    return lambda text, entities, artifacts, haystack: recognizer.analyze(
         text=text, entities=entities, nlp_artifacts=artifacts
     )
+
+
+def _plain(recognizer: EntityRecognizer) -> bool:
+    return (
+        isinstance(recognizer, PatternRecognizer)
+        and type(recognizer).analyze is PatternRecognizer.analyze
+    )
+
+
+def _gate(recognizer: EntityRecognizer) -> tuple[Requirement, ...] | None:
+    """What a text must hold for the recognizer to find anything in it: what one of its patterns
+    requires (`regex_gates`). A plain pattern recognizer finds only its patterns' matches; any
+    other is gated only by the patterns its `gate_patterns()` names, those that every finding
+    of it comes from. None: the recognizer runs on every text."""
+    patterns: Iterable[tuple[str, int]]
+    if _plain(recognizer):
+        flags = recognizer.global_regex_flags  # type: ignore[attr-defined]
+        patterns = [(pattern.regex, flags) for pattern in recognizer.patterns]  # type: ignore[attr-defined]
+    elif hasattr(recognizer, "gate_patterns"):
+        patterns = recognizer.gate_patterns()
+    else:
+        return None
+    gate = tuple(requirements(pattern, flags) for pattern, flags in patterns)
+    return gate if gate and all(gate) else None
 
 
 @dataclass
@@ -177,6 +152,8 @@ class _Plan:
     own_context_step: list[bool]
     # Ids of the recognizers that have context words.
     with_words: frozenset[str]
+    # Per recognizer, what a text must hold for it to run (`_gate`); None: every text.
+    gates: list[tuple[Requirement, ...] | None]
 
     @classmethod
     def of(cls, recognizers: list[EntityRecognizer]) -> _Plan:
@@ -187,6 +164,7 @@ class _Plan:
             [r.id for r in recognizers],
             [type(r).enhance_using_context is not default for r in recognizers],
             frozenset(r.id for r in recognizers if r.context),
+            [_gate(r) for r in recognizers],
         )
 
 
@@ -256,12 +234,14 @@ class ShortcutAnalyzerEngine(AnalyzerEngine):
             self.registry.get_recognizers(language=language, entities=entities, all_fields=False)
         )
         results: list[RecognizerResult] = []
-        has_digit = DIGIT.search(text) is not None
-        for recognizer, run in zip(plan.recognizers, plan.runs, strict=True):
+        haystack = Haystack(text)
+        for recognizer, run, gate in zip(plan.recognizers, plan.runs, plan.gates, strict=True):
+            if gate is not None and not any(map(haystack.may_match, gate)):
+                continue
             if not recognizer.is_loaded:
                 recognizer.load()
                 recognizer.is_loaded = True
-            found = run(text, entities, nlp_artifacts, has_digit)
+            found = run(text, entities, nlp_artifacts, haystack)
             if found:
                 for result in found:
                     if not result.recognition_metadata:

@@ -1,9 +1,9 @@
 """The detector's shortcuts change its speed, never its findings.
 
 `Detector(config)` skips what cannot change a finding (patterns that can never reach their type's
-minimum score, patterns that need a digit on texts without one, the registry's choice of
-recognizers made once); `Detector(config, shortcuts=False)` runs Presidio's analyzer the way
-Presidio does, every pattern on every text.
+minimum score, patterns and recognizers on texts that lack what every match of them holds, the
+registry's choice of recognizers made once); `Detector(config, shortcuts=False)` runs Presidio's
+analyzer the way Presidio does, every pattern on every text.
 Both run here on real texts: chat turns from ShareGPT when ../shared/realdata is there, and the
 labeled sets the project keeps (names, identifiers and look-alikes, self-statements).
 """
@@ -20,7 +20,6 @@ from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.detector import Detector
 from pipelines.privacy.evaluate import LABELED, load_corpus
 from pipelines.privacy.real_turns import REALDATA
-from pipelines.privacy.shortcut_analyzer import needs_digit
 
 SHAREGPT = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
 # Enough real chat turns to meet code, tables, numbers, links and names of every kind.
@@ -123,22 +122,3 @@ def test_only_patterns_that_cannot_reach_their_minimum_score_are_left_out(detect
     assert ("InPanRecognizer", "PAN (Low)") in left_out
     # A recognizer that validates keeps its weak patterns: a valid checksum scores 1.0.
     assert not any(name in {"CreditCardRecognizer", "IbanRecognizer"} for name, _ in left_out)
-
-
-@pytest.mark.parametrize(
-    ("regex", "needs"),
-    [
-        (r"\b\d{3}-\d{2}-\d{4}\b", True),
-        (r"(?:[A-Z]{2}\d{7}|\d{9})", True),
-        (r"[A-Z]{5}(?=\d)", True),
-        (r"a?[0-9]", True),
-        (r"\d*x", False),
-        (r"(?:\d{4}|[A-Z]{4})", False),
-        (r"[0-9a]+", False),
-        (r"[^0-9]+", False),
-        (r"(?!\d)\w+", False),
-        (r"\d(?V1)", False),
-    ],
-)
-def test_a_pattern_is_skipped_on_texts_without_digits_only_if_every_match_needs_one(regex, needs):
-    assert needs_digit(regex, 0) is needs

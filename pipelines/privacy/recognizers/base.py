@@ -50,6 +50,10 @@ class CapturedRecognizer(LocalRecognizer):
     def load(self) -> None:
         pass
 
+    def gate_patterns(self) -> list[tuple[str, int]]:
+        """The regexes every finding comes from: a text none of them can match has none."""
+        return [(self.regex.pattern, self.regex.flags)]
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:

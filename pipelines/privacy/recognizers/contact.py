@@ -104,6 +104,10 @@ class FastPhoneRecognizer(LocalRecognizer):
     def load(self) -> None:
         pass
 
+    def gate_patterns(self) -> list[tuple[str, int]]:
+        """Every number found lies in a candidate's window: no candidate, no number."""
+        return [(self.CANDIDATE.pattern, self.CANDIDATE.flags)]
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:

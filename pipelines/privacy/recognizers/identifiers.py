@@ -95,6 +95,10 @@ class IdentifierRecognizer(DeclaredPatternRecognizer):
         r"|.*\.[A-Za-z]{1,5}"
     )
 
+    def gate_patterns(self) -> list[tuple[str, int]]:
+        """Its findings are its patterns' matches."""
+        return [(pattern.regex, self.global_regex_flags) for pattern in self.patterns]
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None, **kwargs
     ) -> list[RecognizerResult]:
@@ -153,6 +157,12 @@ class SecretRecognizer(DeclaredPatternRecognizer):
         r"[\"']([^\"'\s]{8,})[\"']"
     )
     ASSIGNED_SCORE = 0.7
+
+    def gate_patterns(self) -> list[tuple[str, int]]:
+        """Its findings are its patterns' matches and the values `ASSIGNED` captures."""
+        return [(pattern.regex, self.global_regex_flags) for pattern in self.patterns] + [
+            (self.ASSIGNED.pattern, self.ASSIGNED.flags)
+        ]
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None, **kwargs

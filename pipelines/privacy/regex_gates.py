@@ -1,0 +1,229 @@
+"""What a text must hold for a regex to match anywhere in it, read from the regex's parse tree.
+
+Most of the detector's patterns cannot match most texts: a street address needs a street's word
+("Street", "Avenue", "rue"), a self-statement a verb of residence or work, an identifier a digit.
+`requirements(pattern, flags)` reads, from the standard library's parse of the pattern, a few sets
+of strings such that every match holds at least one string of each set: the literal words the
+pattern spells out, a digit where every match needs one, the punctuation it cannot do without.
+A `Haystack` answers, for one text, whether it holds one of each (`Haystack.may_match`); where it
+does not, the pattern is not run, and nothing it could have found is lost.
+
+Case-insensitive words are looked for in the text in lower case, after the few characters that
+case-insensitive matching takes for an ASCII letter although their lower case is not that letter
+("K" Kelvin sign, "ſ" long s, "ı" and "İ": `FOLD`). A pattern whose syntax the standard parser
+reads otherwise than Presidio's `regex` module does (fuzzy matching, POSIX classes, full case
+folding, version-1 sets), or cannot read, gets no requirement: it runs on every text.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre
+import re._parser as sre_parser
+from functools import cache
+
+import regex
+
+# The atom "a decimal digit" (as `\d` reads one: any of Unicode); other atoms are a string
+# prefixed "=" (matched as written) or "~" (case-insensitively: an ASCII string in lower case).
+DIGIT = "\\d"
+DIGITS = frozenset("0123456789")
+FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+# Flags whose meaning the standard parser shares with `regex`; any other: no requirement.
+# (An int: the complement of a `re.RegexFlag` keeps only the flags `re` defines.)
+PLAIN_FLAGS = int(re.IGNORECASE | re.MULTILINE | re.DOTALL | re.UNICODE | re.VERBOSE)
+# The sets of a pattern that are checked, the most telling first: each costs a lookup per text.
+KEPT_SETS = 4
+# A character class of more characters than this tells too little to be worth checking.
+MAX_CLASS = 8
+# `\K` (where the reported match starts) consumes nothing: read without it.
+_KEEP_OUT = re.compile(r"(?<!\\)((?:\\\\)*)\\K")
+# Syntax of `regex` that the standard parser would read as literal characters.
+_REGEX_ONLY = re.compile(r"\[:|\{(?![0-9]*,?[0-9]*\})")
+
+_RE_DIGIT = re.compile(r"\d")
+_REGEX_DIGIT = regex.compile(r"\d")
+
+Requirement = tuple[frozenset[str], ...]
+
+
+@cache
+def requirements(pattern: str, flags: int) -> Requirement:
+    """Sets of atoms; a text that lacks every atom of one of them has no match of the pattern.
+    Empty: nothing is required (or the pattern is not read)."""
+    if int(flags) & ~PLAIN_FLAGS or _REGEX_ONLY.search(_unescaped(pattern)):
+        return ()
+    try:
+        parsed = sre_parser.parse(_KEEP_OUT.sub(r"\1", pattern), flags)
+    except Exception:  # noqa: BLE001 (syntax of the `regex` module only: no requirement)
+        return ()
+    found = set(_sequence(parsed, bool(parsed.state.flags & re.IGNORECASE)))
+    if _needs_digit(parsed):
+        found.add(frozenset({DIGIT}))
+    telling = sorted((s for s in found if _telling(s)), key=_rank, reverse=True)
+    return tuple(telling[:KEPT_SETS])
+
+
+def _unescaped(pattern: str) -> str:
+    """The pattern without its escaped characters (`\\{` is a brace in both parsers)."""
+    return re.sub(r"\\.", "", pattern, flags=re.DOTALL)
+
+
+def _weight(atom: str) -> float:
+    """How seldom a text holds the atom, roughly: longer strings are rarer, spaces never are."""
+    if atom == DIGIT:
+        return 2.5
+    body = atom[1:]
+    if body.isspace():
+        return 0
+    return 2 if len(body) == 1 and not body.isalnum() else len(body)
+
+
+def _rank(choices: frozenset[str]) -> float:
+    return min(map(_weight, choices))
+
+
+def _telling(choices: frozenset[str]) -> bool:
+    """Worth checking: no atom in it is a space or a single letter, which every text holds."""
+    return _rank(choices) >= 2
+
+
+def _atom(text: str, ignore_case: bool) -> str:
+    return "~" + text.lower() if ignore_case else "=" + text
+
+
+def _sequence(items: object, ignore_case: bool) -> list[frozenset[str]]:
+    """The sets every match of the sequence satisfies: its runs of literal characters, and what
+    its groups, repeats, branches and lookarounds require."""
+    need: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def end_run() -> None:
+        if run:
+            need.append(frozenset({_atom("".join(run), ignore_case)}))
+            run.clear()
+
+    for op, argument in items:  # type: ignore[attr-defined]
+        if op is sre.LITERAL and (not ignore_case or chr(argument).isascii()):
+            run.append(chr(argument))
+            continue
+        end_run()
+        if op is sre.IN:
+            choices = _class(argument, ignore_case)
+            if choices:
+                need.append(choices)
+        elif op is sre.SUBPATTERN:
+            _, add, remove, sequence = argument
+            case = (ignore_case or bool(add & re.IGNORECASE)) and not remove & re.IGNORECASE
+            need += _sequence(sequence, case)
+        elif op is sre.ATOMIC_GROUP:
+            need += _sequence(argument, ignore_case)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            low, _, repeated = argument
+            if low >= 1:
+                need += _sequence(repeated, ignore_case)
+        elif op is sre.ASSERT:
+            # A lookahead or lookbehind that must match: what it requires is in the text.
+            need += _sequence(argument[1], ignore_case)
+        elif op is sre.BRANCH:
+            union: set[str] = set()
+            for branch in argument[1]:
+                sets = _sequence(branch, ignore_case)
+                if not sets:
+                    union = set()
+                    break
+                union |= max(sets, key=_rank)
+            if union:
+                need.append(frozenset(union))
+        # Anything else (any character, categories, negative lookarounds, anchors, back
+        # references) requires nothing that can be named.
+    end_run()
+    return need
+
+
+def _class(items: list, ignore_case: bool) -> frozenset[str] | None:
+    """A class of digits only is a digit; a few characters (not letters, when case is ignored)
+    are each an atom; anything else requires nothing nameable."""
+    if _all_digits(items):
+        return frozenset({DIGIT})
+    chars = []
+    for op, argument in items:
+        if op is not sre.LITERAL:
+            return None
+        char = chr(argument)
+        if ignore_case and (char.isalpha() or not char.isascii()):
+            return None
+        chars.append(char)
+    if 0 < len(chars) <= MAX_CLASS:
+        return frozenset(_atom(char, ignore_case) for char in chars)
+    return None
+
+
+def _needs_digit(sequence: object) -> bool:
+    """Some item of the sequence always matches a digit, or asserts one around the match."""
+    for op, argument in sequence:  # type: ignore[attr-defined]
+        if op is sre.LITERAL and chr(argument) in DIGITS:
+            return True
+        if op is sre.IN and _all_digits(argument):
+            return True
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            low, _, repeated = argument
+            if low >= 1 and _needs_digit(repeated):
+                return True
+        if op is sre.SUBPATTERN and _needs_digit(argument[-1]):
+            return True
+        if op is sre.ATOMIC_GROUP and _needs_digit(argument):
+            return True
+        if op is sre.BRANCH and all(_needs_digit(branch) for branch in argument[1]):
+            return True
+        if op is sre.ASSERT and _needs_digit(argument[1]):
+            return True
+    return False
+
+
+def _all_digits(items: list) -> bool:
+    """A character class of digits only: `[0-9]`, `\\d`, `[0-5]`, `[13579]`."""
+    return bool(items) and all(
+        (op is sre.LITERAL and chr(argument) in DIGITS)
+        or (op is sre.RANGE and ord("0") <= argument[0] and argument[1] <= ord("9"))
+        or (op is sre.CATEGORY and argument is sre.CATEGORY_DIGIT)
+        for op, argument in items
+    )
+
+
+class Haystack:
+    """One text, and which atoms it holds (each looked up once)."""
+
+    __slots__ = ("_folded", "_held", "text")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._folded: str | None = None
+        self._held: dict[str, bool] = {}
+
+    def holds(self, atom: str) -> bool:
+        held = self._held.get(atom)
+        if held is None:
+            if atom == DIGIT:
+                # A digit as either engine reads `\d`: their Unicode versions may differ.
+                text = self.text
+                held = bool(_RE_DIGIT.search(text) or _REGEX_DIGIT.search(text))
+            elif atom[0] == "=":
+                held = atom[1:] in self.text
+            else:
+                if self._folded is None:
+                    text = self.text
+                    self._folded = text.lower() if text.isascii() else text.translate(FOLD).lower()
+                held = atom[1:] in self._folded
+            self._held[atom] = held
+        return held
+
+    def may_match(self, requirement: Requirement) -> bool:
+        """Whether the text holds an atom of every set (then the pattern may match in it)."""
+        for choices in requirement:
+            for atom in choices:
+                if self.holds(atom):
+                    break
+            else:
+                return False
+        return True

@@ -1,0 +1,164 @@
+"""A pattern is skipped on a text only where it cannot match: what `regex_gates` reads from a
+pattern holds for every match of it, on invented patterns, on every character case-insensitive
+matching folds, and on the detector's own patterns over real texts."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+
+import pytest
+import regex
+
+from pipelines.privacy.config import ScrubberConfig
+from pipelines.privacy.detector import Detector
+from pipelines.privacy.evaluate import LABELED, load_corpus
+from pipelines.privacy.findings import mask_code_blocks
+from pipelines.privacy.quasi_identifiers import _patterns
+from pipelines.privacy.real_turns import REALDATA
+from pipelines.privacy.regex_gates import DIGIT, FOLD, Haystack, requirements
+from pipelines.privacy.shortcut_analyzer import _gate, _plain
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needs"),
+    [
+        (r"\b\d{3}-\d{2}-\d{4}\b", True),
+        (r"(?:[A-Z]{2}\d{7}|\d{9})", True),
+        (r"[A-Z]{5}(?=\d)", True),
+        (r"a?[0-9]", True),
+        (r"\d*x", False),
+        (r"(?:\d{4}|[A-Z]{4})", False),
+        (r"[0-9a]+", False),
+        (r"[^0-9]+", False),
+        (r"(?!\d)\w+", False),
+        (r"\d(?V1)", False),
+    ],
+)
+def test_a_digit_is_required_only_if_every_match_holds_one(pattern, needs):
+    assert (frozenset({DIGIT}) in requirements(pattern, 0)) is needs
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "required"),
+    [
+        # Words spelled out, as written or in lower case where case is ignored.
+        (r"\bcorner\s+of\s+\w+", 0, {frozenset({"=corner"})}),
+        (r"(?i:\bzip(?:\s?code)?)\s*(\d{5})", 0, {frozenset({"~zip"}), frozenset({DIGIT})}),
+        (r"Street|Avenue", re.IGNORECASE, {frozenset({"~street", "~avenue"})}),
+        # A lookbehind's word is in the text too; `\K` is read through.
+        (r"(?<=\bat\s)\K[A-Z]\w+ Road", 0, {frozenset({"= Road"})}),
+        (r"@[a-z]+", 0, {frozenset({"=@"})}),
+    ],
+)
+def test_words_and_signs_every_match_holds_are_required(pattern, flags, required):
+    assert required <= set(requirements(pattern, flags))
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"live|\w+",  # one branch requires nothing
+        r"(?!corner)\w+",  # a negative lookahead requires nothing
+        r"(?:street)?\s\w",  # nor an optional group
+        r"(?:avenue){e<=1}",  # fuzzy matching (`regex` only): "avnue" matches
+        r"[[:alpha:]]+street",  # a POSIX class (`regex` only)
+        r"(?f)strasse",  # full case folding: "straße" matches
+        r"\p{Lu}street",  # a syntax the standard parser does not read
+    ],
+)
+def test_what_the_standard_parser_may_misread_or_nothing_requires_is_not_a_requirement(pattern):
+    required = requirements(pattern, 0)
+    assert not any(
+        atom in {"=street", "=avenue", "~strasse", "=corner"} for s in required for atom in s
+    )
+
+
+def test_flags_only_regex_knows_give_no_requirement():
+    assert requirements("street", regex.FULLCASE | regex.IGNORECASE) == ()
+    assert requirements("street", regex.VERSION1) == ()
+
+
+def test_case_insensitive_words_are_found_through_every_character_that_folds_to_their_letters():
+    # Every code point that either engine matches to an ASCII letter, ignoring case, reads as that
+    # letter once folded: "\u212a" (Kelvin) as "k", "\u017f" (long s) as "s", "İ" and "ı" as "i".
+    every = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+    for engine in (re, regex):
+        for letter in string.ascii_letters:
+            for match in engine.finditer(letter, every, engine.IGNORECASE):
+                assert match.group().translate(FOLD).lower() == letter.lower(), (
+                    engine.__name__,
+                    hex(ord(match.group())),
+                )
+    assert Haystack("ſtreet İD").may_match((frozenset({"~street"}), frozenset({"~id"})))
+
+
+@pytest.fixture(scope="module")
+def gated_patterns() -> list[tuple[str, int, list]]:
+    """Every pattern the detector skips on some texts, compiled by each engine that reads it."""
+    detector = Detector(ScrubberConfig.load())
+    patterns = [(p.pattern, p.flags) for _, _, p in _patterns()]
+    for recognizer in detector.analyzer.registry.recognizers:
+        if _plain(recognizer):
+            flags = recognizer.global_regex_flags
+            patterns += [(pattern.regex, flags) for pattern in recognizer.patterns]
+        elif _gate(recognizer) is not None:
+            patterns += recognizer.gate_patterns()
+    compiled = []
+    for pattern, flags in patterns:
+        engines = []
+        for engine in (re, regex):
+            try:
+                engines.append(engine.compile(pattern, flags))
+            except Exception:  # noqa: BLE001 (a syntax of the other engine)
+                continue
+        compiled.append((pattern, flags, engines))
+    return compiled
+
+
+SHAREGPT = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
+
+
+def _sharegpt_turns(limit: int) -> list[str]:
+    texts: list[str] = []
+    for path in sorted(SHAREGPT.glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        if isinstance(record, dict):
+            texts += [
+                turn["value"]
+                for turn in record.get("conversations", [])
+                if turn.get("from") == "human" and turn.get("value")
+            ]
+        if len(texts) >= limit:
+            break
+    return texts[:limit]
+
+
+def _texts() -> list[str]:
+    texts = [
+        record.text
+        for name in ("identifier_codes.txt", "false_names.txt", "quasi_identifiers.txt")
+        for record in load_corpus(LABELED / name)
+    ]
+    if SHAREGPT.exists():
+        texts += [mask_code_blocks(text) for text in _sharegpt_turns(400)]
+    return texts
+
+
+def test_no_pattern_of_the_detector_matches_a_text_it_is_skipped_on(gated_patterns):
+    texts = _texts()
+    haystacks = [Haystack(text) for text in texts]
+    skipped = 0
+    for pattern, flags, engines in gated_patterns:
+        required = requirements(pattern, flags)
+        for text, haystack in zip(texts, haystacks, strict=True):
+            if not haystack.may_match(required):
+                skipped += 1
+                # The pattern only: real texts are not printed.
+                assert not any(engine.search(text) for engine in engines), pattern[:60]
+    # Most patterns are skipped on most texts.
+    assert skipped > len(texts) * len(gated_patterns) // 2
