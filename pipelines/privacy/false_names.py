@@ -19,6 +19,7 @@ from pipelines.privacy.name_evidence import (
     given_name_word,
     has_name_evidence,
 )
+from pipelines.privacy.name_roles import thing_by_context
 from pipelines.privacy.recognizers import (
     IDENTIFIER_WORD,
     NAME_ENDS,
@@ -356,6 +357,8 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         or FIELD_BEFORE.search(before)
         # A word the text names a theory after runs into a phrase: "Vennor Internet television".
         or set(keys) & eponyms_in(text)
+        # What the words around it say it is: "Atmosfy is the fastest growing platform".
+        or thing_by_context(text, start, end, words)
     ):
         return True
     # A weekday run into a word that is no given name ("on Tuesday Mom gives"), a plural noun

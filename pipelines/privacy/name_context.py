@@ -62,6 +62,11 @@ NAMED_BY_CONTEXT = [
     re.compile(r"\bgender[ \t]+of[ \t]+([^\W\d_]+)\b"),
     re.compile(rf"\bthe[ \t]+({_UPPER_WORD})[ \t]+(?:novel|novels|memoir|biography)\b"),
     re.compile(r"\bmaiden[ \t]+name[ \t]+(?:is|was)[ \t]+([^\W\d_]+)"),
+    # Who is told or met: "which lets robo know", "comes to confront Rocky".
+    re.compile(r"\blet(?:s|ting)?[ \t]+([^\W\d_]{3,})[ \t]+know\b"),
+    re.compile(
+        rf"\b(?:confront|confronts|confronted|befriend|befriends|befriended)[ \t]+({_UPPER_WORD})\b"
+    ),
 ]
 # Words that introduce people by name whatever the name is, an English word too: "The only
 # characters are Sapphire, Lily, and ...", "a man named B. Morris", "a girl called Rose".
@@ -222,6 +227,18 @@ def repeated_name_patterns(
         and w.casefold() not in STOP_WORDS
     }
     patterns = []
+    # A full name's initial and surname, the surname in any case: "B morris" of "Brett Morris".
+    initialed = {
+        rf"{re.escape(words[0][0])}\.?[ \t]+(?i:{re.escape(words[-1])})"
+        for words in (NAME_WORD.findall(POSSESSIVE.sub("", name)) for name in names)
+        if len(words) >= 2
+        and words[0][0].isupper()
+        and len(words[0]) > 1
+        and len(words[-1]) >= 3
+        and words[-1].casefold() not in public_figures
+    }
+    if initialed:
+        patterns.append(re.compile(rf"(?<![\w'’.-])(?:{'|'.join(sorted(initialed))})(?![\w-])"))
     for group, flags in ((any_case, re.IGNORECASE), (as_written, 0)):
         if group:
             alternatives = "|".join(map(re.escape, sorted(group)))

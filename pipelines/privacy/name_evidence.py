@@ -39,6 +39,7 @@ from presidio_analyzer import RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipelines.privacy.gazetteer import cities
+from pipelines.privacy.name_roles import listed_prefixes, public_by_role
 from pipelines.privacy.quasi_identifiers import COUNTRY_NAME_LANGUAGES, is_kept_place
 from pipelines.privacy.recognizers import (
     NAME_PARTICLES,
@@ -317,7 +318,12 @@ _PARTY = (
 # A question about who people are: "Who is Dr Mira Tal?", "Who were A, B and C?".
 _WHO = re.compile(r"\b(?i:who)[ \t]+(?:is|was|were|are)[ \t]+([A-Z][^?\n]{0,300})\?")
 # A story of fans about the characters of published works: "Sonic characters react to ...".
-_REACT = re.compile(r"\bcharacters[ \t]+(?:all[ \t]+)?react(?:s|ing)?[ \t]+to\b", re.IGNORECASE)
+_REACT = re.compile(
+    r"\b(?i:characters[ \t]+(?:all[ \t]+)?react(?:s|ing)?[ \t]+to)\b"
+    # The fans' way of asking it of one character, named in lower case: "how vegeta react to".
+    r"|\b(?i:how)[ \t]+(?!(?:people|users|customers|they|you|we|he|she|it|i|would|will|did|do"
+    r"|does|should|can|could|to|my|your|the)\b)[a-z]+[ \t]+reacts?[ \t]+to\b"
+)
 # The maker of a theory or an invention, with its year: "developed by Tarvo Keskula in 1974".
 _BY_BEFORE = re.compile(
     r"\b(?:developed|invented|discovered|proposed|formulated|introduced|coined|devised"
@@ -409,7 +415,27 @@ def listed_in_text(text: str, listed: frozenset[str]) -> set[str]:
     pattern = _listed_pattern(listed)
     if pattern is None:
         return set()
-    return {w.casefold() for m in pattern.finditer(text) for w in NAME_WORD.findall(m.group())}
+    words = {w.casefold() for m in pattern.finditer(text) for w in NAME_WORD.findall(m.group())}
+    # A listed name's first words ("Martin Luther" of "Martin Luther King"), and a name with a
+    # word listed alone that is no popular given name ("Christ Pantocrator").
+    return (
+        words
+        | listed_prefixes(listed)
+        | {
+            " ".join(m.group().split()).casefold()
+            for m in _CAPITALIZED_RUN.finditer(text)
+            if any(w.casefold() in _lone_listed(listed) for w in NAME_WORD.findall(m.group()))
+        }
+    )
+
+
+_CAPITALIZED_RUN = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)+")
+
+
+@cache
+def _lone_listed(listed: frozenset[str]) -> frozenset[str]:
+    """The listed public figures of one word that are no popular given name: "christ", "obama"."""
+    return frozenset(n for n in listed if " " not in n and n not in given_names()[1])
 
 
 def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
@@ -442,7 +468,8 @@ def public_names(text: str, results: Iterable[RecognizerResult]) -> set[str]:
                 words = NAME_WORD.findall(re.sub(r"['’]s\b", "", piece))
                 if words:
                     names |= {" ".join(words).casefold(), words[-1].casefold()}
-    return names | eponyms_in(text)
+    role = public_by_role(text, [(r.start, r.end) for r in persons])
+    return names | role | {n.split()[-1] for n in role if n} | eponyms_in(text)
 
 
 @lru_cache(maxsize=16)

@@ -15,6 +15,7 @@ from pipelines.privacy.name_evidence import (
     given_name_word,
     public_by_context,
 )
+from pipelines.privacy.name_roles import public_by_role, thing_by_context
 
 
 @pytest.fixture(scope="module")
@@ -324,4 +325,118 @@ def test_terms_in_other_scripts_and_quotes_are_left_and_given_names_are_not(
     ],
 )
 def test_businesses_and_popes_are_no_private_names(detector, text):
+    assert persons(detector, text) == []
+
+
+def _span(text: str, name: str) -> tuple[int, int]:
+    start = text.index(name)
+    return start, start + len(name)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # What it is said to be, and words before a thing.
+        ("Zorvanta is the fastest growing platform globally, so plan for scale.", "Zorvanta"),
+        ("Kelvoran, the fire-breathing monster of the Ash element, guards it.", "Kelvoran"),
+        ("Most of it is made with Trebbiano from a grower near the coast.", "Trebbiano"),
+        ("Build a sprinkler based on Arduino Uno and a humidity sensor.", "Arduino Uno"),
+        ("Ask about the private European airline company Valmora.", "Valmora"),
+        ("She grew up on a small farm on Dessaline, far from the capital.", "Dessaline"),
+        ("She met the Teenage Mutant Ninja Turtles on a mission.", "Ninja Turtles"),
+        ("She joined the Star Army's Korvanu planetary infantry and served.", "Korvanu"),
+        # A place after a place; a name run into a table's next cell.
+        ("The party is at Zone Bowling, Robina at 11:30am.", "Robina"),
+        ("| 3 | Narsingh Narayan PandeyMale | Independent | 8.34% |", "Narsingh Narayan"),
+        # Headings and features in title case, words of a log.
+        (
+            "-Boost This Sub And Any Other Sub You Listen To\n-Stronger Ki Throughout Your Body"
+            "\n-Built In Extreme Booster With Every Sub",
+            "Stronger Ki",
+        ),
+        ("Build RadiusManager Administration File Manager", "File Manager"),
+        ("CannotCreateContainerError: devmapper: Thin Pool has 2298 free blocks", "Thin Pool"),
+        ("Title: Feasting with Bestie: A Guide to the Best Fine Dining in Orlando", "Bestie"),
+    ],
+)
+def test_the_words_around_a_capitalized_phrase_make_it_a_thing(text, name):
+    start, end = _span(text, name)
+    assert thing_by_context(text, start, end, name.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Zorvanta is the best game developer I know.", "Zorvanta"),
+        ("Tell Mara Kell from Human Resources that the form is late.", "Mara Kell"),
+        ("Maybe it's under Magda K. Björklund", "Magda K. Björklund"),
+        ("Juliusz A Kwiatkowski lives at 28919 136 Filadelfeos Str., Klirou", "Kwiatkowski"),
+        ("Bot: What's the name on the account? User: Maja S Hermansen", "Maja S Hermansen"),
+        ("My company founder Ilse Varga sent the plan.", "Ilse Varga"),
+    ],
+)
+def test_a_person_beside_the_same_words_stays_a_name(text, name):
+    start, end = _span(text, name)
+    assert not thing_by_context(text, start, end, name.split())
+    assert name not in public_by_role(text, [(start, end)])
+
+
+@pytest.mark.parametrize(
+    ("text", "public", "private"),
+    [
+        (
+            "Write it in the style of dorian vell and Maya Quist (Copy Wizard) as well as Teo "
+            "Marsh.",
+            ["dorian vell", "Maya Quist", "Teo Marsh"],
+            [],
+        ),
+        (
+            "Write a new script: kill off his character and replace him with Arno Pellig",
+            ["Arno Pellig"],
+            [],
+        ),
+        ("Could I employ any of Otto Brandl's technqiues on a low budget?", ["Otto Brandl's"], []),
+        (
+            "How can I use motifs for brooding Kael Varo; cheerful Rin Tosei; and wistful "
+            "original female character Lina Dovra?",
+            ["Kael Varo", "Rin Tosei"],
+            ["Lina Dovra"],
+        ),
+        ("Nila Storr: Quiet Rivers - A Study of Flow, Harbor Publ", ["Nila Storr"], []),
+        ("how kiro react to Mira Tesk from Silver Lantern and Oda", ["Mira Tesk"], []),
+        ("Why did Sage Varunesh come to Malti's swayamvar?", ["Malti's"], []),
+        ("My son Arjun Rao prays to Lord Varunesh.", [], ["Arjun Rao"]),
+    ],
+)
+def test_the_role_the_words_around_a_name_give_makes_it_public(text, public, private):
+    spans = [_span(text, name) for name in public + private]
+    found = public_by_role(text, spans)
+    for name in public:
+        assert " ".join(name.removesuffix("'s").split()).casefold() in found
+    for name in private:
+        assert name.casefold() not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Who is told or confronted; a full name's initial and surname in lower case.
+        ("The card in his cell lets dravo know he is on the Ace team.", "dravo"),
+        ("Then the captain comes to confront Rocky, and Rocky’s jokes land.", "Rocky"),
+        ("Coach Brett Halloway set the teams. Later B halloway gave the first task.", "B halloway"),
+    ],
+)
+def test_names_the_words_around_them_give_away_are_found(detector, text, expected):
+    assert expected in persons(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A listed figure's first words, and a name with a word listed alone.
+        "(Martin Luther clears his throat, before speaking up.)",
+        "Elaborate more about the meaning of Christ Pantocrator",
+    ],
+)
+def test_names_of_listed_figures_are_kept(detector, text):
     assert persons(detector, text) == []
