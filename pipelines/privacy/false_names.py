@@ -357,7 +357,7 @@ def names_a_thing(text: str, start: int, end: int, name: str, recognizer: str | 
         or FIELD_BEFORE.search(before)
         # A word the text names a theory after runs into a phrase: "Vennor Internet television".
         or set(keys) & eponyms_in(text)
-        # What the words around it say it is: "Atmosfy is the fastest growing platform".
+        # What the words around it say it is: "Zorvanta is the fastest growing platform".
         or thing_by_context(text, start, end, words)
     ):
         return True

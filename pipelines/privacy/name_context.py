@@ -51,7 +51,7 @@ NAMED_BY_CONTEXT = [
     re.compile(
         rf"\b({_UPPER_WORD}),?[ \t]+(?:a[ \t]+|an[ \t]+)?\d{{1,2}}[- ](?:years?|yrs?)[- ]old\b"
     ),
-    # An original character: "original female character Seina".
+    # An original character: "original female character Veyla".
     re.compile(rf"\boriginal[ \t]+(?:[a-z]+[ \t]+){{0,2}}character[ \t]+({_UPPER_WORD})\b"),
     re.compile(rf"{_SENTENCE_START}({_UPPER_WORD})[ \t]+(?:began|started)[ \t]+[a-z]+ing\b", re.M),
     re.compile(rf"^({_UPPER_WORD}),[ \t]+(?:can|could|would|will|please)\b", re.M),
@@ -62,7 +62,7 @@ NAMED_BY_CONTEXT = [
     re.compile(r"\bgender[ \t]+of[ \t]+([^\W\d_]+)\b"),
     re.compile(rf"\bthe[ \t]+({_UPPER_WORD})[ \t]+(?:novel|novels|memoir|biography)\b"),
     re.compile(r"\bmaiden[ \t]+name[ \t]+(?:is|was)[ \t]+([^\W\d_]+)"),
-    # Who is told or met: "which lets robo know", "comes to confront Rocky".
+    # Who is told or met: "which lets dravo know", "comes to confront Rusty".
     re.compile(r"\blet(?:s|ting)?[ \t]+([^\W\d_]{3,})[ \t]+know\b"),
     re.compile(
         rf"\b(?:confront|confronts|confronted|befriend|befriends|befriended)[ \t]+({_UPPER_WORD})\b"
@@ -227,7 +227,7 @@ def repeated_name_patterns(
         and w.casefold() not in STOP_WORDS
     }
     patterns = []
-    # A full name's initial and surname, the surname in any case: "B morris" of "Brett Morris".
+    # A full name's initial and surname, the surname in any case: "B halloway" of "Brett Halloway".
     initialed = {
         rf"{re.escape(words[0][0])}\.?[ \t]+(?i:{re.escape(words[-1])})"
         for words in (NAME_WORD.findall(POSSESSIVE.sub("", name)) for name in names)

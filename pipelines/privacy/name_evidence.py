@@ -320,7 +320,7 @@ _WHO = re.compile(r"\b(?i:who)[ \t]+(?:is|was|were|are)[ \t]+([A-Z][^?\n]{0,300}
 # A story of fans about the characters of published works: "Sonic characters react to ...".
 _REACT = re.compile(
     r"\b(?i:characters[ \t]+(?:all[ \t]+)?react(?:s|ing)?[ \t]+to)\b"
-    # The fans' way of asking it of one character, named in lower case: "how vegeta react to".
+    # The fans' way of asking it of one character, named in lower case: "how kiro react to".
     r"|\b(?i:how)[ \t]+(?!(?:people|users|customers|they|you|we|he|she|it|i|would|will|did|do"
     r"|does|should|can|could|to|my|your|the)\b)[a-z]+[ \t]+reacts?[ \t]+to\b"
 )

@@ -1,7 +1,7 @@
 """The role the words around a capitalized phrase give it, beyond `false_names` and
-`name_evidence`: a thing's ("Atmosfy is the fastest growing platform", "made with Semillon",
-"based on Arduino Uno") or a public figure's and a published character's ("the style of Alex
-Hormozi", "Fritz Lang's techniques", "replace Neil McCauley with ..." in a script, the other
+`name_evidence`: a thing's ("Zorvanta is the fastest growing platform", "made with Trebbiano",
+"based on Arduino Uno") or a public figure's and a published character's ("the style of Teo
+Marsh", "Otto Brandl's techniques", "replace Arno Pellig with ..." in a script, the other
 characters beside an "original character").
 
 `thing_by_context` judges one finding; `public_by_role` names the findings of a text that are
@@ -22,8 +22,8 @@ from pipelines.privacy.recognizers import given_names, is_english_word
 
 Span = tuple[int, int]
 
-# What a thing is said to be: "Atmosfy is the fastest growing platform globally", "Blastagor,
-# the single-elemental monster of the Tech element". The noun ends its phrase ("a game
+# What a thing is said to be: "Zorvanta is the fastest growing platform globally", "Kelvoran,
+# the fire-breathing monster of the Ash element". The noun ends its phrase ("a game
 # developer" is a person's role).
 _THING_NOUN = (
     r"(?:platform|app|application|website|site|service|company|startup|start-up|brand|business"
@@ -40,8 +40,8 @@ _THING_AFTER = re.compile(
     r"|[a-z]+ly)\b)",
     re.MULTILINE,
 )
-# Words before an ingredient, a base, a program or a company: "made with Semillon", "based on
-# Arduino Uno", "a VM that runs Windows", "la compagnie d’aviation privée Valljet".
+# Words before an ingredient, a base, a program or a company: "made with Trebbiano", "based on
+# Arduino Uno", "a VM that runs Windows", "la compagnie d’aviation privée Valmora".
 _THING_BEFORE = re.compile(
     r"(?:\b(?i:made|make|makes|making|brewed|blended|distilled)[ \t]+(?:it[ \t]+)?(?:with|from)"
     r"|\b(?i:based[ \t]+on|runs|running|installed|installing)"
@@ -53,27 +53,27 @@ _PERSON_NOUNS = {
     *("ceo", "owner", "founder", "manager", "director", "president", "boss", "employee"),
     *("colleague", "worker", "recruiter", "representative", "rep", "chairman", "head"),
 }
-# A capitalized article inside a line, before a name of two words: "me Petting A Carol Tea".
+# A capitalized article inside a line, before a name of two words: "me Hugging A Mira Tesk".
 # Capitalized English words between an article and the finding: "the Teenage Mutant [Ninja
-# Turtles]"; a world a story's people live on: "grew up on a rural farm on Gashmere".
+# Turtles]"; a world a story's people live on: "grew up on a small farm on Dessaline".
 _ARTICLE_RUN = re.compile(r"\b(?:the|a|an)[ \t]+((?:[A-Z][a-z]+[ \t]+){1,3})$")
 _HOME_ON = re.compile(
     r"\b(?:grew[ \t]+up|born|raised|lives|lived|living)[ \t]+(?:[\w'’-]+[ \t]+){0,5}?on[ \t]+$"
 )
 _CAPITAL_ARTICLE = re.compile(r"[^\W\d_][ \t]+(?:A|An)[ \t]+$")
-# A place after a place and a comma: "Zone Bowling, Robina at 11:30am", "Mykonos, Ano Mera:".
+# A place after a place and a comma: "Lane Ten Bowling, Mudgee at 11:30am", "Paros, Naoussa:".
 _AFTER_COMMA = re.compile(r"([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){0,2}),[ \t]*$")
 _PLACE_END = re.compile(r"^(?:[ \t]*[,:.;\n]|[ \t]+(?:at|on|in)\b|$)")
 _CAPITALIZED_WORD_BEFORE = re.compile(r"(?<![\w'’-])([A-Z][a-z]+)[ \t]+$")
-# A word of code or a log: "CannotCreateContainerError", "RadiusManager".
+# A word of code or a log: "ContainerCreateFailedError", "NetPanel".
 _IDENTIFIER_IN_TEXT = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+){2,}\b")
 _MODIFIER_AFTER = re.compile(
     r"^[ \t]+[a-z]+(?:ary|ical|al|ic|ous|ive|ian)[ \t]+[a-z]{3,}\b(?![ \t]+(?:is|was|has|had)\b)"
 )
-# A capitalized word run into a table's next cell: "Narsingh Narayan PandeyMale | IND".
+# A capitalized word run into a table's next cell: "Harnam Dev TiwariMale | IND".
 _RUN_INTO = re.compile(r"^[ \t]+([A-Z][a-z]+[A-Z][\w]*)")
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O['’]|De|Di|Da|Le|La|Van|Von|Fitz)(?=[A-Z])")
-# Comparative and inflected forms of English words: "Stronger", "Feasting".
+# Comparative and inflected forms of English words: "Sharper", "Brunching".
 _INFLECTION = re.compile(r"(?:er|est|ing|ed|s)$")
 
 
@@ -89,8 +89,8 @@ def _title_line(text: str, start: int) -> bool:
     """The name's line and the lines around it are in title case, headings or a list of
     features: of their words of three letters or more that are no function words, six at least
     and four in five are capitalized, fewer than half of those popular given names, and a
-    function word after the first is capitalized too ("-Stronger Ki Throughout Your Body",
-    "Feasting with Bestie: A Guide to the Best Pet-Friendly Fine Dining in Orlando")."""
+    function word after the first is capitalized too ("-Sharper Qi Throughout Your Mind",
+    "Brunch with Bestie: A Guide to the Best Pet-Friendly Cafes in Leeds")."""
     line_start = text.rfind("\n", 0, max(0, text.rfind("\n", 0, start))) + 1
     line_end = text.find("\n", text.find("\n", start) + 1) if "\n" in text[start:] else -1
     line = text[line_start : len(text) if line_end < 0 else line_end]
@@ -104,7 +104,7 @@ def _title_line(text: str, start: int) -> bool:
         and sum(w.casefold() in popular for w in capitalized) * 2 < len(capitalized)
         and (
             any(len(w) > 1 and w[0].isupper() and w.casefold() in STOP_WORDS for w in every[1:])
-            # A subtitle's article, not an initial: "Feasting with Bestie: A Guide".
+            # A subtitle's article, not an initial: "Brunch with Bestie: A Guide".
             or re.search(r"[:—–][ \t]*A[ \t]+[A-Z]", line) is not None
         )
     )
@@ -118,7 +118,7 @@ def thing_by_context(text: str, start: int, end: int, words: list[str]) -> bool:
     """The words around `text[start:end]`, of `words`, make it a thing: what it is said to be
     (`_THING_AFTER`), a word before it (`_THING_BEFORE`), a capitalized article inside a line
     before two words, a place and a comma before a place, a word run into a table's next cell
-    ("PandeyMale"), or a line in title case where no word of it is a popular given name and
+    ("TiwariMale"), or a line in title case where no word of it is a popular given name and
     one is an English word or no name at all."""
     keys = [w.casefold() for w in words]
     if not keys:
@@ -153,7 +153,7 @@ def thing_by_context(text: str, start: int, end: int, words: list[str]) -> bool:
         or _IDENTIFIER_IN_TEXT.search(text)
     ):
         return True
-    # A word used as a modifier before an adjective and a noun: "Rikugun planetary infantry".
+    # A word used as a modifier before an adjective and a noun: "Korvanu planetary infantry".
     if len(keys) == 1 and keys[0] not in names and _MODIFIER_AFTER.match(after):
         return True
     comma = _AFTER_COMMA.search(before)
@@ -168,27 +168,27 @@ def thing_by_context(text: str, start: int, end: int, words: list[str]) -> bool:
     )
 
 
-# A request about a style: "in the style of dan kennedy and dan fazio (Cold Email Wizard) as
-# well as Alex Hormozi": every name up to the sentence's end.
+# A request about a style: "in the style of dorian vell and Maya Quist (Copy Wizard) as
+# well as Teo Marsh": every name up to the sentence's end.
 _STYLE_OF = re.compile(r"\b(?i:styles?[ \t]+of|in[ \t]+the[ \t]+manner[ \t]+of)[ \t]+")
 _SENTENCE_END = re.compile(r"[.!?;\n]")
 _FULL_STOP = re.compile(r"[.!?\n]")
-# An original character beside the characters of a published work: "sensitive Haruka Nanase;
-# ... and wistful original female character Seina".
+# An original character beside the characters of a published work: "brooding Kael Varo;
+# ... and wistful original female character Lina Dovra".
 _ORIGINAL = re.compile(r"\boriginal[ \t]+(?:[a-z]+[ \t]+){0,2}characters?[ \t]+")
 # The figures of a religion or a myth, and the others of their sentence: "Why did Sage
-# Parashuram come to Seeta's swayamvar?"; not a person the user knows ("my son Arjun").
+# Varunesh come to Malti's swayamvar?"; not a person the user knows ("my son Arjun").
 _SACRED_TITLE = re.compile(
     r"\b(?:Lord|Sage|Saint|Prophet|Goddess|God|Guru|Rishi|Maharishi)[ \t]+[A-Z]"
 )
 _OWN_BEFORE = re.compile(r"(?i:\b(?:my|our|your|his|her|their)\b)")
-# What only the famous are known by: "Fritz Lang's technqiues", "Lynch's filmography".
+# What only the famous are known by: "Otto Brandl's technqiues", "Vell's filmography".
 _ART_AFTER = re.compile(
     r"^['’]s[ \t]+(?:[a-z]+[ \t]+)?(?:techn\w*|filmography|discography|oeuvre|cinematography"
     r"|brushwork|directing[ \t]+style|writing[ \t]+style)\b"
 )
-# Recasting a role in a script: "replace Neil McCauley with the Joker", "kill off norm
-# macdonald's character and replace him with Greg Kinnear", in a text about a film or a show.
+# Recasting a role in a script: "replace Arno Pellig with the villain", "kill off
+# his character and replace him with Teo Marsh", in a text about a film or a show.
 _REPLACE_BEFORE = re.compile(
     r"\breplac(?:e|es|ed|ing)[ \t]+(?:(?:him|her|them|[\w'’.-]+(?:[ \t]+[\w'’.-]+){0,2})"
     r"[ \t]+with[ \t]+(?:the[ \t]+)?)?$"
@@ -197,14 +197,14 @@ _SCREEN_TEXT = re.compile(
     r"\b(?i:script|scene|scenes|film|movie|show|series|episode|sitcom|sequel|franchise|cast"
     r"|character|characters|role)\b"
 )
-# A reference list's line, author first: "Micheal Changaris: Touch - The Neurobiology of
-# Touch and Connection, LifeRhythm Publ".
+# A reference list's line, author first: "Nila Storr: Quiet Rivers - A Study of Flow,
+# Harbor Publ".
 _REFERENCE_LINE = re.compile(
     r"^[ \t]*:[ \t]+[A-Z][^\n]*(?:\bPubl\w*|\bPress\b|\bBooks\b|\bEdition\b|\bed\.|"
     r"\((?:19|20)\d\d\))"
 )
 _LINE_START = re.compile(r"(?:^|\n)[ \t]*(?:[-*•][ \t]*|\d+[.)][ \t]*)?$")
-# A character and the work it comes from: "Carol Tea from Freedom Planet and Son Goku": a
+# A character and the work it comes from: "Mira Tesk from Silver Lantern and Oda": a
 # title of capitalized words that names no place, business or department.
 _FROM_WORK = re.compile(
     r"^[ \t]+from[ \t]+((?:[A-Z][\w'’-]*[ \t]*){2,4})(?=$|[,.;:!?)]|[ \t]*\band\b|[ \t]+[a-z])"

@@ -346,17 +346,17 @@ def _span(text: str, name: str) -> tuple[int, int]:
         ("She met the Teenage Mutant Ninja Turtles on a mission.", "Ninja Turtles"),
         ("She joined the Star Army's Korvanu planetary infantry and served.", "Korvanu"),
         # A place after a place; a name run into a table's next cell.
-        ("The party is at Zone Bowling, Robina at 11:30am.", "Robina"),
-        ("| 3 | Narsingh Narayan PandeyMale | Independent | 8.34% |", "Narsingh Narayan"),
+        ("The party is at Lane Ten Bowling, Mudgee at 11:30am.", "Mudgee"),
+        ("| 3 | Harnam Dev TiwariMale | Independent | 8.34% |", "Harnam Dev"),
         # Headings and features in title case, words of a log.
         (
-            "-Boost This Sub And Any Other Sub You Listen To\n-Stronger Ki Throughout Your Body"
-            "\n-Built In Extreme Booster With Every Sub",
-            "Stronger Ki",
+            "-Boost This Track And Any Other Track You Play\n-Sharper Qi Throughout Your Mind"
+            "\n-Built In Deep Booster With Every Track",
+            "Sharper Qi",
         ),
-        ("Build RadiusManager Administration File Manager", "File Manager"),
-        ("CannotCreateContainerError: devmapper: Thin Pool has 2298 free blocks", "Thin Pool"),
-        ("Title: Feasting with Bestie: A Guide to the Best Fine Dining in Orlando", "Bestie"),
+        ("Build NetPanel Administration File Manager", "File Manager"),
+        ("ContainerCreateFailedError: devmapper: Thin Pool has 1204 free blocks", "Thin Pool"),
+        ("Title: Brunch with Bestie: A Guide to the Best Pet-Friendly Cafes in Leeds", "Bestie"),
     ],
 )
 def test_the_words_around_a_capitalized_phrase_make_it_a_thing(text, name):
@@ -422,7 +422,7 @@ def test_the_role_the_words_around_a_name_give_makes_it_public(text, public, pri
     [
         # Who is told or confronted; a full name's initial and surname in lower case.
         ("The card in his cell lets dravo know he is on the Ace team.", "dravo"),
-        ("Then the captain comes to confront Rocky, and Rocky’s jokes land.", "Rocky"),
+        ("Then the captain comes to confront Rusty, and Rusty’s jokes land.", "Rusty"),
         ("Coach Brett Halloway set the teams. Later B halloway gave the first task.", "B halloway"),
     ],
 )
