@@ -85,40 +85,55 @@ def label_distributions(root: Path, dictionary: list[dict]) -> Figure | None:
     return _save(figure, root, "label_distributions", "Label values per stage and field")
 
 
-def _kappa(a: np.ndarray, b: np.ndarray) -> float:
-    observed = np.mean(a == b)
-    expected = np.mean(a) * np.mean(b) + np.mean(~a) * np.mean(~b)
-    return float("nan") if expected == 1 else float((observed - expected) / (1 - expected))
+def kappa_matrix(answers: np.ndarray, min_shared_items: int) -> np.ndarray:
+    """Cohen's kappa of every pair of judges (columns of `answers`: 1 yes, 0 no, -1 no answer),
+    NaN where a pair shares fewer than `min_shared_items` items. The counts are matrix products
+    of the answer masks, so the cost grows with items times judges, not with judge pairs times
+    items; each kappa is computed from exact integer counts."""
+    answered = (answers >= 0).astype(np.float64)
+    yes = (answers == 1).astype(np.float64)
+    no = (answers == 0).astype(np.float64)
+    shared = answered.T @ answered
+    agreed = yes.T @ yes + no.T @ no
+    yes_a, yes_b = yes.T @ answered, answered.T @ yes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed = agreed / shared
+        expected = (yes_a / shared) * (yes_b / shared) + ((shared - yes_a) / shared) * (
+            (shared - yes_b) / shared
+        )
+        kappa = np.where(expected == 1, np.nan, (observed - expected) / (1 - expected))
+    kappa[shared < max(min_shared_items, 1)] = np.nan
+    np.fill_diagonal(kappa, np.nan)
+    return kappa
 
 
 def stage2_kappa(
     conn: duckdb.DuckDBPyConnection, root: Path, files: list[Path], min_shared_items: int
 ) -> Figure | None:
     """Cohen's kappa of the `relevant` answers for every pair of judges with enough shared items."""
-    labels = conn.execute(
+    labels = (
         f"with items as (select row_number() over () as item, human_labels, llm_labels "
-        f"from {parquet_source(files)}) "
-        "select item, label.annotator_id, 'human', label.relevant "
+        f"from {parquet_source(files)}), "
+        "labels as (select item, 'human' as kind, label.annotator_id as judge, label.relevant "
         "from (select item, unnest(human_labels) as label from items) "
-        "union all select item, label.judge, 'llm', label.relevant "
-        "from (select item, unnest(llm_labels) as label from items)"
+        "union all select item, 'llm', label.judge, label.relevant "
+        "from (select item, unnest(llm_labels) as label from items)) "
+    )
+    judges = conn.execute(
+        f"{labels} select distinct kind, judge from labels where relevant is not null "
+        "order by kind, judge"
     ).fetchall()
-    labels = [row for row in labels if row[3] is not None]
-    if not labels:
+    if not judges:
         return None
-    judges = sorted({(kind, judge) for _, judge, kind, _ in labels}, key=lambda j: (j[0], j[1]))
-    index = {judge: i for i, (_, judge) in enumerate(judges)}
-    items = {item for item, *_ in labels}
-    item_index = {item: i for i, item in enumerate(sorted(items))}
-    answers = np.full((len(item_index), len(judges)), -1, dtype=np.int8)
-    for item, judge, _, relevant in labels:
-        answers[item_index[item], index[judge]] = int(relevant)
-    matrix = np.full((len(judges), len(judges)), np.nan)
-    for i in range(len(judges)):
-        for j in range(len(judges)):
-            shared = (answers[:, i] >= 0) & (answers[:, j] >= 0)
-            if i != j and shared.sum() >= min_shared_items:
-                matrix[i, j] = _kappa(answers[shared, i] == 1, answers[shared, j] == 1)
+    # Items are numbered from 1, judges ranked in the order of `judges`.
+    votes = conn.execute(
+        f"{labels} select item - 1 as item, "
+        "dense_rank() over (order by kind, judge) - 1 as judge, relevant::tinyint as relevant "
+        "from labels where relevant is not null"
+    ).fetchnumpy()
+    answers = np.full((int(votes["item"].max()) + 1, len(judges)), -1, dtype=np.int8)
+    answers[votes["item"], votes["judge"]] = votes["relevant"]
+    matrix = kappa_matrix(answers, min_shared_items)
     humans = 0
     names = []
     for kind, judge in judges:
