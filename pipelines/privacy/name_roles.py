@@ -63,7 +63,8 @@ _HOME_ON = re.compile(
 _CAPITAL_ARTICLE = re.compile(r"[^\W\d_][ \t]+(?:A|An)[ \t]+$")
 # A place after a place and a comma: "Lane Ten Bowling, Mudgee at 11:30am", "Paros, Naoussa:".
 _AFTER_COMMA = re.compile(r"([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*){0,2}),[ \t]*$")
-_PLACE_END = re.compile(r"^(?:[ \t]*[,:.;\n]|[ \t]+(?:at|on|in)\b|$)")
+# Not before a sentence's end: "Greetings from Melbourne, Chloe." is signed.
+_PLACE_END = re.compile(r"^(?:[ \t]*[,:]|[ \t]+(?:at|on|in)\b)")
 _CAPITALIZED_WORD_BEFORE = re.compile(r"(?<![\w'’-])([A-Z][a-z]+)[ \t]+$")
 # A word of code or a log: "ContainerCreateFailedError", "NetPanel".
 _IDENTIFIER_IN_TEXT = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+){2,}\b")

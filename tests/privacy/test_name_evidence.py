@@ -373,6 +373,7 @@ def test_the_words_around_a_capitalized_phrase_make_it_a_thing(text, name):
         ("Juliusz A Kwiatkowski lives at 28919 136 Filadelfeos Str., Klirou", "Kwiatkowski"),
         ("Bot: What's the name on the account? User: Maja S Hermansen", "Maja S Hermansen"),
         ("My company founder Ilse Varga sent the plan.", "Ilse Varga"),
+        ("Greetings from Melbourne, Florence.", "Florence"),
     ],
 )
 def test_a_person_beside_the_same_words_stays_a_name(text, name):
