@@ -14,7 +14,7 @@ from pipelines.yaml_text import load_yaml
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("scrubber.yaml")
 
 # Bump when the code changes what is detected, so cached analyses of older code are not reused.
-DETECTOR_REVISION = 20
+DETECTOR_REVISION = 21
 
 NonEnglishPolicy = Literal["full", "patterns", "remove"]
 

@@ -16,7 +16,7 @@ from functools import cache
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from pipelines.privacy.gazetteer import ORG_ENDS, cities, companies_in
+from pipelines.privacy.gazetteer import cities
 from pipelines.privacy.quasi_identifiers import is_kept_place
 from pipelines.privacy.recognizers import given_names, is_english_word
 
@@ -182,22 +182,19 @@ _ORIGINAL = re.compile(r"\boriginal[ \t]+(?:[a-z]+[ \t]+){0,2}characters?[ \t]+"
 _SACRED_TITLE = re.compile(
     r"\b(?:Lord|Sage|Saint|Prophet|Goddess|God|Guru|Rishi|Maharishi)[ \t]+[A-Z]"
 )
-_OWN_BEFORE = re.compile(r"(?i:\b(?:my|our|your|his|her|their)\b)")
+_OWN_BEFORE = re.compile(r"(?i:\b(?:my|our|your|his|her|their)[ \t]+(?:[\w'’-]+[ \t]+){0,2})$")
 # What only the famous are known by: "Otto Brandl's technqiues", "Vell's filmography".
 _ART_AFTER = re.compile(
     r"^['’]s[ \t]+(?:[a-z]+[ \t]+)?(?:techn\w*|filmography|discography|oeuvre|cinematography"
     r"|brushwork|directing[ \t]+style|writing[ \t]+style)\b"
 )
 # Recasting a role in a script: "replace Arno Pellig with the villain", "kill off
-# his character and replace him with Teo Marsh", in a text about a film or a show.
+# his character and replace him with Teo Marsh", in a text about a script or a film.
 _REPLACE_BEFORE = re.compile(
     r"\breplac(?:e|es|ed|ing)[ \t]+(?:(?:him|her|them|[\w'’.-]+(?:[ \t]+[\w'’.-]+){0,2})"
     r"[ \t]+with[ \t]+(?:the[ \t]+)?)?$"
 )
-_SCREEN_TEXT = re.compile(
-    r"\b(?i:script|scene|scenes|film|movie|show|series|episode|sitcom|sequel|franchise|cast"
-    r"|character|characters|role)\b"
-)
+_SCREEN_TEXT = re.compile(r"\b(?i:script|screenplay|film|movie|episode|sitcom|sequel|franchise)\b")
 # A reference list's line, author first: "Nila Storr: Quiet Rivers - A Study of Flow,
 # Harbor Publ".
 _REFERENCE_LINE = re.compile(
@@ -205,44 +202,24 @@ _REFERENCE_LINE = re.compile(
     r"\((?:19|20)\d\d\))"
 )
 _LINE_START = re.compile(r"(?:^|\n)[ \t]*(?:[-*•][ \t]*|\d+[.)][ \t]*)?$")
-# A character and the work it comes from: "Mira Tesk from Silver Lantern and Oda": a
-# title of capitalized words that names no place, business or department.
-_FROM_WORK = re.compile(
-    r"^[ \t]+from[ \t]+((?:[A-Z][\w'’-]*[ \t]*){2,4})(?=$|[,.;:!?)]|[ \t]*\band\b|[ \t]+[a-z])"
-)
-_DEPARTMENTS = {
-    *("resources", "service", "services", "support", "sales", "marketing", "accounting"),
-    *("team", "department", "office", "finance", "operations", "engineering", "school"),
-    *("university", "college", "high", "church", "club"),
-}
-
-
-def _from_work(title: str) -> bool:
-    keys = [w.casefold() for w in re.findall(r"[^\W\d_]+", title)]
-    return not (
-        _place(" ".join(keys))
-        or set(keys) <= companies_in(title)
-        or any(_place(k) or k in ORG_ENDS or k in _DEPARTMENTS for k in keys)
-    )
 
 
 def public_by_role(text: str, persons: Iterable[Span]) -> set[str]:
     """The names, casefolded, of the PERSON findings `persons` of `text` that the words around
     them make public figures or published characters: a style's model, an artist's technique, a
-    role recast in a script, a reference list's author, a character and its work, the other
-    characters beside an original one."""
+    role recast in a script or a film, a reference list's author, the figures of a sentence
+    with a sacred title, the other characters beside an original one; never a name a possessive
+    introduces ("my friend Anna")."""
     persons = sorted(set(persons))
     public: list[Span] = []
     for start, end in persons:
         before = text[max(0, start - 80) : start]
         after = text[end : end + 120]
         name_end = end - 2 if text[start:end].endswith(("'s", "’s")) else end
-        work = _FROM_WORK.match(text[name_end : name_end + 80])
         if (
             _ART_AFTER.match(text[name_end : name_end + 40])
             or (_REPLACE_BEFORE.search(before) and _SCREEN_TEXT.search(text))
             or (_LINE_START.search(before) and _REFERENCE_LINE.match(after))
-            or (work and _from_work(work.group(1)))
         ):
             public.append((start, end))
     for style in _STYLE_OF.finditer(text):
@@ -254,13 +231,7 @@ def public_by_role(text: str, persons: Iterable[Span]) -> set[str]:
         sentence_start = ends[-1] if ends else 0
         stop = _FULL_STOP.search(text, sacred.end())
         limit = stop.start() if stop else len(text)
-        public += [
-            (s, e)
-            for s, e in persons
-            if sentence_start <= s
-            and e <= limit
-            and not _OWN_BEFORE.search(text[max(sentence_start, s - 30) : s])
-        ]
+        public += [(s, e) for s, e in persons if sentence_start <= s and e <= limit]
     for original in _ORIGINAL.finditer(text):
         ends = [m.end() for m in _FULL_STOP.finditer(text, 0, original.start())]
         sentence_start = ends[-1] if ends else 0
@@ -271,6 +242,8 @@ def public_by_role(text: str, persons: Iterable[Span]) -> set[str]:
         ]
     names = set()
     for start, end in public:
+        if _OWN_BEFORE.search(text[max(0, start - 40) : start]):
+            continue
         name = re.sub(r"['’]s$", "", text[start:end].strip())
         names.add(" ".join(name.split()).casefold())
     return names

@@ -5,6 +5,7 @@ engine."""
 from __future__ import annotations
 
 import pytest
+from presidio_analyzer import RecognizerResult
 
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.engine import Detector
@@ -14,6 +15,7 @@ from pipelines.privacy.name_evidence import (
     evidence_against_name,
     given_name_word,
     public_by_context,
+    public_names,
 )
 from pipelines.privacy.name_roles import public_by_role, thing_by_context
 
@@ -374,12 +376,14 @@ def test_the_words_around_a_capitalized_phrase_make_it_a_thing(text, name):
         ("Bot: What's the name on the account? User: Maja S Hermansen", "Maja S Hermansen"),
         ("My company founder Ilse Varga sent the plan.", "Ilse Varga"),
         ("Greetings from Melbourne, Florence.", "Florence"),
+        ("Hi, this is Dave Imrie from Northside Plumbing.", "Dave Imrie"),
+        ("Write it in the style of my aunt Odile Fane.", "Odile Fane"),
     ],
 )
 def test_a_person_beside_the_same_words_stays_a_name(text, name):
     start, end = _span(text, name)
     assert not thing_by_context(text, start, end, name.split())
-    assert name not in public_by_role(text, [(start, end)])
+    assert name.casefold() not in public_by_role(text, [(start, end)])
 
 
 @pytest.mark.parametrize(
@@ -404,7 +408,6 @@ def test_a_person_beside_the_same_words_stays_a_name(text, name):
             ["Lina Dovra"],
         ),
         ("Nila Storr: Quiet Rivers - A Study of Flow, Harbor Publ", ["Nila Storr"], []),
-        ("how kiro react to Mira Tesk from Silver Lantern and Oda", ["Mira Tesk"], []),
         ("Why did Sage Varunesh come to Malti's swayamvar?", ["Malti's"], []),
         ("My son Arjun Rao prays to Lord Varunesh.", [], ["Arjun Rao"]),
     ],
@@ -416,6 +419,12 @@ def test_the_role_the_words_around_a_name_give_makes_it_public(text, public, pri
         assert " ".join(name.removesuffix("'s").split()).casefold() in found
     for name in private:
         assert name.casefold() not in found
+
+
+def test_a_fans_question_about_how_a_character_reacts_keeps_its_names():
+    text = "how kiro react to Mira Tesk and Oda Renn"
+    start, end = _span(text, "Mira Tesk")
+    assert "mira tesk" in public_names(text, [RecognizerResult("PERSON", start, end, 0.85)])
 
 
 @pytest.mark.parametrize(
