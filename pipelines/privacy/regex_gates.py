@@ -39,7 +39,7 @@ MAX_CLASS = 8
 # `\K` (where the reported match starts) consumes nothing: read without it.
 _KEEP_OUT = re.compile(r"(?<!\\)((?:\\\\)*)\\K")
 # Syntax of `regex` that the standard parser would read as literal characters.
-_REGEX_ONLY = re.compile(r"\[:|\{(?![0-9]*,?[0-9]*\})")
+_REGEX_ONLY = re.compile(r"\[:\^?[A-Za-z]+:\]|\{(?![0-9]*,?[0-9]*\})")
 
 _RE_DIGIT = re.compile(r"\d")
 _REGEX_DIGIT = regex.compile(r"\d")
@@ -192,14 +192,15 @@ def _all_digits(items: list) -> bool:
 
 
 class Haystack:
-    """One text, and which atoms it holds (each looked up once)."""
+    """One text, and which atoms and requirements it holds (each looked up once)."""
 
-    __slots__ = ("_folded", "_held", "text")
+    __slots__ = ("_folded", "_held", "_met", "text")
 
     def __init__(self, text: str):
         self.text = text
         self._folded: str | None = None
         self._held: dict[str, bool] = {}
+        self._met: dict[Requirement, bool] = {}
 
     def holds(self, atom: str) -> bool:
         held = self._held.get(atom)
@@ -220,10 +221,8 @@ class Haystack:
 
     def may_match(self, requirement: Requirement) -> bool:
         """Whether the text holds an atom of every set (then the pattern may match in it)."""
-        for choices in requirement:
-            for atom in choices:
-                if self.holds(atom):
-                    break
-            else:
-                return False
-        return True
+        met = self._met.get(requirement)
+        if met is None:
+            holds = self.holds
+            met = self._met[requirement] = all(any(map(holds, choices)) for choices in requirement)
+        return met

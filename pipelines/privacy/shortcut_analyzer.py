@@ -22,13 +22,14 @@ Any other request goes to Presidio's own `analyze`.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import regex
 from presidio_analyzer import (
     AnalyzerEngine,
     EntityRecognizer,
+    Pattern,
     PatternRecognizer,
     RecognizerResult,
 )
@@ -47,23 +48,19 @@ MAX_PLANS = 8
 
 
 def pattern_results(
-    recognizer: PatternRecognizer, text: str, haystack: Haystack | None = None
+    recognizer: PatternRecognizer, text: str, patterns: list[Pattern] | None = None
 ) -> list[RecognizerResult]:
     """What `PatternRecognizer.analyze` finds in `text`: each pattern's matches, validated and
     invalidated by the recognizer, scored, then its duplicates removed (Presidio's
-    `__analyze_patterns`, without timing each pattern). With the text's `haystack`, a pattern
-    is not run where the text lacks what every match of it holds (`regex_gates`)."""
+    `__analyze_patterns`, without timing each pattern). `patterns`: those of the recognizer's
+    patterns that may match the text (`_Plan`); by default, all."""
     flags = recognizer.global_regex_flags
     entity = recognizer.supported_entities[0]
     validate, invalidate = recognizer.validate_result, recognizer.invalidate_result
     metadata = {NAME_KEY: recognizer.name, ID_KEY: recognizer.id}
     results = []
-    for pattern in recognizer.patterns:
-        if haystack is not None and not haystack.may_match(requirements(pattern.regex, flags)):
-            continue
-        if not pattern.compiled_regex or pattern.compiled_with_flags != flags:
-            pattern.compiled_with_flags = flags
-            pattern.compiled_regex = regex.compile(pattern.regex, flags=flags)
+    for pattern in recognizer.patterns if patterns is None else patterns:
+        _compile(pattern, flags)
         try:
             for match in pattern.compiled_regex.finditer(text, timeout=REGEX_TIMEOUT_SECONDS):
                 start, end = match.span()
@@ -97,21 +94,27 @@ def pattern_results(
     return EntityRecognizer.remove_duplicates(results) if results else results
 
 
-Run = Callable[[str, list[str], NlpArtifacts, Haystack], list[RecognizerResult]]
+def _compile(pattern: Pattern, flags: int) -> None:
+    """The pattern compiled with the recognizer's flags, as Presidio compiles it."""
+    if not pattern.compiled_regex or pattern.compiled_with_flags != flags:
+        pattern.compiled_with_flags = flags
+        pattern.compiled_regex = regex.compile(pattern.regex, flags=flags)
+
+
+Run = Callable[[str, list[str], NlpArtifacts, list[Pattern] | None], list[RecognizerResult]]
 
 
 def _runner(recognizer: EntityRecognizer) -> Run:
     """How the engine runs a recognizer: a plain pattern recognizer (one whose `analyze` is
-    Presidio's) by `pattern_results`, any other by its own `analyze`."""
+    Presidio's) by `pattern_results`, on the patterns that may match, any other by its own
+    `analyze`."""
     if _plain(recognizer):
-        if not recognizer.patterns:  # type: ignore[attr-defined]
-            return lambda text, entities, artifacts, haystack: []
-        return lambda text, entities, artifacts, haystack: pattern_results(
+        return lambda text, entities, artifacts, patterns: pattern_results(
             recognizer,  # type: ignore[arg-type]
             text,
-            haystack,
+            patterns,
         )
-    return lambda text, entities, artifacts, haystack: recognizer.analyze(
+    return lambda text, entities, artifacts, patterns: recognizer.analyze(
         text=text, entities=entities, nlp_artifacts=artifacts
     )
 
@@ -123,21 +126,26 @@ def _plain(recognizer: EntityRecognizer) -> bool:
     )
 
 
-def _gate(recognizer: EntityRecognizer) -> tuple[Requirement, ...] | None:
+Gate = list[tuple[Requirement, Pattern | None]]
+
+
+def _gate(recognizer: EntityRecognizer) -> Gate | None:
     """What a text must hold for the recognizer to find anything in it: what one of its patterns
-    requires (`regex_gates`). A plain pattern recognizer finds only its patterns' matches; any
+    requires (`regex_gates`), each requirement with the pattern it is for. A plain pattern
+    recognizer finds only its patterns' matches, and runs only the patterns that may match; any
     other is gated only by the patterns its `gate_patterns()` names, those that every finding
-    of it comes from. None: the recognizer runs on every text."""
-    patterns: Iterable[tuple[str, int]]
+    of it comes from (then no pattern is given). None: the recognizer runs on every text."""
     if _plain(recognizer):
         flags = recognizer.global_regex_flags  # type: ignore[attr-defined]
-        patterns = [(pattern.regex, flags) for pattern in recognizer.patterns]  # type: ignore[attr-defined]
+        gate: Gate = []
+        for pattern in recognizer.patterns:  # type: ignore[attr-defined]
+            _compile(pattern, flags)
+            gate.append((requirements(pattern.regex, flags), pattern))
     elif hasattr(recognizer, "gate_patterns"):
-        patterns = recognizer.gate_patterns()
+        gate = [(requirements(p, flags), None) for p, flags in recognizer.gate_patterns()]
     else:
         return None
-    gate = tuple(requirements(pattern, flags) for pattern, flags in patterns)
-    return gate if gate and all(gate) else None
+    return gate if all(required for required, _ in gate) else None
 
 
 @dataclass
@@ -153,7 +161,7 @@ class _Plan:
     # Ids of the recognizers that have context words.
     with_words: frozenset[str]
     # Per recognizer, what a text must hold for it to run (`_gate`); None: every text.
-    gates: list[tuple[Requirement, ...] | None]
+    gates: list[Gate | None]
 
     @classmethod
     def of(cls, recognizers: list[EntityRecognizer]) -> _Plan:
@@ -235,13 +243,19 @@ class ShortcutAnalyzerEngine(AnalyzerEngine):
         )
         results: list[RecognizerResult] = []
         haystack = Haystack(text)
+        may_match = haystack.may_match
         for recognizer, run, gate in zip(plan.recognizers, plan.runs, plan.gates, strict=True):
-            if gate is not None and not any(map(haystack.may_match, gate)):
-                continue
+            patterns = None
+            if gate is not None:
+                patterns = [pattern for required, pattern in gate if may_match(required)]
+                if not patterns:
+                    continue
+                if patterns[0] is None:  # gated, not a plain pattern recognizer: all of it
+                    patterns = None
             if not recognizer.is_loaded:
                 recognizer.load()
                 recognizer.is_loaded = True
-            found = run(text, entities, nlp_artifacts, haystack)
+            found = run(text, entities, nlp_artifacts, patterns)
             if found:
                 for result in found:
                     if not result.recognition_metadata:

@@ -95,18 +95,6 @@ class IdentifierRecognizer(DeclaredPatternRecognizer):
         r"|.*\.[A-Za-z]{1,5}"
     )
 
-    def gate_patterns(self) -> list[tuple[str, int]]:
-        """Its findings are its patterns' matches."""
-        return [(pattern.regex, self.global_regex_flags) for pattern in self.patterns]
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None, **kwargs
-    ) -> list[RecognizerResult]:
-        # Every value has a digit: a text without one is not scanned.
-        if not any(c.isdigit() for c in text):
-            return []
-        return super().analyze(text, entities, nlp_artifacts, **kwargs)
-
     def invalidate_result(self, pattern_text: str) -> bool:
         """Too short, a year, date, time or file name, or a name in code ("ChatGPT-4",
         "ERC20RebaseDistributor": a capital right after a small letter)."""
