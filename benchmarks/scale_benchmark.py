@@ -16,7 +16,8 @@ For each size (conversations), in a fresh working folder `<out>/n<size>/`:
    | `ingest`         | the `ingest` group (raw tables + quarantine) for the drop's partition   |
    | `validate_raw`   | the Great Expectations checks of the raw tables, the drop's partition   |
    | `scrub`          | the `privacy` group (scrubbed tables + residual-leak checks), partition |
-   | `model`          | the dbt project (`dbt build`: models and dbt tests), all drops           |
+   | `model`          | the dbt project (`dbt build`: models and dbt tests) and the stage-2     |
+   |                  | baselines between its two invocations, all drops                       |
    | `validate_marts` | the Great Expectations checks of the marts                              |
    | `release`        | `dataset_release`: splits, Parquet export, card, published-file checks, |
    |                  | commit and tag in the local dataset repo                                |

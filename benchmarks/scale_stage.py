@@ -206,7 +206,11 @@ def _selection(stage: str, defs: Any) -> Any:
     if stage == "scrub":
         return dg.AssetSelection.groups("privacy")
     if stage == "model":
-        return dg.AssetSelection.groups("models").without_checks() | dg.AssetSelection.checks(
+        # The baselines sit between the two dbt invocations, as in `pipelines run`: the full
+        # pass pays for embedding every text once, and an increment reads them from the cache.
+        return dg.AssetSelection.groups(
+            "models", "baselines"
+        ).without_checks() | dg.AssetSelection.checks(
             *(c for c in checks if c.name != GE_CHECK and group_of(c.asset_key) == "models")
         )
     if stage == "validate_marts":
