@@ -24,9 +24,10 @@ from functools import cache
 
 import regex
 
-# The atom "a decimal digit" (as `\d` reads one: any of Unicode); other atoms are a string
-# prefixed "=" (matched as written) or "~" (case-insensitively: an ASCII string in lower case).
-DIGIT = "\\d"
+# Atoms: "#" and a number, a run of at least that many decimal digits (as `\d` reads one: any of
+# Unicode); a string prefixed "=" (matched as written) or "~" (case-insensitively: an ASCII
+# string in lower case).
+DIGIT = "#1"
 DIGITS = frozenset("0123456789")
 FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 # Flags whose meaning the standard parser shares with `regex`; any other: no requirement.
@@ -41,8 +42,8 @@ _KEEP_OUT = re.compile(r"(?<!\\)((?:\\\\)*)\\K")
 # Syntax of `regex` that the standard parser would read as literal characters.
 _REGEX_ONLY = re.compile(r"\[:\^?[A-Za-z]+:\]|\{(?![0-9]*,?[0-9]*\})")
 
-_RE_DIGIT = re.compile(r"\d")
-_REGEX_DIGIT = regex.compile(r"\d")
+_RE_DIGITS = re.compile(r"\d+")
+_REGEX_DIGITS = regex.compile(r"\d+")
 
 Requirement = tuple[frozenset[str], ...]
 
@@ -57,11 +58,29 @@ def requirements(pattern: str, flags: int) -> Requirement:
         parsed = sre_parser.parse(_KEEP_OUT.sub(r"\1", pattern), flags)
     except Exception:  # noqa: BLE001 (syntax of the `regex` module only: no requirement)
         return ()
-    found = set(_sequence(parsed, bool(parsed.state.flags & re.IGNORECASE)))
+    found = {_fewest_digits(s) for s in _sequence(parsed, bool(parsed.state.flags & re.IGNORECASE))}
     if _needs_digit(parsed):
         found.add(frozenset({DIGIT}))
+    # A run of digits implies every shorter one: only the longest required run is checked.
+    runs = [_run(s) for s in found]
+    found = {s for s, run in zip(found, runs, strict=True) if not run or run == max(runs)}
     telling = sorted((s for s in found if _telling(s)), key=_rank, reverse=True)
     return tuple(telling[:KEPT_SETS])
+
+
+def _fewest_digits(choices: frozenset[str]) -> frozenset[str]:
+    """Of several runs of digits that would do, the shortest: the others hold it."""
+    runs = sorted(atom for atom in choices if atom[0] == "#")
+    if len(runs) < 2:
+        return choices
+    shortest = min(runs, key=lambda atom: int(atom[1:]))
+    return frozenset(atom for atom in choices if atom[0] != "#" or atom == shortest)
+
+
+def _run(choices: frozenset[str]) -> int:
+    """The run of digits a set of a single run requires; 0 for any other set."""
+    (atom,) = choices if len(choices) == 1 else ("",)
+    return int(atom[1:]) if atom[:1] == "#" else 0
 
 
 def _unescaped(pattern: str) -> str:
@@ -71,9 +90,9 @@ def _unescaped(pattern: str) -> str:
 
 def _weight(atom: str) -> float:
     """How seldom a text holds the atom, roughly: longer strings are rarer, spaces never are."""
-    if atom == DIGIT:
-        return 2.5
     body = atom[1:]
+    if atom[0] == "#":
+        return 1.5 + int(body)
     if body.isspace():
         return 0
     return 2 if len(body) == 1 and not body.isalnum() else len(body)
@@ -93,17 +112,36 @@ def _atom(text: str, ignore_case: bool) -> str:
 
 
 def _sequence(items: object, ignore_case: bool) -> list[frozenset[str]]:
-    """The sets every match of the sequence satisfies: its runs of literal characters, and what
-    its groups, repeats, branches and lookarounds require."""
+    """The sets every match of the sequence satisfies: its runs of literal characters and of
+    digits, and what its groups, repeats, branches and lookarounds require."""
     need: list[frozenset[str]] = []
     run: list[str] = []
+    digits = 0
 
     def end_run() -> None:
         if run:
             need.append(frozenset({_atom("".join(run), ignore_case)}))
             run.clear()
 
+    def end_digits() -> None:
+        nonlocal digits
+        if digits:
+            need.append(frozenset({f"#{digits}"}))
+            digits = 0
+
     for op, argument in items:  # type: ignore[attr-defined]
+        # Digits in a row: each one after the other, however many an earlier repeat took.
+        if op is sre.IN and _all_digits(argument) or op is sre.LITERAL and chr(argument) in DIGITS:
+            digits += 1
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and _digit_item(
+            argument[2]
+        ):
+            if argument[0] >= 1:
+                digits += argument[0]
+            else:
+                end_digits()
+        else:
+            end_digits()
         if op is sre.LITERAL and (not ignore_case or chr(argument).isascii()):
             run.append(chr(argument))
             continue
@@ -138,7 +176,17 @@ def _sequence(items: object, ignore_case: bool) -> list[frozenset[str]]:
         # Anything else (any character, categories, negative lookarounds, anchors, back
         # references) requires nothing that can be named.
     end_run()
+    end_digits()
     return need
+
+
+def _digit_item(sequence: object) -> bool:
+    """A single digit: `\\d`, `[0-9]`, `7`."""
+    items = list(sequence)  # type: ignore[call-overload]
+    if len(items) != 1:
+        return False
+    op, argument = items[0]
+    return op is sre.IN and _all_digits(argument) or op is sre.LITERAL and chr(argument) in DIGITS
 
 
 def _class(items: list, ignore_case: bool) -> frozenset[str] | None:
@@ -194,10 +242,11 @@ def _all_digits(items: list) -> bool:
 class Haystack:
     """One text, and which atoms and requirements it holds (each looked up once)."""
 
-    __slots__ = ("_folded", "_held", "_met", "text")
+    __slots__ = ("_digits", "_folded", "_held", "_met", "text")
 
     def __init__(self, text: str):
         self.text = text
+        self._digits: int | None = None
         self._folded: str | None = None
         self._held: dict[str, bool] = {}
         self._met: dict[Requirement, bool] = {}
@@ -205,10 +254,8 @@ class Haystack:
     def holds(self, atom: str) -> bool:
         held = self._held.get(atom)
         if held is None:
-            if atom == DIGIT:
-                # A digit as either engine reads `\d`: their Unicode versions may differ.
-                text = self.text
-                held = bool(_RE_DIGIT.search(text) or _REGEX_DIGIT.search(text))
+            if atom[0] == "#":
+                held = self.longest_digit_run() >= int(atom[1:])
             elif atom[0] == "=":
                 held = atom[1:] in self.text
             else:
@@ -218,6 +265,16 @@ class Haystack:
                 held = atom[1:] in self._folded
             self._held[atom] = held
         return held
+
+    def longest_digit_run(self) -> int:
+        """The most digits in a row, as either engine reads `\\d` (their Unicode versions may
+        differ)."""
+        if self._digits is None:
+            text = self.text
+            engines = (_RE_DIGITS,) if text.isascii() else (_RE_DIGITS, _REGEX_DIGITS)
+            runs = [len(run) for engine in engines for run in engine.findall(text)]
+            self._digits = max(runs, default=0)
+        return self._digits
 
     def may_match(self, requirement: Requirement) -> bool:
         """Whether the text holds an atom of every set (then the pattern may match in it)."""
