@@ -64,8 +64,10 @@ def requirements(pattern: str, flags: int) -> Requirement:
     # A run of digits implies every shorter one: only the longest required run is checked.
     runs = [_run(s) for s in found]
     found = {s for s, run in zip(found, runs, strict=True) if not run or run == max(runs)}
-    telling = sorted((s for s in found if _telling(s)), key=_rank, reverse=True)
-    return tuple(telling[:KEPT_SETS])
+    telling = sorted((s for s in found if _telling(s)), key=lambda s: (-_rank(s), sorted(s)))
+    telling = telling[:KEPT_SETS]
+    # The smallest sets first: a text that lacks one is rejected after the fewest lookups.
+    return tuple(sorted(telling, key=len))
 
 
 def _fewest_digits(choices: frozenset[str]) -> frozenset[str]:
@@ -242,13 +244,14 @@ def _all_digits(items: list) -> bool:
 class Haystack:
     """One text, and which atoms and requirements it holds (each looked up once)."""
 
-    __slots__ = ("_digits", "_folded", "_held", "_met", "text")
+    __slots__ = ("_digits", "_folded", "_held", "_met", "_sets", "text")
 
     def __init__(self, text: str):
         self.text = text
         self._digits: int | None = None
         self._folded: str | None = None
         self._held: dict[str, bool] = {}
+        self._sets: dict[frozenset[str], bool] = {}
         self._met: dict[Requirement, bool] = {}
 
     def holds(self, atom: str) -> bool:
@@ -280,6 +283,19 @@ class Haystack:
         """Whether the text holds an atom of every set (then the pattern may match in it)."""
         met = self._met.get(requirement)
         if met is None:
-            holds = self.holds
-            met = self._met[requirement] = all(any(map(holds, choices)) for choices in requirement)
+            met = True
+            sets, atoms = self._sets, self._held
+            for choices in requirement:
+                held = sets.get(choices)
+                if held is None:
+                    held = False
+                    for atom in choices:
+                        if atoms.get(atom) or atom not in atoms and self.holds(atom):
+                            held = True
+                            break
+                    sets[choices] = held
+                if not held:
+                    met = False
+                    break
+            self._met[requirement] = met
         return met
