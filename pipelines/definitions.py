@@ -5,10 +5,7 @@ import dagster as dg
 from pipelines.defs import baselines, ingest, models, privacy, quality, release
 from pipelines.defs.jobs import build_job, drop_job
 from pipelines.defs.schedules import daily_release_schedule
-from pipelines.instance_storage import flush_at_checkpoints
 from pipelines.resources import warehouse
-
-flush_at_checkpoints()
 
 defs = dg.Definitions.merge(
     ingest.defs,
