@@ -97,7 +97,7 @@ def stage2_items(conn: duckdb.DuckDBPyConnection, splits: dict[str, str]) -> Sta
 
 
 def method_scores(
-    conn: duckdb.DuckDBPyConnection, items: Stage2Items, embedder: SentenceEmbedder
+    conn: duckdb.DuckDBPyConnection, items: Stage2Items, embedder: SentenceEmbedder | None
 ) -> tuple[dict[str, np.ndarray], int]:
     """Each method's score of every item, and how many texts were embedded (not cached)."""
     attributes, prompts = sorted(set(items.attributes)), sorted(set(items.prompts))
@@ -165,7 +165,7 @@ def compute_baselines(
 ) -> BaselineRun:
     """Score, fit and evaluate every stage-2 item; nothing is written but the embedding cache."""
     items = stage2_items(conn, release_splits(conn, previous))
-    scores, embedded = method_scores(conn, items, embedder or SentenceEmbedder())
+    scores, embedded = method_scores(conn, items, embedder)
     texts = len(set(items.attributes)) + len(set(items.prompts))
     return BaselineRun(
         rows=baseline_rows(items, scores) + paper_rows(),

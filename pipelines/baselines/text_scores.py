@@ -112,10 +112,12 @@ def create_embedding_cache(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def cached_embeddings(
-    conn: duckdb.DuckDBPyConnection, embedder: SentenceEmbedder, texts: Sequence[str]
+    conn: duckdb.DuckDBPyConnection, embedder: SentenceEmbedder | None, texts: Sequence[str]
 ) -> tuple[dict[str, np.ndarray], int]:
     """The vector of each distinct text, and how many were computed: texts already in the cache
-    under this model version are read back, only the others are embedded and added."""
+    under this model version are read back, only the others are embedded and added. Without an
+    `embedder`, the model is loaded only when some text is not in the cache."""
+    version = (embedder or SentenceEmbedder).version
     create_embedding_cache(conn)
     keys = {text: text_key(text) for text in set(texts)}
     wanted = pa.table({"text_sha256": sorted(set(keys.values()))})
@@ -124,13 +126,14 @@ def cached_embeddings(
         rows = conn.execute(
             f"select text_sha256, embedding from {CACHE_TABLE} "
             "join wanted_keys using (text_sha256) where model_version = ?",
-            [embedder.version],
+            [version],
         ).fetchall()
     finally:
         conn.unregister("wanted_keys")
     by_key = {key: np.array(vector, dtype=np.float32) for key, vector in rows}
     missing = sorted({key: text for text, key in keys.items() if key not in by_key}.items())
     if missing:
+        embedder = embedder or SentenceEmbedder()
         computed = [embedder.embed(text) for _, text in missing]
         conn.register(
             "new_embeddings",
@@ -156,10 +159,13 @@ def cosine_scores(
     embeddings: dict[str, np.ndarray], attributes: Sequence[str], prompts: Sequence[str]
 ) -> np.ndarray:
     """Cosine of each (attribute, prompt) pair given in parallel lists: the vectors are unit
-    length, so their dot product (in float64)."""
-    return np.array(
-        [
-            float(np.dot(embeddings[a].astype(np.float64), embeddings[p].astype(np.float64)))
-            for a, p in zip(attributes, prompts, strict=True)
-        ]
-    )
+    length, so their dot product (in float64), computed once per distinct pair."""
+    vectors = {text: vector.astype(np.float64) for text, vector in embeddings.items()}
+    by_pair: dict[tuple[str, str], float] = {}
+    scores = np.empty(len(attributes), dtype=np.float64)
+    for index, pair in enumerate(zip(attributes, prompts, strict=True)):
+        score = by_pair.get(pair)
+        if score is None:
+            score = by_pair[pair] = float(np.dot(vectors[pair[0]], vectors[pair[1]]))
+        scores[index] = score
+    return scores
