@@ -49,6 +49,26 @@ SHAREGPT_SHARES = 6
 SHAREGPT_MULTIPART_SHARES = 2
 
 
+def sharegpt_user_turns(limit: int) -> list[str]:
+    """The first `limit` human turns of the ShareGPT export, in file-name order; files that are
+    not a conversation are skipped."""
+    texts: list[str] = []
+    for path in sorted(SHAREGPT.glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        if isinstance(record, dict):
+            texts += [
+                turn["value"]
+                for turn in record.get("conversations", [])
+                if turn.get("from") == "human" and turn.get("value")
+            ]
+        if len(texts) >= limit:
+            break
+    return texts[:limit]
+
+
 @dataclass(frozen=True)
 class RealExports:
     study: Path

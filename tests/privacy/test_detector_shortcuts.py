@@ -10,8 +10,6 @@ labeled sets the project keeps (names, identifiers and look-alikes, self-stateme
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from presidio_analyzer import PatternRecognizer
 
@@ -19,9 +17,8 @@ from pipelines.privacy.analyzer import best_score
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.privacy.detector import Detector
 from pipelines.privacy.evaluate import LABELED, load_corpus
-from pipelines.privacy.real_turns import REALDATA
+from tests.realdata import SHAREGPT, sharegpt_user_turns
 
-SHAREGPT = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
 # Enough real chat turns to meet code, tables, numbers, links and names of every kind.
 REAL_TURNS = 400
 # Invented texts at the edge: weak patterns that only their context words lift to the minimum
@@ -40,24 +37,6 @@ AT_THE_EDGE = [
     "License DEA AB1234563 belongs to the doctor",
     "ITIN 912-90-3456 for my tax return",
 ]
-
-
-def _sharegpt_turns(limit: int) -> list[str]:
-    texts: list[str] = []
-    for path in sorted(SHAREGPT.glob("*.json")):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue
-        if isinstance(record, dict):
-            texts += [
-                turn["value"]
-                for turn in record.get("conversations", [])
-                if turn.get("from") == "human" and turn.get("value")
-            ]
-        if len(texts) >= limit:
-            break
-    return texts[:limit]
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +74,7 @@ def test_the_shortcuts_find_what_presidio_finds_where_context_words_decide(detec
 
 @pytest.mark.skipif(not SHAREGPT.exists(), reason="../shared/realdata/sharegpt-1000 not present")
 def test_the_shortcuts_find_what_presidio_finds_in_real_chat_turns(detectors):
-    texts = _sharegpt_turns(REAL_TURNS)
+    texts = sharegpt_user_turns(REAL_TURNS)
     assert len(texts) == REAL_TURNS
     _assert_same_findings(texts, detectors)
 

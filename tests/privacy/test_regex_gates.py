@@ -4,7 +4,6 @@ matching folds, and on the detector's own patterns over real texts."""
 
 from __future__ import annotations
 
-import json
 import re
 import string
 
@@ -16,9 +15,9 @@ from pipelines.privacy.detector import Detector
 from pipelines.privacy.evaluate import LABELED, load_corpus
 from pipelines.privacy.findings import mask_code_blocks
 from pipelines.privacy.quasi_identifiers import _patterns
-from pipelines.privacy.real_turns import REALDATA
 from pipelines.privacy.regex_gates import DIGIT, FOLD, Haystack, requirements
 from pipelines.privacy.shortcut_analyzer import _gate, _plain
+from tests.realdata import SHAREGPT, sharegpt_user_turns
 
 
 @pytest.mark.parametrize(
@@ -138,27 +137,6 @@ def gated_patterns() -> list[tuple[str, int, list]]:
     return compiled
 
 
-SHAREGPT = REALDATA / "sharegpt-1000" / "sampled_enriched_data"
-
-
-def _sharegpt_turns(limit: int) -> list[str]:
-    texts: list[str] = []
-    for path in sorted(SHAREGPT.glob("*.json")):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            continue
-        if isinstance(record, dict):
-            texts += [
-                turn["value"]
-                for turn in record.get("conversations", [])
-                if turn.get("from") == "human" and turn.get("value")
-            ]
-        if len(texts) >= limit:
-            break
-    return texts[:limit]
-
-
 def _texts() -> list[str]:
     texts = [
         record.text
@@ -166,7 +144,7 @@ def _texts() -> list[str]:
         for record in load_corpus(LABELED / name)
     ]
     if SHAREGPT.exists():
-        texts += [mask_code_blocks(text) for text in _sharegpt_turns(400)]
+        texts += [mask_code_blocks(text) for text in sharegpt_user_turns(400)]
     return texts
 
 
