@@ -19,7 +19,7 @@ from pipelines.privacy.name_evidence import (
     given_name_word,
     has_name_evidence,
 )
-from pipelines.privacy.name_roles import thing_by_context
+from pipelines.privacy.name_roles import NAME_PREFIX, thing_by_context
 from pipelines.privacy.recognizers import (
     IDENTIFIER_WORD,
     NAME_ENDS,
@@ -213,8 +213,6 @@ TITLES = {
 }
 # Words that may join a name's parts: the surname particles, and Spanish "y" ("Ortega y Gasset").
 JOINING_WORDS = NAME_PARTICLES | {"y"}
-# Capitals inside a word that do not make it a product's: "McDonald", "MacArthur", "DeShawn".
-NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O['’]|De|Di|Da|Le|La|Van|Von|Fitz)(?=[A-Z])")
 # A title right before a name: "Ms. Amps", "Mr Whiskers".
 TITLE_BEFORE = re.compile(
     r"(?i:\b(?:mr|mrs|ms|miss|mx|dr|prof|professor|sir|dame|lady|lord|aunt|uncle|coach)\.?\s+)$"

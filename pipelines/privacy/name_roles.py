@@ -73,7 +73,8 @@ _MODIFIER_AFTER = re.compile(
 )
 # A capitalized word run into a table's next cell: "Harnam Dev TiwariMale | IND".
 _RUN_INTO = re.compile(r"^[ \t]+([A-Z][a-z]+[A-Z][\w]*)")
-_NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O['’]|De|Di|Da|Le|La|Van|Von|Fitz)(?=[A-Z])")
+# Capitals inside a word that do not make it a product's: "McDonald", "MacArthur", "DeShawn".
+NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O['’]|De|Di|Da|Le|La|Van|Von|Fitz)(?=[A-Z])")
 # Comparative and inflected forms of English words: "Sharper", "Brunching".
 _INFLECTION = re.compile(r"(?:er|est|ing|ed|s)$")
 
@@ -144,7 +145,7 @@ def thing_by_context(text: str, start: int, end: int, words: list[str]) -> bool:
     ):
         return True
     run_into = _RUN_INTO.match(after)
-    if run_into and not _NAME_PREFIX.match(run_into.group(1)):
+    if run_into and not NAME_PREFIX.match(run_into.group(1)):
         return True
     # English words only, none a popular given name, after another capitalized English word or
     # in a text of identifiers: "Administration File Manager", "devmapper: Thin Pool has".
