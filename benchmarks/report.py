@@ -147,7 +147,27 @@ def _stage_rows(stages: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def scale(results: dict[str, Any]) -> str:
-    parts = [_ran(results) + (f" Commit `{results['commit']}`." if results.get("commit") else "")]
+    commit = f" Commit `{results['commit']}`." if results.get("commit") else ""
+    pieces = results.get("pieces")
+    if pieces:
+        machine = results.get("machine", {})
+        ran = [
+            f"Measured in {len(pieces)} runs at one commit, on {machine.get('cpus', '?')} CPUs "
+            f"({machine.get('platform', '?')}).{commit}"
+        ]
+        ran += [
+            f"- sizes {', '.join(f'{int(n):,}' for n in piece['sizes'])}: `{piece['command']}`, "
+            f"finished {piece.get('finished_at', '?')}"
+            + (
+                f", load average {piece['load_average'][0]} at the end"
+                if piece.get("load_average")
+                else ""
+            )
+            for piece in pieces
+        ]
+        parts = ["\n".join(ran)]
+    else:
+        parts = [_ran(results) + commit]
     increment = results.get("increment")
     if increment:
         parts.append(

@@ -14,10 +14,22 @@ The results file (`benchmarks/results/scale.json`) starts with what a reader com
 the stage's rows over its Dagster step time, and `share_of_full` the increment's pipeline wall
 time over the full run's. Everything else measured (per-stage CPU, tree memory, steps, timers,
 dbt's timings, probes) stays under `runs.<n>.full` and `runs.<n>.increment`.
+
+A size too large for one sitting is measured on its own (`--sizes 500000 --results piece.json`,
+resumable with `--resume-from`) and merged into the results file with the pieces measured at the
+same commit and settings:
+
+    .venv/bin/python benchmarks/scale_results.py merge benchmarks/results/scale.json piece.json
+
+`increment` is then the largest size's; `increments` has every size's.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 STAGES = ("ingest", "validate_raw", "scrub", "model", "validate_marts", "release")
@@ -101,14 +113,14 @@ def shaped(results: dict[str, Any]) -> dict[str, Any]:
     """The results file: commit, machine, the summary per size and of the increment, then the
     rest of `results` (header, versions, settings, `runs` with every figure measured)."""
     sizes: dict[str, Any] = {}
-    increment: dict[str, Any] | None = None
-    for size, entry in results.get("runs", {}).items():
+    increments: dict[str, Any] = {}
+    for size, entry in sorted(results.get("runs", {}).items(), key=lambda item: int(item[0])):
         if "totals" not in entry.get("full", {}):
             continue
         sizes[size] = _pass_summary(entry["full"])
         run = entry.get("increment")
         if run and "totals" in run:
-            increment = {
+            increments[size] = {
                 "size": run["conversations"],
                 "of_size": int(size),
                 "share_of_full": run["relative_to_full"]["pipeline_wall_seconds"],
@@ -118,7 +130,8 @@ def shaped(results: dict[str, Any]) -> dict[str, Any]:
         "commit": results.get("commit"),
         "machine": results.get("machine"),
         "sizes": sizes,
-        "increment": increment,
+        "increment": increments[max(increments, key=int)] if increments else None,
+        "increments": {size: i["share_of_full"] for size, i in increments.items()},
     }
     return {**head, **{k: v for k, v in results.items() if k not in head}}
 
@@ -248,3 +261,77 @@ def print_summary(results: dict[str, Any]) -> None:
                 for label, found in stage.get("probes", {}).items():
                     values = ", ".join(f"{k} {v}" for k, v in found.items())
                     print(f"  {size:>8} {part:<9} {label:<38} {values}")
+
+
+# -- merging pieces ------------------------------------------------------------------------------
+
+
+class MergeError(ValueError):
+    """Pieces that cannot share one results file."""
+
+
+def _base_commit(commit: str | None) -> str | None:
+    return commit.removesuffix("-dirty") if commit else commit
+
+
+def merge(pieces: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One results file from pieces (name, results) measured at one commit with one set of
+    settings, each size in one piece only. The header is the first piece's; `pieces` says which
+    command measured which sizes, when."""
+    first_name, first = pieces[0]
+    runs: dict[str, Any] = {}
+    measured_by: dict[str, str] = {}
+    for name, piece in pieces:
+        for key in ("commit", "settings"):
+            mine = _base_commit(piece.get(key)) if key == "commit" else piece.get(key)
+            theirs = _base_commit(first.get(key)) if key == "commit" else first.get(key)
+            if mine != theirs:
+                raise MergeError(f"{name}: {key} {mine!r} is not {first_name}'s {theirs!r}")
+        for size, entry in piece.get("runs", {}).items():
+            if size in runs:
+                raise MergeError(f"{name}: size {size} is measured in {measured_by[size]} too")
+            runs[size] = entry
+            measured_by[size] = name
+    dirty = any(str(piece.get("commit", "")).endswith("-dirty") for _, piece in pieces)
+    merged = {
+        **first,
+        "commit": f"{_base_commit(first.get('commit'))}{'-dirty' if dirty else ''}",
+        "runs": dict(sorted(runs.items(), key=lambda item: int(item[0]))),
+        "pieces": [
+            part
+            for _, piece in pieces
+            for part in piece.get("pieces")
+            or [
+                {
+                    "command": piece.get("command"),
+                    "started_at": piece.get("started_at"),
+                    "finished_at": piece.get("finished_at"),
+                    "load_average": (piece.get("machine") or {}).get("load_average"),
+                    "sizes": sorted(piece.get("runs", {}), key=int),
+                }
+            ]
+        ],
+    }
+    return shaped(merged)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Merge scale benchmark pieces into one file.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    merging = commands.add_parser("merge", help="add the pieces' sizes to the results file")
+    merging.add_argument("results", type=Path, help="the results file, rewritten in place")
+    merging.add_argument("pieces", type=Path, nargs="+", help="results files of other sizes")
+    args = parser.parse_args(argv)
+    paths = [args.results, *args.pieces]
+    try:
+        merged = merge([(str(path), json.loads(path.read_text())) for path in paths])
+    except (OSError, json.JSONDecodeError, MergeError) as error:
+        print(f"scale_results.py merge: {error}", file=sys.stderr)
+        return 2
+    args.results.write_text(json.dumps(merged, indent=2, default=str) + "\n")
+    print(f"written: {args.results} (sizes {', '.join(merged['sizes'])})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
