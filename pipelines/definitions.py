@@ -18,5 +18,9 @@ defs = dg.Definitions.merge(
         jobs=[drop_job, build_job],
         schedules=[daily_release_schedule],
         resources={"warehouse": warehouse()},
+        # Every step of a run in the run's own process, as `pipelines run` executes them: the
+        # steps that write the warehouse take turns anyway (the pool "duckdb"), and a process per
+        # step would import these definitions again (seconds each) for every asset and check.
+        executor=dg.in_process_executor,
     ),
 )
