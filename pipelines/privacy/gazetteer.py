@@ -55,7 +55,7 @@ def cities() -> frozenset[str]:
     names: set[str] = set()
     for city in _city_names(5000):
         name = city.casefold()
-        names |= {name, _ascii(name)}
+        names |= {name, _ascii(name)} if not name.isascii() else {name}
     return frozenset(n for n in names if len(n) > 2)
 
 
