@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -34,15 +35,32 @@ COMPARED = (
 )
 
 
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory) -> Path:
+    """The edge-case drop modeled once for the module (a first build: every user, fingerprints
+    stored), with dbt's target folders beside its warehouse."""
+    folder = tmp_path_factory.mktemp("first_build")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBT_TARGET_PATH", str(folder / "dbt-target"))
+        env.delenv("PIPELINES_FULL_REBUILD", raising=False)
+        path = build_scrubbed_warehouse(folder / "warehouse.duckdb", model_fixtures.records())
+        assert materialize_models(path, folder / "data").success
+    return folder
+
+
 @pytest.fixture
-def built(tmp_path, monkeypatch):
-    """The edge-case drop modeled once (a first build: every user, fingerprints stored), with
-    dbt's target folders in the test's folder."""
+def built(first_build, tmp_path, monkeypatch) -> Path:
+    """A copy of the first build (warehouse, data folder and whatever dbt's target folders kept),
+    with dbt's target folders in the test's folder."""
+    for name in ("warehouse.duckdb", "data", "dbt-target"):
+        source = first_build / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, symlinks=True)
+        elif source.exists():
+            shutil.copyfile(source, tmp_path / name)
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
     monkeypatch.delenv("PIPELINES_FULL_REBUILD", raising=False)
-    path = build_scrubbed_warehouse(tmp_path / "warehouse.duckdb", model_fixtures.records())
-    assert materialize_models(path, tmp_path / "data").success
-    return path
+    return tmp_path / "warehouse.duckdb"
 
 
 def test_touched_users_rebuilt_alone_give_the_tables_of_a_full_rebuild(
