@@ -47,8 +47,6 @@ def run(drops: list[Path], release_with_failed_drops: bool = False) -> int:
 
     The terminal gets one line per drop and for the build, a count of the warnings and the
     summary; the whole output (dbt's, Dagster's, the warnings, a traceback) goes to run_log()."""
-    from pipelines.quality import refresh_data_docs_index
-
     problem = unwritable_data_dir()
     if problem:
         print(problem, file=sys.stderr, flush=True)
@@ -64,6 +62,9 @@ def run(drops: list[Path], release_with_failed_drops: bool = False) -> int:
                 if problem:
                     say(problem)
                     return 1
+                # Great Expectations takes seconds to import: not for a run refused above.
+                from pipelines.quality import refresh_data_docs_index
+
                 try:
                     return _run_jobs(drops, release_with_failed_drops, say)
                 finally:
