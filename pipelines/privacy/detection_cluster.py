@@ -5,13 +5,16 @@ process that holds the warehouse (the DuckDB file has one writer); it sends chun
 cluster and gets their findings back, in order.
 
 - Local (the default): `LocalCluster` with one single-threaded worker process per core (or
-  `workers`), started when the block opens and stopped when it ends. The opening process loads
-  the detector and the workers are forked from it, so the model loads once. Its scheduler listens
-  on the loopback interface only.
+  `workers`), started when the block is given its first texts and stopped when it ends. The
+  process that starts it loads the detector and the workers are forked from it, so the model
+  loads once. Its scheduler listens on the loopback interface only.
 - Existing: `address` (`PIPELINES_SCRUB_CLUSTER`, e.g. tcp://scheduler:8786) names a scheduler
   whose workers run this project's code and its spaCy model (docs/operations.md); the block
-  connects to it and leaves it running.
+  connects to it when given its first texts and leaves it running.
 - One worker and no address: the detector runs in this process, with no cluster at all.
+
+A block that is given no texts (every text of the drop is in the scrub's cache) loads no model and
+starts no cluster.
 
 Each worker has the detector before its first task and keeps it in `Detector.shared`: a local
 worker inherits it from the process that forked it, a remote one loads it when it joins (a worker
@@ -133,11 +136,19 @@ class DetectionCluster:
         self.in_process = not self.address and self.local_workers == 1
         self.client: Any = None
         self._cluster: Any = None
+        self._open = False
 
     def __enter__(self) -> DetectionCluster:
-        if self.in_process:
-            _detector(self.config)
-            return self
+        """Opens the block; the detector loads and the cluster starts (or is joined) when the
+        first texts arrive, so a drop whose texts are all in the scrub's cache needs neither."""
+        self._open = True
+        return self
+
+    def _start(self) -> None:
+        if not self._open:
+            raise RuntimeError("DetectionCluster is used outside its `with` block")
+        if self.in_process or self.client is not None:
+            return
         import dask
         from distributed import Client, LocalCluster
 
@@ -168,15 +179,18 @@ class DetectionCluster:
                 self.client = Client(self._cluster)
             self.client.register_plugin(_detector_plugin(self.config))
         except Exception as error:
-            self.__exit__(None, None, None)
+            self._stop()
             where = self.address or f"a local cluster of {self.local_workers} workers"
             raise DetectorWorkerError(
                 f"the detector could not start on {where} ({type(error).__name__}: "
                 f"{str(error)[:200]})"
             ) from error
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._open = False
+        self._stop()
+
+    def _stop(self) -> None:
         if self.client is not None:
             self.client.close()
             self.client = None
@@ -189,10 +203,12 @@ class DetectionCluster:
         """Workers the cluster has now."""
         if self.in_process:
             return 1
-        return len(self.client.scheduler_info(n_workers=-1)["workers"]) if self.client else 0
+        self._start()
+        return len(self.client.scheduler_info(n_workers=-1)["workers"])
 
     def worker_pids(self) -> dict[str, int]:
         """Worker address -> its process id."""
+        self._start()
         return self.client.run(os.getpid)
 
     def detect(self, items: Sequence[tuple[str, Route]]) -> list[list[Finding]]:
@@ -201,10 +217,9 @@ class DetectionCluster:
         when it is done with one: the workers finish at about the same time."""
         if self.in_process or not items:
             return list(self.stream(items))
+        self._start()
         share = -(-len(items) // (CHUNKS_PER_WORKER * max(self.workers, 1)))
         chunks = list(_chunks(items, max(MIN_CHUNK, min(self.chunk_size, share))))
-        if self.client is None:
-            raise RuntimeError("DetectionCluster is used outside its `with` block")
         from distributed import KilledWorker
 
         longest_first = sorted(range(len(chunks)), key=lambda i: -sum(map(len, chunks[i][0])))
@@ -227,19 +242,21 @@ class DetectionCluster:
     ) -> Iterator[list[Finding]]:
         """Findings per text, in order, for a stream of any length: at most two chunks per worker
         wait at a time, so the stream is never held whole."""
+        if not self._open:
+            raise RuntimeError("DetectionCluster is used outside its `with` block")
         if self.in_process:
-            detector = _detector(self.config)
             for texts, routes in _chunks(items, chunk_size or self.chunk_size):
-                yield from detector.detect(texts, routes)
+                yield from _detector(self.config).detect(texts, routes)
             return
         from distributed import KilledWorker
 
-        if self.client is None:
-            raise RuntimeError("DetectionCluster is used outside its `with` block")
-        window = 2 * max(self.workers, 1)
         in_flight: deque[Any] = deque()
+        window = 0
         try:
             for texts, routes in _chunks(items, chunk_size or self.chunk_size):
+                if not window:
+                    self._start()
+                    window = 2 * max(self.workers, 1)
                 in_flight.append(
                     self.client.submit(_detect_chunk, self.config, texts, routes, pure=False)
                 )

@@ -169,3 +169,13 @@ def test_progress_is_one_updating_line_on_a_terminal_and_nothing_elsewhere(tmp_p
         Progress("finding", 400, every_s=0.0).finish()
     not_a_terminal.close()
     assert (tmp_path / "log").read_text() == ""
+
+
+def test_a_block_given_no_texts_starts_no_cluster():
+    """A drop whose texts are all in the scrub's cache pays for no model and no workers."""
+    with DetectionCluster(ScrubberConfig.load(), workers=2) as idle:
+        assert idle.detect([]) == []
+        assert list(idle.stream([])) == []
+        assert idle.client is None
+    with pytest.raises(RuntimeError, match="outside its `with` block"):
+        idle.detect([("Call Ann at 212 555 0187.", "full")])
