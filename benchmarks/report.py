@@ -150,19 +150,9 @@ def scale(results: dict[str, Any]) -> str:
     commit = f" Commit `{results['commit']}`." if results.get("commit") else ""
     pieces = results.get("pieces")
     if pieces:
-        machine = results.get("machine", {})
-        ran = [
-            f"Measured in {len(pieces)} runs at one commit, on {machine.get('cpus', '?')} CPUs "
-            f"({machine.get('platform', '?')}).{commit}"
-        ]
+        ran = [f"Measured in {len(pieces)} runs at one commit.{commit}"]
         ran += [
-            f"- sizes {', '.join(f'{int(n):,}' for n in piece['sizes'])}: `{piece['command']}`, "
-            f"finished {piece.get('finished_at', '?')}"
-            + (
-                f", load average {piece['load_average'][0]} at the end"
-                if piece.get("load_average")
-                else ""
-            )
+            f"- sizes {', '.join(f'{int(n):,}' for n in piece['sizes'])}: {_ran(piece)}"
             for piece in pieces
         ]
         parts = ["\n".join(ran)]

@@ -274,19 +274,35 @@ def _base_commit(commit: str | None) -> str | None:
     return commit.removesuffix("-dirty") if commit else commit
 
 
+def _what_must_match(results: dict[str, Any]) -> dict[str, Any]:
+    return {"commit": _base_commit(results.get("commit")), "settings": results.get("settings")}
+
+
+def _pieces_of(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs that measured a results file: its own `pieces` once merged, else its one run."""
+    return results.get("pieces") or [
+        {
+            "command": results.get("command"),
+            "started_at": results.get("started_at"),
+            "finished_at": results.get("finished_at"),
+            "machine": results.get("machine"),
+            "sizes": sorted(results.get("runs", {}), key=int),
+        }
+    ]
+
+
 def merge(pieces: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """One results file from pieces (name, results) measured at one commit with one set of
     settings, each size in one piece only. The header is the first piece's; `pieces` says which
     command measured which sizes, when."""
     first_name, first = pieces[0]
+    wanted = _what_must_match(first)
     runs: dict[str, Any] = {}
     measured_by: dict[str, str] = {}
     for name, piece in pieces:
-        for key in ("commit", "settings"):
-            mine = _base_commit(piece.get(key)) if key == "commit" else piece.get(key)
-            theirs = _base_commit(first.get(key)) if key == "commit" else first.get(key)
-            if mine != theirs:
-                raise MergeError(f"{name}: {key} {mine!r} is not {first_name}'s {theirs!r}")
+        for key, value in _what_must_match(piece).items():
+            if value != wanted[key]:
+                raise MergeError(f"{name}: {key} {value!r} is not {first_name}'s {wanted[key]!r}")
         for size, entry in piece.get("runs", {}).items():
             if size in runs:
                 raise MergeError(f"{name}: size {size} is measured in {measured_by[size]} too")
@@ -295,22 +311,9 @@ def merge(pieces: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     dirty = any(str(piece.get("commit", "")).endswith("-dirty") for _, piece in pieces)
     merged = {
         **first,
-        "commit": f"{_base_commit(first.get('commit'))}{'-dirty' if dirty else ''}",
+        "commit": f"{wanted['commit']}{'-dirty' if dirty else ''}",
         "runs": dict(sorted(runs.items(), key=lambda item: int(item[0]))),
-        "pieces": [
-            part
-            for _, piece in pieces
-            for part in piece.get("pieces")
-            or [
-                {
-                    "command": piece.get("command"),
-                    "started_at": piece.get("started_at"),
-                    "finished_at": piece.get("finished_at"),
-                    "load_average": (piece.get("machine") or {}).get("load_average"),
-                    "sizes": sorted(piece.get("runs", {}), key=int),
-                }
-            ]
-        ],
+        "pieces": [part for _, piece in pieces for part in _pieces_of(piece)],
     }
     return shaped(merged)
 
