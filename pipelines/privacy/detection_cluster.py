@@ -7,7 +7,8 @@ cluster and gets their findings back, in order.
 - Local (the default): `LocalCluster` with one single-threaded worker process per core (or
   `workers`), started when the block is given its first texts and stopped when it ends. The
   process that starts it loads the detector and the workers are forked from it, so the model
-  loads once. Its scheduler listens on the loopback interface only.
+  loads once. Its scheduler listens on the loopback interface only. The workers end with that
+  process, even when it is killed (Linux).
 - Existing: `address` (`PIPELINES_SCRUB_CLUSTER`, e.g. tcp://scheduler:8786) names a scheduler
   whose workers run this project's code and its spaCy model (docs/operations.md); the block
   connects to it when given its first texts and leaves it running.
@@ -26,9 +27,12 @@ worker that cannot load its model, stops the scrub with `DetectorWorkerError`.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -58,6 +62,8 @@ DASK_CONFIG = {
 }
 # A local cluster's workers are forked from the process that starts it (`DetectionCluster`).
 LOCAL_CONFIG = {"distributed.worker.multiprocessing-method": "fork"}
+# prctl(2) options: the signal a process gets when the thread that forked it ends.
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG = 1, 2
 # Texts per task: enough to amortize a task's round trip (about a millisecond), few enough that
 # every worker gets a share of a batch.
 CHUNK_SIZE = 128
@@ -84,6 +90,37 @@ class DetectorWorkerError(RuntimeError):
 def local_workers() -> int:
     """One worker per core this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+_forked_from: int | None = None
+
+
+def _note_forking_process() -> None:
+    global _forked_from
+    _forked_from = os.getpid()
+
+
+def _die_with_the_forking_process() -> None:
+    """In a child just forked: end with the process that forked it, even when that one is killed.
+
+    Dask's own check (a pipe whose other end only the parent holds) fails for forked workers: a
+    worker forked after a sibling's pipe was made inherits that pipe's parent end, and the two keep
+    each other alive when the run is killed."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # The parent may have died between the fork and the line above.
+    if os.getppid() != _forked_from:
+        os._exit(1)
+
+
+def _fork_workers_that_die_with_this_process() -> None:
+    """Every child this process forks from now on ends when it does (Linux; once per process)."""
+    global _forked_from
+    if sys.platform == "linux" and _forked_from is None:
+        _forked_from = os.getpid()
+        os.register_at_fork(
+            before=_note_forking_process, after_in_child=_die_with_the_forking_process
+        )
 
 
 def _detector(config: ScrubberConfig) -> Any:
@@ -165,6 +202,7 @@ class DetectionCluster:
                 # every worker.
                 _detector(self.config).detect(WARM_UP, ["full"] * len(WARM_UP))
                 dask.config.set(LOCAL_CONFIG)
+                _fork_workers_that_die_with_this_process()
                 self._cluster = LocalCluster(
                     n_workers=self.local_workers,
                     threads_per_worker=1,

@@ -3,6 +3,7 @@ the in-process detector, and a worker killed by its pid mid-stream or mid-scrub 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import pty
@@ -20,7 +21,7 @@ from pipelines.cli_output import progress_line
 from pipelines.contract.tables import TABLES
 from pipelines.ingest import land_drop
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.detection_cluster import DetectionCluster
+from pipelines.privacy.detection_cluster import PR_GET_PDEATHSIG, DetectionCluster
 from pipelines.privacy.detector import Detector
 from pipelines.privacy.progress import Progress
 from pipelines.privacy.scrub import scrub_drop
@@ -57,6 +58,20 @@ def test_the_cluster_finds_what_the_in_process_detector_finds(cluster, in_proces
     found = cluster.detect([(text, "full") for text in sample_texts()])
     assert found == in_process
     assert sum(map(len, found)) > 0, "the slice holds personal data"
+
+
+def _death_signal() -> int:
+    """The signal this process gets when the thread that forked it ends (0: none)."""
+    value = ctypes.c_int()
+    ctypes.CDLL(None).prctl(PR_GET_PDEATHSIG, ctypes.byref(value))
+    return value.value
+
+
+def test_local_workers_end_when_the_process_that_forked_them_is_killed(cluster):
+    """Two workers forked from one process can each hold the other's keep-alive pipe, so Dask's
+    own check would not end them: the kernel does."""
+    assert set(cluster.client.run(_death_signal).values()) == {signal.SIGKILL}
+    assert _death_signal() == 0, "the run's own process is not tied to its parent"
 
 
 def test_a_worker_killed_mid_stream_has_its_chunks_run_again_elsewhere(cluster, in_process):
