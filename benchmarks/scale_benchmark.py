@@ -169,7 +169,9 @@ class Benchmark:
             "drop_mb": round(drop_bytes / 2**20, 1),
         }
         # For --resume-from, as every stage keeps its row.
-        (workdir / "logs" / f"{drop_id}-generate.row.json").write_text(json.dumps(row) + "\n")
+        (workdir / "logs" / f"{drop_id}-generate.row.json").write_text(
+            json.dumps({**row, "commit": git_commit()}) + "\n"
+        )
         return row
 
     def reuse(self, workdir: Path, drop_id: str) -> dict[str, Any]:
@@ -238,7 +240,7 @@ class Benchmark:
             rows.append(self._stage_row(workdir, stage, drop_id, own, detail, counts, log))
         if len(stages) == 1:
             (workdir / "logs" / f"{drop_id}-{name}.row.json").write_text(
-                json.dumps(rows[0], indent=2, default=str) + "\n"
+                json.dumps({**rows[0], "commit": git_commit()}, indent=2, default=str) + "\n"
             )
         if len(stages) > 1:
             rows.append(

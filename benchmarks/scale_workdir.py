@@ -146,11 +146,14 @@ def git_commit() -> str | None:
 
 
 def earlier_row(workdir: Path, drop_id: str, stage: str) -> dict[str, Any]:
-    """The row an earlier run measured for a stage (--resume-from), or an empty one naming it."""
+    """The row an earlier run measured for a stage (--resume-from), or an empty one naming it.
+    The note names the commit that measured it, which may not be this run's."""
     path = workdir / "logs" / f"{drop_id}-{stage}.row.json"
     if path.is_file():
         row = json.loads(path.read_text())
-        return {**row, "note": f"{row.get('note') or ''} measured by an earlier run".strip()}
+        commit = row.pop("commit", None)
+        earlier = "measured by an earlier run" + (f" at {commit}" if commit else "")
+        return {**row, "note": f"{row.get('note') or ''} {earlier}".strip()}
     return unmeasured_row(stage, "run by an earlier run, which kept no figures")
 
 

@@ -1,16 +1,17 @@
 {#- A table built bucket by bucket, for models whose list() aggregates DuckDB cannot spill to disk
-    (an aggregate's list states stay in memory until the query ends): one query over the whole
-    corpus would need memory in proportion to the corpus.
+    (an aggregate's list states stay in memory until the query ends), or whose joins carry such
+    lists for every row: one query over the whole corpus would need memory in proportion to it.
 
     The model reads its large input through `bucket_of('<model>')`, which keeps one hash bucket of
-    `bucket_key` (DuckDB variables `bucket` and `buckets`); the materialization runs the model's
-    query once per bucket, each run appending its rows. A key's rows all fall in one bucket, so no
-    group is split, and memory is bounded by a bucket of about PIPELINES_DBT_ROWS_PER_BUCKET input
-    rows (default 500000) and, for a model that sets bucket_row_bytes, about
-    PIPELINES_DBT_BYTES_PER_BUCKET bytes (default 32 MiB, sized so that a bucket of turns stays
-    well under the default 256MB DuckDB cap). Each bucket scans the input's used columns again: the
-    cost grows as rows x buckets, a few seconds at 50k conversations and about a minute per model
-    at 500k, the price of not copying the input.
+    `bucket_key` (DuckDB variables `bucket` and `buckets`), and other models with the same key
+    through `same_bucket_of('<model>')`, which keeps the same bucket; the materialization runs the
+    model's query once per bucket, each run appending its rows. A key's rows all fall in one bucket,
+    so no group is split, and memory is bounded by a bucket of about PIPELINES_DBT_ROWS_PER_BUCKET
+    input rows (default 500000) and, for a model that sets bucket_row_bytes, about
+    PIPELINES_DBT_BYTES_PER_BUCKET bytes (default 32 MiB, sized so that a bucket of turns stays well
+    under the default 256MB DuckDB cap). Each bucket scans the input's used columns again: the cost
+    grows as rows x buckets, a few seconds at 50k conversations and about a minute per model at
+    500k, the price of not copying the input.
 
     Every key belongs to one user, and the table has a `user_id` column: a build that rebuilds
     only the touched users (private.touched_users, see touched_users.sql) deletes their rows and
@@ -54,6 +55,18 @@
 {% macro bucket_of(name) -%}
     {%- if config.get('materialized') == 'bucketed_table' -%}
         (select * from {{ bucket_input_rows() }}
+         where hash({{ config.get('bucket_key') | join(', ') }}) % getvariable('buckets')
+             = getvariable('bucket'))
+    {%- else -%}
+        {{ ref(name) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro same_bucket_of(name) -%}
+    {#- The rows of another model keyed like bucket_input that fall in the bucket being built (all
+        its rows outside a bucketed build). -#}
+    {%- if config.get('materialized') == 'bucketed_table' -%}
+        (select * from {{ ref(name) }}
          where hash({{ config.get('bucket_key') | join(', ') }}) % getvariable('buckets')
              = getvariable('bucket'))
     {%- else -%}

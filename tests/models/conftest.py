@@ -99,6 +99,7 @@ BUCKETED = (
     "int_stage2_human_votes",
     "int_stage2_llm_labels",
     "int_stage3_item_ratings",
+    "stage2_relevance",
 )
 
 

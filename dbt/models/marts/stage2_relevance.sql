@@ -1,21 +1,18 @@
--- One DuckDB thread for this model: its joins hold both stage-2 label lists of every item; on two
--- threads they can overrun the 256MB cap from 50k conversations on, on one thread they spill to
--- disk and fit even a 64MB cap.
+-- Built bucket by bucket like the vote tables it joins: the items of a bucket of judgments, with
+-- the same bucket of each vote table (an item's votes and labels share its key, so its bucket).
+-- One query over every item would hold both label lists of every item at once.
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='user_id',
-    pre_hook=["set threads = 1", "{{ delete_touched_users() }}"],
-    post_hook="reset threads",
+    materialized='bucketed_table',
+    bucket_input='int_stage2_judgments',
+    bucket_key=['attribute_id', 'prompt_id'],
 ) }}
 with
 items as (
-    select distinct user_id, attribute_id, prompt_id from {{ ref('int_stage2_judgments') }}
-    where {{ touched_users_only() }}
+    select distinct user_id, attribute_id, prompt_id from {{ bucket_of('int_stage2_judgments') }}
 ),
 attributes as ( select attribute_id, attribute from {{ ref('stg_attributes') }} ),
-human as ( select * from {{ ref('int_stage2_human_votes') }} ),
-llm as ( select * from {{ ref('int_stage2_llm_labels') }} )
+human as ( select * from {{ same_bucket_of('int_stage2_human_votes') }} ),
+llm as ( select * from {{ same_bucket_of('int_stage2_llm_labels') }} )
 select
     items.user_id,
     items.attribute_id,
