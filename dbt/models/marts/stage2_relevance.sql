@@ -10,7 +10,12 @@ with
 items as (
     select distinct user_id, attribute_id, prompt_id from {{ bucket_of('int_stage2_judgments') }}
 ),
-attributes as ( select attribute_id, attribute from {{ ref('stg_attributes') }} ),
+-- The attributes of the bucket's items only: a join to every attribute would hash all of them
+-- (1.7M texts at 500k conversations) for each bucket.
+attributes as (
+    select attribute_id, attribute from {{ ref('stg_attributes') }}
+    where attribute_id in (select attribute_id from items)
+),
 human as ( select * from {{ same_bucket_of('int_stage2_human_votes') }} ),
 llm as ( select * from {{ same_bucket_of('int_stage2_llm_labels') }} )
 select
