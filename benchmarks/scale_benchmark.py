@@ -180,11 +180,15 @@ class Benchmark:
         source = self.args.drops_from
         shutil.copytree(source / "drops" / drop_id, workdir / "drops" / drop_id)
         log = source / "logs" / f"{drop_id}-generate.log"
-        return {
+        row = {
             **unmeasured_row("generate", f"reused from {source}"),
             "rows": (generated_records(log) if log.exists() else 0) or None,
             "drop_mb": round(folder_bytes(workdir / "drops" / drop_id) / 2**20, 1),
         }
+        # For --resume-from, as every stage keeps its row.
+        (workdir / "logs").mkdir(exist_ok=True)
+        (workdir / "logs" / f"{drop_id}-generate.row.json").write_text(json.dumps(row) + "\n")
+        return row
 
     def stages(self, workdir: Path, stages: tuple[str, ...], drop_id: str) -> list[dict[str, Any]]:
         """Run stages in one fresh process; one row per stage, plus one for the process when
