@@ -101,18 +101,9 @@ def method_scores(
 ) -> tuple[dict[str, np.ndarray], int]:
     """Each method's score of every item, and how many texts were embedded (not cached)."""
     attributes, prompts = sorted(set(items.attributes)), sorted(set(items.prompts))
-    bm25 = bm25_scores(attributes, prompts)
-    attribute_index = {text: i for i, text in enumerate(attributes)}
-    prompt_index = {text: i for i, text in enumerate(prompts)}
     embeddings, embedded = cached_embeddings(conn, embedder, attributes + prompts)
     return {
-        "bm25": np.array(
-            [
-                bm25[prompt_index[p], attribute_index[a]]
-                for a, p in zip(items.attributes, items.prompts, strict=True)
-            ],
-            dtype=np.float64,
-        ),
+        "bm25": bm25_scores(items.attributes, items.prompts),
         "embedding": cosine_scores(embeddings, items.attributes, items.prompts),
     }, embedded
 

@@ -9,6 +9,7 @@ digests: a cached vector is only valid for the exact model that computed it.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -34,17 +35,29 @@ CACHE_TABLE = "cache.text_embeddings"
 
 
 def bm25_scores(attributes: Sequence[str], prompts: Sequence[str]) -> np.ndarray:
-    """BM25 score of each attribute (a document) for each prompt (a query), prompt by attribute.
+    """BM25 score of each (attribute, prompt) pair given in parallel lists: the attribute is a
+    document, the prompt a query.
 
-    The corpus is every attribute given, so term rarity is judged over all of them; English
-    stopwords are dropped, words are not stemmed.
+    The corpus is every distinct attribute given, so term rarity is judged over all of them;
+    English stopwords are dropped, words are not stemmed. One prompt's scores over the corpus are
+    held at a time, not a prompt-by-attribute matrix, which grows as their product.
     """
+    corpus = sorted(set(attributes))
+    document = {text: i for i, text in enumerate(corpus)}
     retriever = bm25s.BM25()
     retriever.index(
-        bm25s.tokenize(list(attributes), stopwords="en", show_progress=False), show_progress=False
+        bm25s.tokenize(corpus, stopwords="en", show_progress=False), show_progress=False
     )
-    queries = bm25s.tokenize(list(prompts), stopwords="en", return_ids=False, show_progress=False)
-    return np.array([retriever.get_scores(query) for query in queries], dtype=np.float64)
+    items_of: dict[str, list[int]] = defaultdict(list)
+    for item, prompt in enumerate(prompts):
+        items_of[prompt].append(item)
+    queries = sorted(items_of)
+    tokenized = bm25s.tokenize(queries, stopwords="en", return_ids=False, show_progress=False)
+    scores = np.empty(len(attributes), dtype=np.float64)
+    for prompt, query in zip(queries, tokenized, strict=True):
+        items = items_of[prompt]
+        scores[items] = retriever.get_scores(query)[[document[attributes[i]] for i in items]]
+    return scores
 
 
 def _sha256(path: Path) -> str:

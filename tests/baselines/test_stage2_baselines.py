@@ -46,18 +46,13 @@ def scored_items(pipeline_run) -> dict[str, dict[str, tuple[np.ndarray, np.ndarr
         for split, rows in _published(release, "stage2_relevance").items()
         for row in rows
     ]
-    attributes = sorted({a for _, a, _, _ in items})
-    prompt_texts = sorted({p for _, _, p, _ in items})
-    bm25 = bm25_scores(attributes, prompt_texts)
+    item_attributes = [a for _, a, _, _ in items]
+    item_prompts = [p for _, _, p, _ in items]
     embedder = SentenceEmbedder()
-    vectors = {text: embedder.embed(text) for text in attributes + prompt_texts}
+    vectors = {text: embedder.embed(text) for text in {*item_attributes, *item_prompts}}
     scores = {
-        "bm25": np.array(
-            [bm25[prompt_texts.index(p), attributes.index(a)] for _, a, p, _ in items]
-        ),
-        "embedding": cosine_scores(
-            vectors, [a for _, a, _, _ in items], [p for _, _, p, _ in items]
-        ),
+        "bm25": bm25_scores(item_attributes, item_prompts),
+        "embedding": cosine_scores(vectors, item_attributes, item_prompts),
     }
     by_method = {}
     for method, values in scores.items():
