@@ -106,12 +106,11 @@ def main() -> None:
     with duckdb.connect(str(args.warehouse), read_only=True) as conn:
         splits = release_splits(conn, previous_splits(LocalGitTarget(args.release_dir)))
         items = stage2_items(conn, splits)
-    attributes, prompts = sorted(set(items.attributes)), sorted(set(items.prompts))
-    texts = attributes + prompts
-    figures: dict = {"items": len(items.attributes), "distinct_texts": len(texts)}
+    texts = [*items.pairs.attributes, *items.pairs.prompts]
+    figures: dict = {"items": len(items.pairs), "distinct_texts": len(texts)}
 
     start = time.perf_counter()
-    bm25_items = bm25_scores(items.attributes, items.prompts)
+    bm25_items = bm25_scores(items.pairs)
     figures["bm25_seconds"] = round(time.perf_counter() - start, 3)
     figures["bm25"] = evaluate(items, bm25_items)
 
@@ -126,9 +125,7 @@ def main() -> None:
             "texts_per_second": round(len(texts) / (done - loaded), 1),
             **evaluate(
                 items,
-                cosine_scores(
-                    dict(zip(texts, light, strict=True)), items.attributes, items.prompts
-                ),
+                cosine_scores(dict(zip(texts, light, strict=True)), items.pairs),
             ),
         }
     }
@@ -150,9 +147,7 @@ def main() -> None:
             "texts_per_second": round(len(texts) / timing["embed_seconds"], 1),
             **evaluate(
                 items,
-                cosine_scores(
-                    dict(zip(texts, heavy, strict=True)), items.attributes, items.prompts
-                ),
+                cosine_scores(dict(zip(texts, heavy, strict=True)), items.pairs),
             ),
             "cosine_to_int8_min": round(float(cosines.min()), 4),
             "cosine_to_int8_mean": round(float(cosines.mean()), 4),

@@ -21,6 +21,7 @@ import pyarrow as pa
 from pipelines import settings
 from pipelines.baselines.evaluation import Scores, confusion, fit_threshold
 from pipelines.baselines.text_scores import (
+    Pairs,
     SentenceEmbedder,
     bm25_scores,
     cached_embeddings,
@@ -41,12 +42,20 @@ METHODS = ("bm25", "embedding")
 
 @dataclass(frozen=True)
 class Stage2Items:
-    """Every stage-2 item: texts, the user's split and the consensus (None on a tie)."""
+    """Every stage-2 item: its (attribute, prompt) texts as codes, its user's split as a code
+    into `split_names`, and the consensus (`relevant`, where `has_consensus`: not on a tie)."""
 
-    attributes: list[str]
-    prompts: list[str]
-    splits: list[str]
-    consensus: list[bool | None]
+    pairs: Pairs
+    split_names: list[str]
+    split_of: np.ndarray
+    has_consensus: np.ndarray
+    relevant: np.ndarray
+
+    def in_split(self, split: str) -> np.ndarray:
+        """Which items are in `split` and have a consensus."""
+        if split not in self.split_names:
+            return np.zeros(len(self.split_of), dtype=bool)
+        return (self.split_of == self.split_names.index(split)) & self.has_consensus
 
 
 @dataclass(frozen=True)
@@ -79,43 +88,62 @@ def release_splits(
 
 
 def stage2_items(conn: duckdb.DuckDBPyConnection, splits: dict[str, str]) -> Stage2Items:
+    """The items in a stable order (user, attribute, prompt). DuckDB numbers the distinct texts
+    and splits; Python holds each text once and a few integers per item, whatever the corpus."""
     conn.register(
         "user_splits",
         pa.table({"user_id": list(splits), "split": list(splits.values())}),
     )
+    items = (
+        "select user_id, attribute_id, prompt_id, attribute, prompt_text, split, "
+        "consensus_relevant from main.stage2_relevance join main.prompts using (prompt_id) "
+        "join user_splits using (user_id)"
+    )
+
+    def distinct(column: str) -> list[str]:
+        query = f"select distinct {column} from ({items}) order by {column}"
+        return [value for (value,) in conn.execute(query).fetchall()]
+
     try:
-        rows = conn.execute(
-            "select attribute, prompt_text, split, consensus_relevant "
-            "from main.stage2_relevance join main.prompts using (prompt_id) "
-            "join user_splits using (user_id) "
-            "order by user_id, attribute_id, prompt_id"
-        ).fetchall()
+        attributes, prompts, split_names = (
+            distinct(c) for c in ("attribute", "prompt_text", "split")
+        )
+        coded = conn.execute(
+            "select "
+            "(dense_rank() over (order by attribute) - 1)::int32 as attribute_of, "
+            "(dense_rank() over (order by prompt_text) - 1)::int32 as prompt_of, "
+            "(dense_rank() over (order by split) - 1)::int8 as split_of, "
+            "consensus_relevant is not null as has_consensus, "
+            "coalesce(consensus_relevant, false) as relevant "
+            f"from ({items}) order by user_id, attribute_id, prompt_id"
+        ).fetchnumpy()
     finally:
         conn.unregister("user_splits")
-    columns = list(zip(*rows, strict=True)) or [()] * 4
-    return Stage2Items(*(list(column) for column in columns))
+    return Stage2Items(
+        pairs=Pairs(attributes, prompts, coded["attribute_of"], coded["prompt_of"]),
+        split_names=split_names,
+        split_of=coded["split_of"],
+        has_consensus=coded["has_consensus"],
+        relevant=coded["relevant"],
+    )
 
 
 def method_scores(
     conn: duckdb.DuckDBPyConnection, items: Stage2Items, embedder: SentenceEmbedder | None
 ) -> tuple[dict[str, np.ndarray], int]:
     """Each method's score of every item, and how many texts were embedded (not cached)."""
-    attributes, prompts = sorted(set(items.attributes)), sorted(set(items.prompts))
-    embeddings, embedded = cached_embeddings(conn, embedder, attributes + prompts)
+    pairs = items.pairs
+    embeddings, embedded = cached_embeddings(conn, embedder, [*pairs.attributes, *pairs.prompts])
     return {
-        "bm25": bm25_scores(items.attributes, items.prompts),
-        "embedding": cosine_scores(embeddings, items.attributes, items.prompts),
+        "bm25": bm25_scores(pairs),
+        "embedding": cosine_scores(embeddings, pairs),
     }, embedded
 
 
 def split_scores(scores: np.ndarray, items: Stage2Items, split: str) -> Scores:
     """The items of a split that have a consensus."""
-    keep = np.array(
-        [s == split and c is not None for s, c in zip(items.splits, items.consensus, strict=True)],
-        dtype=bool,
-    )
-    relevant = np.array([bool(c) for c in items.consensus], dtype=bool)
-    return Scores(scores[keep], relevant[keep])
+    keep = items.in_split(split)
+    return Scores(scores[keep], items.relevant[keep])
 
 
 def baseline_rows(items: Stage2Items, scores: dict[str, np.ndarray]) -> list[dict[str, Any]]:
@@ -157,10 +185,10 @@ def compute_baselines(
     """Score, fit and evaluate every stage-2 item; nothing is written but the embedding cache."""
     items = stage2_items(conn, release_splits(conn, previous))
     scores, embedded = method_scores(conn, items, embedder)
-    texts = len(set(items.attributes)) + len(set(items.prompts))
+    texts = len(items.pairs.attributes) + len(items.pairs.prompts)
     return BaselineRun(
         rows=baseline_rows(items, scores) + paper_rows(),
-        items=len(items.attributes),
+        items=len(items.pairs),
         texts_embedded=embedded,
         texts_cached=texts - embedded,
     )

@@ -9,7 +9,6 @@ digests: a cached vector is only valid for the exact model that computed it.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -34,29 +33,53 @@ DIMENSION = 384
 CACHE_TABLE = "cache.text_embeddings"
 
 
-def bm25_scores(attributes: Sequence[str], prompts: Sequence[str]) -> np.ndarray:
-    """BM25 score of each (attribute, prompt) pair given in parallel lists: the attribute is a
-    document, the prompt a query.
+@dataclass(frozen=True)
+class Pairs:
+    """(attribute, prompt) pairs as codes into their distinct texts: a corpus-sized table holds
+    each text once, not once per pair."""
 
-    The corpus is every distinct attribute given, so term rarity is judged over all of them;
-    English stopwords are dropped, words are not stemmed. One prompt's scores over the corpus are
-    held at a time, not a prompt-by-attribute matrix, which grows as their product.
+    attributes: Sequence[str]
+    prompts: Sequence[str]
+    attribute_of: np.ndarray
+    prompt_of: np.ndarray
+
+    @classmethod
+    def of_texts(cls, attributes: Sequence[str], prompts: Sequence[str]) -> Pairs:
+        """From parallel lists of texts; the distinct ones sorted."""
+        distinct_attributes, attribute_of = np.unique(
+            np.array(attributes, dtype=object), return_inverse=True
+        )
+        distinct_prompts, prompt_of = np.unique(
+            np.array(prompts, dtype=object), return_inverse=True
+        )
+        return cls(list(distinct_attributes), list(distinct_prompts), attribute_of, prompt_of)
+
+    def __len__(self) -> int:
+        return len(self.attribute_of)
+
+
+def bm25_scores(pairs: Pairs) -> np.ndarray:
+    """BM25 score of each pair: the attribute is a document, the prompt a query.
+
+    The corpus is every distinct attribute, so term rarity is judged over all of them; English
+    stopwords are dropped, words are not stemmed. One prompt's scores over the corpus are held at
+    a time, not a prompt-by-attribute matrix, which grows as their product.
     """
-    corpus = sorted(set(attributes))
-    document = {text: i for i, text in enumerate(corpus)}
     retriever = bm25s.BM25()
     retriever.index(
-        bm25s.tokenize(corpus, stopwords="en", show_progress=False), show_progress=False
+        bm25s.tokenize(list(pairs.attributes), stopwords="en", show_progress=False),
+        show_progress=False,
     )
-    items_of: dict[str, list[int]] = defaultdict(list)
-    for item, prompt in enumerate(prompts):
-        items_of[prompt].append(item)
-    queries = sorted(items_of)
-    tokenized = bm25s.tokenize(queries, stopwords="en", return_ids=False, show_progress=False)
-    scores = np.empty(len(attributes), dtype=np.float64)
-    for prompt, query in zip(queries, tokenized, strict=True):
-        items = items_of[prompt]
-        scores[items] = retriever.get_scores(query)[[document[attributes[i]] for i in items]]
+    queries = bm25s.tokenize(
+        list(pairs.prompts), stopwords="en", return_ids=False, show_progress=False
+    )
+    order = np.argsort(pairs.prompt_of, kind="stable")
+    bounds = np.searchsorted(pairs.prompt_of[order], np.arange(len(pairs.prompts) + 1))
+    scores = np.empty(len(pairs), dtype=np.float64)
+    for prompt, query in enumerate(queries):
+        items = order[bounds[prompt] : bounds[prompt + 1]]
+        if len(items):
+            scores[items] = retriever.get_scores(query)[pairs.attribute_of[items]]
     return scores
 
 
@@ -168,17 +191,18 @@ def cached_embeddings(
     return {text: by_key[key] for text, key in keys.items()}, len(missing)
 
 
-def cosine_scores(
-    embeddings: dict[str, np.ndarray], attributes: Sequence[str], prompts: Sequence[str]
-) -> np.ndarray:
-    """Cosine of each (attribute, prompt) pair given in parallel lists: the vectors are unit
-    length, so their dot product (in float64), computed once per distinct pair."""
-    vectors = {text: vector.astype(np.float64) for text, vector in embeddings.items()}
-    by_pair: dict[tuple[str, str], float] = {}
-    scores = np.empty(len(attributes), dtype=np.float64)
-    for index, pair in enumerate(zip(attributes, prompts, strict=True)):
-        score = by_pair.get(pair)
-        if score is None:
-            score = by_pair[pair] = float(np.dot(vectors[pair[0]], vectors[pair[1]]))
-        scores[index] = score
-    return scores
+def cosine_scores(embeddings: dict[str, np.ndarray], pairs: Pairs) -> np.ndarray:
+    """Cosine of each pair: the vectors are unit length, so their dot product (in float64),
+    computed once per distinct pair."""
+    attributes = [embeddings[text].astype(np.float64) for text in pairs.attributes]
+    prompts = [embeddings[text].astype(np.float64) for text in pairs.prompts]
+    keys = pairs.attribute_of.astype(np.int64) * max(len(prompts), 1) + pairs.prompt_of
+    distinct, pair_of = np.unique(keys, return_inverse=True)
+    by_pair = np.array(
+        [
+            float(np.dot(attributes[key // len(prompts)], prompts[key % len(prompts)]))
+            for key in distinct.tolist()
+        ],
+        dtype=np.float64,
+    )
+    return by_pair[pair_of] if len(keys) else np.empty(0, dtype=np.float64)

@@ -13,7 +13,12 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from pipelines.baselines.stage2 import compute_baselines, previous_splits
-from pipelines.baselines.text_scores import SentenceEmbedder, bm25_scores, cosine_scores
+from pipelines.baselines.text_scores import (
+    Pairs,
+    SentenceEmbedder,
+    bm25_scores,
+    cosine_scores,
+)
 from pipelines.release.card import load_metadata
 from pipelines.release.targets import LocalGitTarget
 
@@ -46,13 +51,12 @@ def scored_items(pipeline_run) -> dict[str, dict[str, tuple[np.ndarray, np.ndarr
         for split, rows in _published(release, "stage2_relevance").items()
         for row in rows
     ]
-    item_attributes = [a for _, a, _, _ in items]
-    item_prompts = [p for _, _, p, _ in items]
+    pairs = Pairs.of_texts([a for _, a, _, _ in items], [p for _, _, p, _ in items])
     embedder = SentenceEmbedder()
-    vectors = {text: embedder.embed(text) for text in {*item_attributes, *item_prompts}}
+    vectors = {text: embedder.embed(text) for text in {*pairs.attributes, *pairs.prompts}}
     scores = {
-        "bm25": bm25_scores(item_attributes, item_prompts),
-        "embedding": cosine_scores(vectors, item_attributes, item_prompts),
+        "bm25": bm25_scores(pairs),
+        "embedding": cosine_scores(vectors, pairs),
     }
     by_method = {}
     for method, values in scores.items():
