@@ -1,5 +1,9 @@
 """How far a scrub pass has got: rows done of the drop's, the rate and the time left (counts only).
 
+The time left is reckoned in work, not rows: a row counts one plus the characters of its free
+text. A drop's tables differ widely in text per row (a turn against a stage-2 judgment),
+so a rate in rows measured on the first tables would misjudge the rest.
+
 A line goes to the pass's `say` (the Dagster step's log) at most every `every_s` seconds and when
 the pass ends; the same line goes to the logger `pipelines.progress` as a record with the numbers
 attached (`record.progress`), which `pipelines run` draws as one updating line on a terminal.
@@ -32,12 +36,13 @@ class Step:
     total: int
     rows_per_s: float
     finished: bool
+    seconds_left: float | None = None
 
     def line(self) -> str:
         share = f" ({self.done / self.total:.0%})" if self.total else ""
         left = ""
-        if not self.finished and self.rows_per_s > 0 and self.total > self.done:
-            left = f", about {_duration((self.total - self.done) / self.rows_per_s)} left"
+        if not self.finished and self.seconds_left is not None:
+            left = f", about {_duration(self.seconds_left)} left"
         return (
             f"{self.name}: {self.done:,} of {self.total:,} rows{share}, "
             f"{self.rows_per_s:,.0f} rows/s{left}"
@@ -62,6 +67,7 @@ class Progress:
         say: Callable[[str], None] | None = None,
         every_s: float = EVERY_S,
         clock: Callable[[], float] = time.monotonic,
+        total_work: int | None = None,
     ):
         self.name = name
         self.total = total
@@ -69,6 +75,8 @@ class Progress:
         self.every_s = every_s
         self.clock = clock
         self.done = 0
+        self.total_work = total if total_work is None else total_work
+        self.work_done = 0
         self.started = clock()
         self._last = self.started
 
@@ -76,20 +84,28 @@ class Progress:
     def of_drop(
         cls, conn: Any, name: str, drop_id: str, tables: Iterable[Any], say: Callable[[str], None]
     ) -> Progress:
-        """A pass over these tables (`Table`s) of a drop: counts to the rows `raw` holds of it."""
-        total = sum(
-            conn.execute(
-                f"select count(*) from raw.{table.name} where _drop_id = ?", [drop_id]
-            ).fetchone()[0]
-            for table in tables
-        )
-        return cls(name, total, say)
+        """A pass over these tables (`Table`s) of a drop: counts to the rows `raw` holds of it,
+        and to their work (rows plus the characters of their free text)."""
+        rows = work = 0
+        for table in tables:
+            chars = " + ".join(
+                f'coalesce(length("{column}"::varchar), 0)' for column in table.text_columns
+            )
+            counted, text = conn.execute(
+                f"select count(*), coalesce(sum({chars or '0'}), 0) from raw.{table.name} "
+                "where _drop_id = ?",
+                [drop_id],
+            ).fetchone()
+            rows += counted
+            work += counted + int(text)
+        return cls(name, rows, say, total_work=work)
 
     def over(self, batches: Iterable[Any]) -> Iterator[Any]:
-        """The batches (Arrow-backed, `.arrow.num_rows`), each counted once it has been used."""
+        """The batches (`drop_rows.Batch`), each counted once it has been used."""
         for batch in batches:
             yield batch
-            self.advance(batch.arrow.num_rows)
+            rows = batch.arrow.num_rows
+            self.advance(rows, rows + sum(len(text) for _, _, text, _ in batch.texts))
 
     @property
     def seconds(self) -> float:
@@ -100,8 +116,18 @@ class Progress:
         seconds = self.seconds
         return self.done / seconds if seconds > 0 else 0.0
 
-    def advance(self, rows: int) -> None:
+    @property
+    def seconds_left(self) -> float | None:
+        """The work left at the work rate so far (None before any work is done)."""
+        seconds = self.seconds
+        if self.work_done <= 0 or seconds <= 0 or self.total_work <= self.work_done:
+            return None
+        return (self.total_work - self.work_done) * seconds / self.work_done
+
+    def advance(self, rows: int, work: int | None = None) -> None:
+        """`rows` more done, and `work` more (the rows themselves when not given)."""
         self.done += rows
+        self.work_done += rows if work is None else work
         now = self.clock()
         if now - self._last >= self.every_s:
             self._last = now
@@ -113,7 +139,7 @@ class Progress:
         return self.rows_per_s
 
     def _report(self, finished: bool) -> None:
-        step = Step(self.name, self.done, self.total, self.rows_per_s, finished)
+        step = Step(self.name, self.done, self.total, self.rows_per_s, finished, self.seconds_left)
         line = step.line()
         self.say(line)
         logger.info(line, extra={"progress": step})

@@ -186,6 +186,19 @@ def test_progress_is_one_updating_line_on_a_terminal_and_nothing_elsewhere(tmp_p
     assert (tmp_path / "log").read_text() == ""
 
 
+def test_the_time_left_is_reckoned_in_text_not_rows():
+    """100 rows of long text take 10 s; 1,000 rows without text are left: a second's work, not
+    the 100 s a rate in rows would promise."""
+    now = [0.0]
+    lines: list[str] = []
+    rows = Progress(
+        "finding", 1100, lines.append, every_s=0.0, clock=lambda: now[0], total_work=11100
+    )
+    now[0] = 10.0
+    rows.advance(100, 100 * 101)
+    assert lines[-1] == "finding: 100 of 1,100 rows (9%), 10 rows/s, about 1 s left"
+
+
 def test_a_block_given_no_texts_starts_no_cluster():
     """A drop whose texts are all in the scrub's cache pays for no model and no workers."""
     with DetectionCluster(ScrubberConfig.load(), workers=2) as idle:
