@@ -170,6 +170,14 @@ def scale(results: dict[str, Any]) -> str:
         full = entry["full"]
         parts.append(f"**{int(size):,} conversations**, full run:")
         parts.append(markdown_table(_STAGE_COLUMNS, _stage_rows(full["stages"])))
+        earlier = [s for s in full["stages"] if "earlier run at" in (s.get("note") or "")]
+        if earlier:
+            # A run resumed from a stage (--resume-from): the stages before it are a kept piece's.
+            parts.append(
+                f"{', '.join(s['stage'] for s in earlier)}: "
+                + "; ".join(sorted({s["note"] for s in earlier}))
+                + " (the same folder, resumed from the next stage)."
+            )
         totals = full.get("totals", {})
         parts.append(
             f"Pipeline wall time {_number(totals.get('pipeline_wall_seconds'))} s, step time "
