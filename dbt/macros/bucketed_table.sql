@@ -52,11 +52,16 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro in_bucket(rows) -%}
+    {#- The rows of `rows` whose bucket_key falls in the bucket being built. -#}
+    (select * from {{ rows }}
+     where hash({{ config.get('bucket_key') | join(', ') }}) % getvariable('buckets')
+         = getvariable('bucket'))
+{%- endmacro %}
+
 {% macro bucket_of(name) -%}
     {%- if config.get('materialized') == 'bucketed_table' -%}
-        (select * from {{ bucket_input_rows() }}
-         where hash({{ config.get('bucket_key') | join(', ') }}) % getvariable('buckets')
-             = getvariable('bucket'))
+        {{ in_bucket(bucket_input_rows()) }}
     {%- else -%}
         {{ ref(name) }}
     {%- endif -%}
@@ -66,9 +71,7 @@
     {#- The rows of another model keyed like bucket_input that fall in the bucket being built (all
         its rows outside a bucketed build). -#}
     {%- if config.get('materialized') == 'bucketed_table' -%}
-        (select * from {{ ref(name) }}
-         where hash({{ config.get('bucket_key') | join(', ') }}) % getvariable('buckets')
-             = getvariable('bucket'))
+        {{ in_bucket(ref(name)) }}
     {%- else -%}
         {{ ref(name) }}
     {%- endif -%}
