@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
+from functools import cache
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -19,6 +20,7 @@ from pipelines.privacy.false_names import (
     reads_as_code,
 )
 from pipelines.privacy.recognizers import foreign_stop_words, given_names, is_english_word
+from pipelines.privacy.regex_gates import PatternGates
 
 Span = tuple[int, int]
 
@@ -162,7 +164,11 @@ def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bo
         seeds = [m for m in members if any(s < m.end() and m.start() < e for s, e in persons)]
         if any(is_name(m.group()) for m in seeds):
             found += [m.span() for m in members if is_name(m.group())]
+    lead_ins = INTRODUCED + NAMED_BY_CONTEXT
+    may_match = dict(zip(lead_ins, _gates().may_match(text), strict=True))
     for pattern in INTRODUCED:
+        if not may_match[pattern]:
+            continue
         for match in pattern.finditer(text):
             for group in range(1, pattern.groups + 1):
                 value = match.group(group)
@@ -175,6 +181,8 @@ def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bo
     for word in introduced:
         found += [m.span() for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", text)]
     for pattern in NAMED_BY_CONTEXT:
+        if not may_match[pattern]:
+            continue
         for match in pattern.finditer(text):
             found += [
                 match.span(group)
@@ -194,6 +202,12 @@ def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bo
     if len({m.group(1) for m in speakers}) >= 2:
         found += [m.span(1) for m in speakers]
     return found
+
+
+@cache
+def _gates() -> PatternGates:
+    """What the lead-ins' patterns require: a text without a lead-in's words is not scanned."""
+    return PatternGates(INTRODUCED + NAMED_BY_CONTEXT)
 
 
 def repeated_name_patterns(

@@ -23,7 +23,7 @@ from pathlib import Path
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from pipelines.privacy.regex_gates import Haystack, requirements
+from pipelines.privacy.regex_gates import PatternGates
 
 CITY = "CITY"
 ORG = "ORG"
@@ -216,6 +216,11 @@ def _patterns() -> tuple[tuple[str, bool, re.Pattern[str]], ...]:
     )
 
 
+@cache
+def _gates() -> PatternGates:
+    return PatternGates(pattern for _, _, pattern in _patterns())
+
+
 def _words(name: str) -> list[str]:
     return re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", name)
 
@@ -256,9 +261,8 @@ def find(text: str, nlp_artifacts: NlpArtifacts | None = None) -> list[tuple[int
     """
     found: dict[tuple[int, int], str] = {}
     # A lead-in's words are in every match of it: a text without them is not scanned for it.
-    haystack = Haystack(text)
-    for kind, weak, pattern in _patterns():
-        if not haystack.may_match(requirements(pattern.pattern, pattern.flags)):
+    for (kind, weak, pattern), may_match in zip(_patterns(), _gates().may_match(text), strict=True):
+        if not may_match:
             continue
         for match in pattern.finditer(text):
             start, end = match.span("name")

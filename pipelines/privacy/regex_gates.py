@@ -5,8 +5,8 @@ Most of the detector's patterns cannot match most texts: a street address needs 
 `requirements(pattern, flags)` reads, from the standard library's parse of the pattern, a few sets
 of strings such that every match holds at least one string of each set: the literal words the
 pattern spells out, a digit where every match needs one, the punctuation it cannot do without.
-A `Haystack` answers, for one text, whether it holds one of each (`Haystack.may_match`); where it
-does not, the pattern is not run, and nothing it could have found is lost.
+`Gates` answers, for one text and the requirements of many patterns, whether it holds one of each;
+where it does not, the pattern is not run, and nothing it could have found is lost.
 
 Case-insensitive words are looked for in the text in lower case, after the few characters that
 case-insensitive matching takes for an ASCII letter although their lower case is not that letter
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import re._constants as sre
 import re._parser as sre_parser
+from collections.abc import Iterable
 from functools import cache
 
 import regex
@@ -241,61 +242,123 @@ def _all_digits(items: list) -> bool:
     )
 
 
-class Haystack:
-    """One text, and which atoms and requirements it holds (each looked up once)."""
+def fold(text: str) -> str:
+    """The text as case-insensitive words are looked for in it."""
+    return text.lower() if text.isascii() else text.translate(FOLD).lower()
 
-    __slots__ = ("_digits", "_folded", "_held", "_met", "_sets", "text")
 
-    def __init__(self, text: str):
-        self.text = text
-        self._digits: int | None = None
-        self._folded: str | None = None
-        self._held: dict[str, bool] = {}
-        self._sets: dict[frozenset[str], bool] = {}
-        self._met: dict[Requirement, bool] = {}
+def longest_digit_run(text: str) -> int:
+    """The most digits in a row, as either engine reads `\\d` (their Unicode versions may
+    differ)."""
+    engines = (_RE_DIGITS,) if text.isascii() else (_RE_DIGITS, _REGEX_DIGITS)
+    return max((len(run) for engine in engines for run in engine.findall(text)), default=0)
 
-    def holds(self, atom: str) -> bool:
-        held = self._held.get(atom)
-        if held is None:
-            if atom[0] == "#":
-                held = self.longest_digit_run() >= int(atom[1:])
-            elif atom[0] == "=":
-                held = atom[1:] in self.text
-            else:
-                if self._folded is None:
-                    text = self.text
-                    self._folded = text.lower() if text.isascii() else text.translate(FOLD).lower()
-                held = atom[1:] in self._folded
-            self._held[atom] = held
-        return held
 
-    def longest_digit_run(self) -> int:
-        """The most digits in a row, as either engine reads `\\d` (their Unicode versions may
-        differ)."""
-        if self._digits is None:
-            text = self.text
-            engines = (_RE_DIGITS,) if text.isascii() else (_RE_DIGITS, _REGEX_DIGITS)
-            runs = [len(run) for engine in engines for run in engine.findall(text)]
-            self._digits = max(runs, default=0)
-        return self._digits
+# A set of more strings than this is looked for by one search for any of them.
+MAX_SCANS = 4
 
-    def may_match(self, requirement: Requirement) -> bool:
-        """Whether the text holds an atom of every set (then the pattern may match in it)."""
-        met = self._met.get(requirement)
-        if met is None:
-            met = True
-            sets, atoms = self._sets, self._held
-            for choices in requirement:
-                held = sets.get(choices)
-                if held is None:
-                    held = False
-                    for atom in choices:
-                        if atoms.get(atom) or atom not in atoms and self.holds(atom):
-                            held = True
-                            break
-                    sets[choices] = held
-                if not held:
-                    met = False
+# How a set's strings are looked for in the text: none; one; each of a few; one search for all.
+_NONE, _ONE, _EACH, _SEARCH = range(4)
+Probe = tuple[int, object]
+
+
+class Gates:
+    """The requirements of many patterns, checked together on a text: `met` tells, per distinct
+    requirement, whether the text holds an atom of each of its sets, looking each distinct set
+    up once."""
+
+    def __init__(self, requirements: Iterable[Requirement]):
+        self.requirements = list(dict.fromkeys(requirements))
+        self.index = {required: i for i, required in enumerate(self.requirements)}
+        sets = list(dict.fromkeys(s for required in self.requirements for s in required))
+        number = {choices: i for i, choices in enumerate(sets)}
+        self._sets = [tuple(number[s] for s in required) for required in self.requirements]
+        # Per set: the fewest digits in a row that would do (0: none would), and how its strings
+        # are looked for in the text as written and folded.
+        self._lookups = [
+            (
+                min((int(atom[1:]) for atom in choices if atom[0] == "#"), default=0),
+                _probe(atom[1:] for atom in choices if atom[0] == "="),
+                _probe(atom[1:] for atom in choices if atom[0] == "~"),
+            )
+            for choices in sets
+        ]
+
+    def met(self, text: str) -> list[bool]:
+        """Per requirement, by `index`, whether the text holds an atom of each of its sets."""
+        lookups = self._lookups
+        held: list[bool | None] = [None] * len(lookups)
+        folded = run = None
+        met = []
+        for sets in self._sets:
+            for i in sets:
+                found = held[i]
+                if found is None:
+                    digits, written, case_free = lookups[i]
+                    if digits:
+                        if run is None:
+                            run = longest_digit_run(text)
+                        found = run >= digits
+                    if not found and written[0]:
+                        found = _found(written, text)
+                    if not found and case_free[0]:
+                        if folded is None:
+                            folded = fold(text)
+                        found = _found(case_free, folded)
+                    held[i] = found
+                if not found:
+                    met.append(False)
                     break
-            self._met[requirement] = met
+            else:
+                met.append(True)
         return met
+
+
+class PatternGates:
+    """Compiled patterns, checked together on a text (`Gates`): `may_match` tells, per pattern,
+    whether the text holds what every match of it holds."""
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]):
+        required = [requirements(pattern.pattern, pattern.flags) for pattern in patterns]
+        self.gates = Gates(required)
+        self.indexes = [self.gates.index[r] for r in required]
+
+    def may_match(self, text: str) -> list[bool]:
+        met = self.gates.met(text)
+        return [met[index] for index in self.indexes]
+
+
+def _probe(strings: Iterable[str]) -> Probe:
+    strings = sorted(strings)
+    if not strings:
+        return _NONE, None
+    if len(strings) == 1:
+        return _ONE, strings[0]
+    if len(strings) <= MAX_SCANS:
+        return _EACH, tuple(strings)
+    trie: dict = {}
+    for string in strings:
+        node = trie
+        for char in string:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _SEARCH, re.compile(_alternatives(trie)).search
+
+
+def _alternatives(trie: dict) -> str:
+    """A regex of the strings of a trie, branching on one character at a time: the engine tries
+    few branches at each place of the text (one branch per string would try every one)."""
+    branches = [re.escape(char) + _alternatives(node) for char, node in trie.items() if char]
+    if not branches:
+        return ""
+    pattern = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{pattern})?" if "" in trie else pattern
+
+
+def _found(probe: Probe, text: str) -> bool:
+    how, strings = probe
+    if how == _ONE:
+        return strings in text  # type: ignore[operator]
+    if how == _EACH:
+        return any(string in text for string in strings)  # type: ignore[attr-defined]
+    return strings(text) is not None  # type: ignore[operator]

@@ -37,7 +37,7 @@ from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.pattern_recognizer import REGEX_TIMEOUT_SECONDS
 
-from pipelines.privacy.regex_gates import Haystack, Requirement, requirements
+from pipelines.privacy.regex_gates import Gates, Requirement, requirements
 
 ID_KEY = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
 NAME_KEY = RecognizerResult.RECOGNIZER_NAME_KEY
@@ -160,19 +160,29 @@ class _Plan:
     own_context_step: list[bool]
     # Ids of the recognizers that have context words.
     with_words: frozenset[str]
-    # Per recognizer, what a text must hold for it to run (`_gate`); None: every text.
-    gates: list[Gate | None]
+    # Per recognizer, what a text must hold for it to run (`_gate`), each requirement by its
+    # index in `requirements`; None: every text.
+    gates: list[list[tuple[int, Pattern | None]] | None]
+    requirements: Gates
 
     @classmethod
     def of(cls, recognizers: list[EntityRecognizer]) -> _Plan:
         default = EntityRecognizer.enhance_using_context
+        gates = [_gate(r) for r in recognizers]
+        needs = Gates(required for gate in gates if gate for required, _ in gate)
         return cls(
             recognizers,
             [_runner(r) for r in recognizers],
             [r.id for r in recognizers],
             [type(r).enhance_using_context is not default for r in recognizers],
             frozenset(r.id for r in recognizers if r.context),
-            [_gate(r) for r in recognizers],
+            [
+                None
+                if gate is None
+                else [(needs.index[required], pattern) for required, pattern in gate]
+                for gate in gates
+            ],
+            needs,
         )
 
 
@@ -242,12 +252,11 @@ class ShortcutAnalyzerEngine(AnalyzerEngine):
             self.registry.get_recognizers(language=language, entities=entities, all_fields=False)
         )
         results: list[RecognizerResult] = []
-        haystack = Haystack(text)
-        may_match = haystack.may_match
+        met = plan.requirements.met(text)
         for recognizer, run, gate in zip(plan.recognizers, plan.runs, plan.gates, strict=True):
             patterns = None
             if gate is not None:
-                patterns = [pattern for required, pattern in gate if may_match(required)]
+                patterns = [pattern for index, pattern in gate if met[index]]
                 if not patterns:
                     continue
                 if patterns[0] is None:  # gated, not a plain pattern recognizer: all of it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import cache
 
 import phonenumbers
 import tldextract
@@ -43,6 +44,47 @@ class PublicIpRecognizer(IpRecognizer):
         except ValueError:
             return True
         return not address.is_global
+
+
+# The fewest digits of a valid number of any region: the shortest length `phonenumbers` allows
+# for a region's numbers (`general_desc.possible_length`; a test keeps it true).
+MIN_VALID_DIGITS = 4
+_LETTER = re.compile("[A-Za-z]")
+
+
+@cache
+def min_digits(region: str) -> int:
+    """The fewest digits of a candidate that parses to a valid number in the region: a number of
+    its calling code's regions, or a calling code (a digit at least) and any region's number."""
+    code = phonenumbers.country_code_for_region(region)
+    shortest = min(
+        min(phonenumbers.PhoneMetadata.metadata_for_region(other).general_desc.possible_length)
+        for other in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
+    )
+    return min(shortest, 1 + MIN_VALID_DIGITS)
+
+
+class ShortCandidateMatcher(phonenumbers.PhoneNumberMatcher):
+    """`phonenumbers.PhoneNumberMatcher`, which does not parse a candidate too short to be valid.
+
+    Most candidates in a table of figures ("13.6", "1 2", "2024") hold fewer digits than any
+    number of the region, and parsing them is most of the matcher's time. A number parsed from a
+    candidate holds only the candidate's digits, unless letters spell digits ("1-800-FLOWERS") or
+    another script's digits count: those candidates are parsed.
+    """
+
+    def __init__(self, text: str, region: str, leniency: int):
+        super().__init__(text, region, leniency)
+        self.min_digits = min_digits(region)
+
+    def _parse_and_verify(self, candidate: str, offset: int):  # noqa: ANN202 (the library's)
+        if (
+            candidate.isascii()
+            and sum(map(str.isdigit, candidate)) < self.min_digits
+            and not _LETTER.search(candidate)
+        ):
+            return None
+        return super()._parse_and_verify(candidate, offset)
 
 
 class FastPhoneRecognizer(LocalRecognizer):
@@ -119,7 +161,7 @@ class FastPhoneRecognizer(LocalRecognizer):
             window = text[start : candidate.end() + self.WINDOW]
             found = len(results)
             for region in self.REGIONS:
-                for match in phonenumbers.PhoneNumberMatcher(window, region, self.leniency):
+                for match in ShortCandidateMatcher(window, region, self.leniency):
                     results.append(self._result(start + match.start, start + match.end, region))
             if len(results) == found:
                 shaped = self.PHONE_SHAPED.search(candidate.group())
