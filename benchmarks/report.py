@@ -241,7 +241,6 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "detection_engines": detection_engines,
     "detection_engines_all_turns": detection_engines,
     "scale": scale,
-    "scale_500k": scale,
     "stage2_baselines": stage2_baselines,
 }
 
