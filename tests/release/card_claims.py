@@ -11,6 +11,7 @@ is caught too. `claim_errors` returns what does not hold; an empty list means th
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -62,8 +63,24 @@ LEFTOVER_SYNTAX = (
 )
 
 
-def _rows(path: Path) -> list[dict]:
-    return pq.read_table(path).to_pylist()
+# A file as the caches below know it: its path and what changes when it is rewritten.
+FileVersion = tuple[str, int, int, int]
+
+
+def _version(path: Path) -> FileVersion:
+    stat = path.stat()
+    return str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def _rows(path: Path) -> tuple[dict, ...]:
+    return _rows_of(_version(path))
+
+
+@functools.lru_cache(maxsize=512)
+def _rows_of(version: FileVersion) -> tuple[dict, ...]:
+    """A Parquet file's rows, read once per version of the file: the card tests check one release
+    many times, with one figure of its card changed each time. Read them, never change them."""
+    return tuple(pq.read_table(version[0]).to_pylist())
 
 
 def _precision(times: list) -> str:
@@ -96,6 +113,9 @@ class PublishedRelease:
         return [
             row for files in self.split_files(config).values() for f in files for row in _rows(f)
         ]
+
+    def versions(self, config: str) -> tuple[FileVersion, ...]:
+        return tuple(_version(f) for files in self.split_files(config).values() for f in files)
 
     def count(self, config: str, split: str) -> int:
         return sum(pq.ParquetFile(f).metadata.num_rows for f in self.split_files(config)[split])
@@ -280,15 +300,12 @@ class Checker:
             for r in self.release.rows("metrics")
             if r["stage"] != "study" and not r["metric"].startswith(("baseline_", "paper_"))
         }
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scikit-learn and SciPy warn on undefined figures
-            recomputed, _ = model_reference.stage_figures(
-                *model_reference.published_judgments(
-                    self.release.rows("stage1_attributes"),
-                    self.release.rows("stage2_relevance"),
-                    self.release.rows("stage3_preferences"),
-                )
+        recomputed = _recomputed_figures(
+            *(
+                self.release.versions(config)
+                for config in ("stage1_attributes", "stage2_relevance", "stage3_preferences")
             )
+        )
         self.expect(
             "figures published but not recomputable from the per-user configs",
             sorted(published.keys() - recomputed.keys()),
@@ -543,6 +560,20 @@ class Checker:
                     f"{check.__name__}: the card lacks what it should say ({error!r})"
                 )
         return self.errors
+
+
+@functools.lru_cache(maxsize=32)
+def _recomputed_figures(*configs: tuple[FileVersion, ...]) -> dict:
+    """Stages 1 to 3's figures recomputed from the files of their per-user configs, once per
+    version of those files."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn and SciPy warn on undefined figures
+        recomputed, _ = model_reference.stage_figures(
+            *model_reference.published_judgments(
+                *([row for version in files for row in _rows_of(version)] for files in configs)
+            )
+        )
+    return recomputed
 
 
 def claim_errors(card: str, release_dir: Path, warehouse: Path | None = None) -> list[str]:
