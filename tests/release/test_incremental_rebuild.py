@@ -26,8 +26,8 @@ from tests.sample_run import pipeline_env
 
 HASH_KEY = "a-test-key-of-the-incremental-release-0123"
 # Small shards, so that the corpus has several and an increment leaves most of them untouched.
-SHARD_USERS = "6"
-FIRST_DROP, FIRST_CONVERSATIONS = "d001-first", 220
+SHARD_USERS = "4"
+FIRST_DROP, FIRST_CONVERSATIONS = "d001-first", 110
 SECOND_DROP, SECOND_CONVERSATIONS = "d002-increment", 40
 MARTS = (
     "conversations",
