@@ -22,6 +22,9 @@ from pipelines.release.datasheet import Staged, parquet_source  # noqa: E402
 
 IMAGES_DIR = "images"
 DPI = 80
+# Items per slice of the kappa counts, and stage-2 votes per batch read: a few megabytes each.
+KAPPA_SLICE_ITEMS = 65_536
+VOTES_PER_BATCH = 1_048_576
 _PNG_METADATA = {"Software": None}
 
 
@@ -89,13 +92,20 @@ def kappa_matrix(answers: np.ndarray, min_shared_items: int) -> np.ndarray:
     """Cohen's kappa of every pair of judges (columns of `answers`: 1 yes, 0 no, -1 no answer),
     NaN where a pair shares fewer than `min_shared_items` items. The counts are matrix products
     of the answer masks, so the cost grows with items times judges, not with judge pairs times
-    items; each kappa is computed from exact integer counts."""
-    answered = (answers >= 0).astype(np.float64)
-    yes = (answers == 1).astype(np.float64)
-    no = (answers == 0).astype(np.float64)
-    shared = answered.T @ answered
-    agreed = yes.T @ yes + no.T @ no
-    yes_a, yes_b = yes.T @ answered, answered.T @ yes
+    items; each kappa is computed from exact integer counts. The products are summed over slices
+    of `KAPPA_SLICE_ITEMS` items: the masks are float64, eight times the answers' size, and whole
+    they held gigabytes at millions of items."""
+    judges = answers.shape[1]
+    shared, agreed, yes_a = (np.zeros((judges, judges)) for _ in range(3))
+    for start in range(0, len(answers), KAPPA_SLICE_ITEMS):
+        part = answers[start : start + KAPPA_SLICE_ITEMS]
+        answered = (part >= 0).astype(np.float64)
+        yes = (part == 1).astype(np.float64)
+        no = (part == 0).astype(np.float64)
+        shared += answered.T @ answered
+        agreed += yes.T @ yes + no.T @ no
+        yes_a += yes.T @ answered
+    yes_b = yes_a.T
     with np.errstate(divide="ignore", invalid="ignore"):
         observed = agreed / shared
         expected = (yes_a / shared) * (yes_b / shared) + ((shared - yes_a) / shared) * (
@@ -125,14 +135,18 @@ def stage2_kappa(
     ).fetchall()
     if not judges:
         return None
-    # Items are numbered from 1, judges ranked in the order of `judges`.
+    # Items are numbered from 1, judges ranked in the order of `judges`; the votes arrive in
+    # batches, so only the answers matrix (a byte per item and judge) is ever whole.
+    (items,) = conn.execute(f"{labels} select max(item) from labels").fetchone()
+    answers = np.full((int(items), len(judges)), -1, dtype=np.int8)
     votes = conn.execute(
         f"{labels} select item - 1 as item, "
         "dense_rank() over (order by kind, judge) - 1 as judge, relevant::tinyint as relevant "
         "from labels where relevant is not null"
-    ).fetchnumpy()
-    answers = np.full((int(votes["item"].max()) + 1, len(judges)), -1, dtype=np.int8)
-    answers[votes["item"], votes["judge"]] = votes["relevant"]
+    ).fetch_record_batch(VOTES_PER_BATCH)
+    for batch in votes:
+        item, judge, relevant = (batch.column(name).to_numpy() for name in batch.schema.names)
+        answers[item, judge] = relevant
     matrix = kappa_matrix(answers, min_shared_items)
     humans = 0
     names = []

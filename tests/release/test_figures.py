@@ -1,16 +1,21 @@
-"""The card's kappa matrix agrees with scikit-learn's Cohen's kappa for every pair of judges."""
+"""The card's kappa matrix agrees with scikit-learn's Cohen's kappa for every pair of judges,
+whether its counts are summed over one slice of items or many."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from pipelines.release import figures
 from pipelines.release.figures import kappa_matrix
 
 
-def test_each_pairs_kappa_is_scikit_learns_on_the_items_both_answered():
+@pytest.mark.parametrize("slice_items", [figures.KAPPA_SLICE_ITEMS, 7], ids=["one-slice", "slices"])
+def test_each_pairs_kappa_is_scikit_learns_on_the_items_both_answered(slice_items, monkeypatch):
+    monkeypatch.setattr(figures, "KAPPA_SLICE_ITEMS", slice_items)
     rng = np.random.default_rng(7)
     answers = rng.integers(0, 2, size=(400, 6)).astype(np.int8)
     answers[rng.random(answers.shape) < 0.4] = -1  # items a judge did not answer
