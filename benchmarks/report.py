@@ -236,12 +236,23 @@ def stage2_baselines(results: dict[str, Any]) -> str:
     )
 
 
+def release_figures(results: dict[str, Any]) -> str:
+    figure = results["stage2_kappa"]
+    return (
+        f"{_ran(results)}\n\nThe stage-2 kappa figure over {results['items']:,} items "
+        f"({results['votes']:,} votes of {results['judges']} judges): "
+        f"{_number(figure['seconds'])} s, peak RSS {figure['peak_rss_mb']:,} MB "
+        f"({figure['rss_before_mb']:,} MB before it started)."
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "scrub": scrub,
     "detection_engines": detection_engines,
     "detection_engines_all_turns": detection_engines,
     "scale": scale,
     "stage2_baselines": stage2_baselines,
+    "release_figures": release_figures,
 }
 
 
