@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.results_header import results_header  # noqa: E402
+from benchmarks.results_header import results_header, write_results  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "detection_engines.json"
 ENGINES = ("multiprocessing", "dask", "ray")
@@ -267,20 +267,11 @@ def main() -> None:
                 }
     header = results_header("detection_engines.py")
     header["command"] = header["command"].replace(args.ray_python or "\0", "<python with ray>")
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(
-        json.dumps(
-            {
-                **header,
-                "texts": len(items),
-                "chars": sum(map(len, items)),
-                "engines": engines,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_results(
+        args.results,
+        header,
+        {"texts": len(items), "chars": sum(map(len, items)), "engines": engines},
     )
-    print(f"written: {args.results}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.results_header import results_header  # noqa: E402
+from benchmarks.results_header import results_header, write_results  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "release_figures.json"
 HUMAN_VOTES, ANNOTATORS, LLM_JUDGES = 3, 12, 5
@@ -94,21 +94,16 @@ def main() -> None:
         f"stage-2 kappa figure, {args.items:,} items ({votes:,} votes): {figure['seconds']} s, "
         f"peak RSS {figure['peak_rss_mb']:,} MB ({figure['rss_before_mb']:,} MB before)"
     )
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(
-        json.dumps(
-            {
-                **results_header("release_figures.py"),
-                "items": args.items,
-                "votes": votes,
-                "judges": ANNOTATORS + LLM_JUDGES,
-                "stage2_kappa": figure,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_results(
+        args.results,
+        results_header("release_figures.py"),
+        {
+            "items": args.items,
+            "votes": votes,
+            "judges": ANNOTATORS + LLM_JUDGES,
+            "stage2_kappa": figure,
+        },
     )
-    print(f"written: {args.results}")
 
 
 if __name__ == "__main__":

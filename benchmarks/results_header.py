@@ -4,10 +4,12 @@ comes from and under what load it was measured."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -34,3 +36,10 @@ def results_header(script: str, time_key: str = "finished_at") -> dict[str, Any]
         time_key: now(),
         "machine": machine(),
     }
+
+
+def write_results(path: Path, header: dict[str, Any], figures: dict[str, Any]) -> None:
+    """The results file: the header (`results_header`), then the benchmark's figures."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**header, **figures}, indent=2) + "\n")
+    print(f"written: {path}")

@@ -34,7 +34,7 @@ SHAREGPT = ROOT.parent / "shared" / "realdata" / "sharegpt-1000" / "sampled_enri
 SAMPLE_CONVERSATIONS = ROOT / "samples" / "drops" / "study-sample" / "conversations.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "scrub.json"
 sys.path.insert(0, str(ROOT))
-from benchmarks.results_header import results_header  # noqa: E402
+from benchmarks.results_header import results_header, write_results  # noqa: E402
 
 COMPARED_TYPES = {
     "EMAIL_ADDRESS",
@@ -242,22 +242,18 @@ def main() -> None:
     if {"ours", "spacy_ner"} <= detectors.keys():
         ratio = detectors["ours"]["chars_per_s"] / detectors["spacy_ner"]["chars_per_s"]
         print(f"\nours at {ratio:.2f} x spaCy NER alone (best rounds)")
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(
-        json.dumps(
-            {
-                **results_header("scrub_benchmark.py"),
-                "workers": args.workers,
-                "texts": len(texts),
-                "chars": characters,
-                "detectors": detectors,
-                "plain_presidio_pattern_findings_not_covered": not_covered,
-            },
-            indent=2,
-        )
-        + "\n"
+    print()
+    write_results(
+        args.results,
+        results_header("scrub_benchmark.py"),
+        {
+            "workers": args.workers,
+            "texts": len(texts),
+            "chars": characters,
+            "detectors": detectors,
+            "plain_presidio_pattern_findings_not_covered": not_covered,
+        },
     )
-    print(f"\nwritten: {args.results}")
 
 
 if __name__ == "__main__":
