@@ -135,9 +135,10 @@ def stage2_kappa(
     ).fetchall()
     if not judges:
         return None
-    # Items are numbered from 1, judges ranked in the order of `judges`; the votes arrive in
-    # batches, so only the answers matrix (a byte per item and judge) is ever whole.
-    (items,) = conn.execute(f"{labels} select max(item) from labels").fetchone()
+    # Items are numbered from 1 (every row of the files, from their metadata), judges ranked in
+    # the order of `judges`; the votes arrive in batches, so only the answers matrix (a byte per
+    # item and judge; an item without votes stays unanswered) is ever whole.
+    (items,) = conn.execute(f"select count(*) from {parquet_source(files)}").fetchone()
     answers = np.full((int(items), len(judges)), -1, dtype=np.int8)
     votes = conn.execute(
         f"{labels} select item - 1 as item, "
