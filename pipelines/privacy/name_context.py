@@ -164,10 +164,9 @@ def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bo
         seeds = [m for m in members if any(s < m.end() and m.start() < e for s, e in persons)]
         if any(is_name(m.group()) for m in seeds):
             found += [m.span() for m in members if is_name(m.group())]
-    lead_ins = INTRODUCED + NAMED_BY_CONTEXT
-    may_match = dict(zip(lead_ins, _gates().may_match(text), strict=True))
-    for pattern in INTRODUCED:
-        if not may_match[pattern]:
+    may_match = _gates().may_match(text)
+    for pattern, may in zip(INTRODUCED, may_match[: len(INTRODUCED)], strict=True):
+        if not may:
             continue
         for match in pattern.finditer(text):
             for group in range(1, pattern.groups + 1):
@@ -180,8 +179,8 @@ def names_in_context(text: str, persons: list[Span], is_name: Callable[[str], bo
                     found.append(match.span(group))
     for word in introduced:
         found += [m.span() for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", text)]
-    for pattern in NAMED_BY_CONTEXT:
-        if not may_match[pattern]:
+    for pattern, may in zip(NAMED_BY_CONTEXT, may_match[len(INTRODUCED) :], strict=True):
+        if not may:
             continue
         for match in pattern.finditer(text):
             found += [
