@@ -20,8 +20,10 @@ def dagster_instance():
 
     home = settings.dagster_dir()
     config = load_yaml((settings.PROJECT_ROOT / "dagster.yaml").read_text())
-    if "sqlite" in config.get("storage", {}):
-        config["storage"]["sqlite"]["base_dir"] = str(home / "storage")
+    storage = config.get("storage", {})
+    for local in (storage.get("sqlite"), storage.get("custom", {}).get("config")):
+        if local and "base_dir" in local:
+            local["base_dir"] = str(home / "storage")
     for section, folder in (
         ("local_artifact_storage", "artifacts"),
         ("compute_logs", "compute_logs"),

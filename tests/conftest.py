@@ -21,6 +21,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
+from pipelines.yaml_text import load_yaml
 from tests import realdata
 from tests.build_once import build_once
 from tests.sample_build import SampleBuild, build_sample
@@ -32,6 +33,7 @@ PER_WORKER_FIXTURES: dict[str, str] = {
     "real_run": "real-data run",
     "edge_case_build": "dbt builds of tests/models",
     "hostile_run": "hostile runs",
+    "maintainer_run": "hostile runs",
     "scored_items": "stage-2 baselines",
     "metrics": "stage-2 baselines",
 }
@@ -88,9 +90,14 @@ def warehouse(warehouse_path: Path) -> DuckDBResource:
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
-    """A real (temporary, on-disk) instance, so schedules and sensors can read it too."""
-    with dg.instance_for_test() as temporary:
+def instance(tmp_path: Path) -> dg.DagsterInstance:
+    """A real (temporary, on-disk) instance, so schedules and sensors can read it too, on the
+    storage the root dagster.yaml configures."""
+    storage = load_yaml((settings.PROJECT_ROOT / "dagster.yaml").read_text())["storage"]
+    (kind,) = storage
+    config = storage[kind].get("config", storage[kind])
+    config["base_dir"] = str(tmp_path / "dagster-storage")
+    with dg.instance_for_test(overrides={"storage": storage}) as temporary:
         yield temporary
 
 

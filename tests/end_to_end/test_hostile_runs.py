@@ -1,6 +1,7 @@
 """`pipelines run` over hostile drops: a failed drop neither stops the others nor lets a release
-through, an unwritable data folder is named up front, and Dagster's storage follows the data
-folder, not the working directory."""
+through, a value holding an identifier where none belongs is quarantined and never published, an
+unwritable data folder is named up front, and Dagster's storage follows the data folder, not the
+working directory."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines import settings
+from pipelines.sample.generator import SampleConfig, generate
+
+PHONE = "415-555-0134"
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,62 @@ def test_an_unwritable_data_folder_is_named_before_anything_runs(tmp_path):
     )
 
 
-def test_a_maintainer_can_build_from_the_drops_that_did_not_fail(tmp_path):
-    run = cli_run(tmp_path, "--release-with-failed-drops", *map(str, hostile_drops(tmp_path)))
-    assert run.exit_code == 1, "a failed drop still fails the run"
-    assert "No release cut" not in run.output
-    with dg.DagsterInstance.from_config(str(run.data_dir / "dagster")) as instance:
+def _plant(path: Path, field: str) -> None:
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[0][field] = f"{rows[0][field]} {PHONE}"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def planted_drop(parent: Path) -> Path:
+    """A small drop of the sample's generator whose first conversation's model name and first
+    stage-3 item's generator model carry a phone number."""
+    drop = parent / "phone-in-model"
+    generate(SampleConfig(out=drop, conversations=40))
+    _plant(drop / "conversations.jsonl", "model")
+    _plant(drop / "stage3_items.jsonl", "generator_model")
+    return drop
+
+
+@pytest.fixture(scope="module")
+def maintainer_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """A maintainer's build from the drops that did not fail: the hostile drops and the planted
+    one, with --release-with-failed-drops."""
+    tmp = tmp_path_factory.mktemp("maintainer")
+    drops = [*hostile_drops(tmp / "drops"), planted_drop(tmp / "drops")]
+    return cli_run(tmp, "--release-with-failed-drops", *map(str, drops))
+
+
+def test_a_maintainer_can_build_from_the_drops_that_did_not_fail(maintainer_run):
+    assert maintainer_run.exit_code == 1, "a failed drop still fails the run"
+    assert "No release cut" not in maintainer_run.output
+    with dg.DagsterInstance.from_config(str(maintainer_run.data_dir / "dagster")) as instance:
         jobs = {r.job_name for r in instance.get_runs()}
     assert jobs == {"process_drop", "build_release"}
+
+
+def test_a_phone_in_a_model_name_is_quarantined_and_never_published(maintainer_run):
+    assert PHONE not in maintainer_run.output
+    with dg.DagsterInstance.from_config(str(maintainer_run.data_dir / "dagster")) as instance:
+        drops = {
+            r.tags.get("dagster/partition"): r.status
+            for r in instance.get_runs()
+            if r.job_name == "process_drop"
+        }
+    assert drops["phone-in-model"] == dg.DagsterRunStatus.SUCCESS, "its drop goes through"
+    with duckdb.connect(str(maintainer_run.data_dir / "warehouse.duckdb"), read_only=True) as conn:
+        refused = conn.execute(
+            "select _drop_id, _file, _line, field from raw.quarantine "
+            "where reason like 'holds an identifier%' order by all"
+        ).fetchall()
+    assert refused == [
+        ("phone-in-model", "conversations.jsonl", 1, "model"),
+        ("phone-in-model", "stage3_items.jsonl", 1, "generator_model"),
+    ]
+    files = sorted((maintainer_run.release_dir / "data").rglob("*.parquet"))
+    assert {path.parent.name for path in files} >= {
+        "conversations",
+        "stage3_preferences",
+        "metrics",
+    }
+    for path in files:
+        assert PHONE not in json.dumps(pq.read_table(path).to_pylist(), default=str), path
