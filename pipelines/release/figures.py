@@ -144,7 +144,7 @@ def stage2_kappa(
         f"{labels} select item - 1 as item, "
         "dense_rank() over (order by kind, judge) - 1 as judge, relevant::tinyint as relevant "
         "from labels where relevant is not null"
-    ).fetch_record_batch(VOTES_PER_BATCH)
+    ).to_arrow_reader(VOTES_PER_BATCH)
     for batch in votes:
         item, judge, relevant = (batch.column(name).to_numpy() for name in batch.schema.names)
         answers[item, judge] = relevant
