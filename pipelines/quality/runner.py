@@ -219,7 +219,11 @@ def _write_docs(docs_dir: Path, suite: Suite, validation: Any, batch: str) -> tu
             site_names=[SITE], resource_identifiers=[identifier], build_index=False
         )
         (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE)
-    _context(docs_dir).validation_results_store.set(identifier, validation)
+        # The stored result moves to the site's store, at the same path under its folder.
+        (stored,) = Path(alone).rglob("*.json")
+        kept = docs_dir / RESULTS / stored.relative_to(alone)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        stored.replace(kept)
     return Path(page["site_url"].removeprefix("file://")), docs_dir / INDEX_PAGE
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.sample.generator import SampleConfig
+from pipelines.sample.generator import SampleConfig, generate
 from tests.sample_run import pipeline_env
 
 HASH_KEY = "a-test-key-of-the-incremental-release-0123"
@@ -70,17 +70,8 @@ def _run(workdir: Path, *args: str) -> str:
     return _finish(_start(workdir, *args))
 
 
-def _generate(workdir: Path, drop: str, conversations: int, *extra: str) -> None:
-    _run(
-        workdir,
-        "-m",
-        "pipelines.sample",
-        "--out",
-        str(workdir / "drops" / drop),
-        "--conversations",
-        str(conversations),
-        *extra,
-    )
+def _generate(workdir: Path, drop: str, conversations: int, **options) -> None:
+    generate(SampleConfig(out=workdir / "drops" / drop, conversations=conversations, **options))
 
 
 def _published(workdir: Path) -> dict[str, str]:
@@ -134,9 +125,8 @@ def test_an_increment_publishes_the_bytes_of_a_full_rebuild(tmp_path):
         incremental,
         SECOND_DROP,
         SECOND_CONVERSATIONS,
-        "--first-user",
-        str(SampleConfig(out=incremental, conversations=FIRST_CONVERSATIONS).n_users),
-        "--no-shared-tables",
+        first_user=SampleConfig(out=incremental, conversations=FIRST_CONVERSATIONS).n_users,
+        shared_tables=False,
     )
     shutil.copytree(incremental, full, symlinks=True)
     # The two runs work in separate folders: they run side by side.
