@@ -50,7 +50,13 @@ def webserver(pipeline_run, tmp_path):
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "dagster"),
-            "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port),
+            "dev",
+            "-m",
+            "pipelines.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
         ],
         cwd=tmp_path,
         env=pipeline_env(tmp_path),
@@ -99,8 +105,13 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         try:
@@ -119,9 +130,7 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
             page.screenshot(path=str(ARTIFACTS / "dagster-asset-checks.png"))
 
             page.goto(f"{webserver}/assets/prompts")
-            page.get_by_role("button", name=re.compile(r"Materialize$")).first.click(
-                timeout=60_000
-            )
+            page.get_by_role("button", name=re.compile(r"Materialize$")).first.click(timeout=60_000)
             launched = re.compile(r"Launched run (\w+)")
             toast = page.get_by_text(launched).first.inner_text(timeout=60_000)
             run_id = launched.search(toast).group(1)

@@ -52,8 +52,9 @@ def scrubbed_field(conn, table: str, raw_key: dict, field: str) -> list[str]:
         if column in key and not str(key[column]).startswith("llm:"):
             key[column] = hash_identifier(TEST_KEY.encode(), column, key[column])
     where = " and ".join(f"{name} = ?" for name in key)
-    row = conn.execute(f"select {field} from scrubbed.{table} where {where}",
-                       list(key.values())).fetchone()
+    row = conn.execute(
+        f"select {field} from scrubbed.{table} where {where}", list(key.values())
+    ).fetchone()
     assert row is not None, (table, raw_key)
     return row[0] if isinstance(row[0], list) else [row[0]]
 
@@ -65,8 +66,9 @@ def test_privacy_definitions_load(warehouse):
     }
 
 
-def test_no_planted_identifier_survives_and_decoys_mostly_do(instance, warehouse, landed,
-                                                             generated_drop):
+def test_no_planted_identifier_survives_and_decoys_mostly_do(
+    instance, warehouse, landed, generated_drop
+):
     result = scrub(instance, warehouse, generated_drop[1])
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -98,24 +100,44 @@ def test_no_planted_identifier_survives_and_decoys_mostly_do(instance, warehouse
 def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed, generated_drop):
     assert scrub(instance, warehouse, generated_drop[1]).success
     with duckdb.connect(str(landed), read_only=True) as conn:
-        assert conn.execute("select count(*) from scrubbed.conversations "
-                            "where json_keys(header) != ['client_kind'] "
-                            "or user_id not like 'user\\_%' escape '\\'").fetchone()[0] == 0
-        raw_ids = {r[0] for r in conn.execute("select annotator_id from raw.annotators "
-                                              "where kind = 'human'").fetchall()}
-        kept = {r[0]: r[1] for r in conn.execute(
-            "select annotator_id, display_name from scrubbed.annotators").fetchall()}
+        assert (
+            conn.execute(
+                "select count(*) from scrubbed.conversations "
+                "where json_keys(header) != ['client_kind'] "
+                "or user_id not like 'user\\_%' escape '\\'"
+            ).fetchone()[0]
+            == 0
+        )
+        raw_ids = {
+            r[0]
+            for r in conn.execute(
+                "select annotator_id from raw.annotators where kind = 'human'"
+            ).fetchall()
+        }
+        kept = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "select annotator_id, display_name from scrubbed.annotators"
+            ).fetchall()
+        }
         assert not raw_ids & set(kept)
         assert all(name is None for name in kept.values())
-        assert any(a.startswith("llm:") for a in kept) or not conn.execute(
-            "select count(*) from raw.annotators where kind = 'llm'").fetchone()[0]
-        judged = {r[0] for r in conn.execute(
-            "select annotator_id from scrubbed.stage2_judgments").fetchall()}
+        assert (
+            any(a.startswith("llm:") for a in kept)
+            or not conn.execute(
+                "select count(*) from raw.annotators where kind = 'llm'"
+            ).fetchone()[0]
+        )
+        judged = {
+            r[0]
+            for r in conn.execute("select annotator_id from scrubbed.stage2_judgments").fetchall()
+        }
         assert judged <= set(kept), "every table hashes an annotator the same way"
 
 
-def test_second_run_over_unchanged_input_scrubs_nothing_again(instance, warehouse, landed,
-                                                             generated_drop):
+def test_second_run_over_unchanged_input_scrubs_nothing_again(
+    instance, warehouse, landed, generated_drop
+):
     first = scrub(instance, warehouse, generated_drop[1])
     with duckdb.connect(str(landed), read_only=True) as conn:
         before = conn.execute("select * from scrubbed.turns order by all").fetchall()
@@ -125,18 +147,21 @@ def test_second_run_over_unchanged_input_scrubs_nothing_again(instance, warehous
     assert materialized(second, "turns")["texts_analyzed"] == 0
     # Every lookup of the second run is answered by the cache: the first run's hits and analyses.
     assert materialized(second, "turns")["cache_hits"] == (
-        materialized(first, "turns")["cache_hits"] + materialized(first, "turns")["texts_analyzed"])
+        materialized(first, "turns")["cache_hits"] + materialized(first, "turns")["texts_analyzed"]
+    )
     with duckdb.connect(str(landed), read_only=True) as conn:
         assert conn.execute("select * from scrubbed.turns order by all").fetchall() == before
 
 
-def test_leak_check_blocks_the_run_and_names_place_not_text(instance, warehouse, landed,
-                                                            generated_drop, monkeypatch):
+def test_leak_check_blocks_the_run_and_names_place_not_text(
+    instance, warehouse, landed, generated_drop, monkeypatch
+):
     real = DetectionCluster.detect
 
     def blind_to_email(pool, items):
-        return [[f for f in found if f.entity_type != "EMAIL_ADDRESS"]
-                for found in real(pool, items)]
+        return [
+            [f for f in found if f.entity_type != "EMAIL_ADDRESS"] for found in real(pool, items)
+        ]
 
     monkeypatch.setattr(DetectionCluster, "detect", blind_to_email)
     result = scrub(instance, warehouse, generated_drop[1])
@@ -158,8 +183,10 @@ def _raw_conversation(conn, conversation_id: str, user: str, drop: str, texts: l
         [conversation_id, user, len(texts), drop],
     )
     for index, text in enumerate(texts):
-        conn.execute("insert into raw.turns values (?, ?, 'user', ?, null, null, ?, 'c.jsonl', 1)",
-                     [conversation_id, index, text, drop])
+        conn.execute(
+            "insert into raw.turns values (?, ?, 'user', ?, null, null, ?, 'c.jsonl', 1)",
+            [conversation_id, index, text, drop],
+        )
 
 
 @pytest.fixture
@@ -169,10 +196,16 @@ def tiny_history(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     conn.execute("create schema raw")
     for table in TABLES.values():
         conn.execute(table.ddl("raw"))
-    _raw_conversation(conn, "c1", "u1", "d1", [
-        "My sister Maria Lopez (maria.lopez88@gmail.com) visits with Tom Becker.",
-        "Tom Becker asked Maria to call +1 212 555 0187.",
-    ])
+    _raw_conversation(
+        conn,
+        "c1",
+        "u1",
+        "d1",
+        [
+            "My sister Maria Lopez (maria.lopez88@gmail.com) visits with Tom Becker.",
+            "Tom Becker asked Maria to call +1 212 555 0187.",
+        ],
+    )
     _raw_conversation(conn, "c2", "u1", "d1", ["Maria said Tom Becker still uses (212) 555-0187."])
     _raw_conversation(conn, "c3", "u2", "d1", ["Tom Becker is my boss. Reach me at ann@site.org."])
     yield conn
@@ -186,10 +219,16 @@ def conversation_key(conversation_id: str) -> str:
 
 def turns(conn) -> dict[tuple[str, int], str]:
     """Scrubbed turns by raw conversation id and turn index."""
-    raw_ids = {conversation_key(c): c for (c,) in conn.execute(
-        "select conversation_id from raw.conversations").fetchall()}
-    return {(raw_ids[c], i): t for c, i, t in conn.execute(
-        "select conversation_id, turn_index, content from scrubbed.turns").fetchall()}
+    raw_ids = {
+        conversation_key(c): c
+        for (c,) in conn.execute("select conversation_id from raw.conversations").fetchall()
+    }
+    return {
+        (raw_ids[c], i): t
+        for c, i, t in conn.execute(
+            "select conversation_id, turn_index, content from scrubbed.turns"
+        ).fetchall()
+    }
 
 
 def test_same_person_keeps_one_placeholder_across_conversations_and_reruns(tiny_history):
@@ -214,14 +253,16 @@ def test_same_person_keeps_one_placeholder_across_conversations_and_reruns(tiny_
 
 
 def test_a_later_drop_numbers_a_new_person_after_the_numbers_it_reads_back(
-        tiny_history, monkeypatch):
+    tiny_history, monkeypatch
+):
     """The numbering read back from private.pseudonyms (a row per read batch here) goes on from
     the highest number of the scope, and known people keep theirs."""
     monkeypatch.setattr(Pseudonymizer, "LOAD_BATCH_ROWS", 1)
     config = ScrubberConfig.load()
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
-    _raw_conversation(tiny_history, "c4", "u1", "d2",
-                      ["Tom Becker met John Smith, then Maria called."])
+    _raw_conversation(
+        tiny_history, "c4", "u1", "d2", ["Tom Becker met John Smith, then Maria called."]
+    )
     scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
     assert turns(tiny_history)[("c4", 0)] == "<PERSON_1> met <PERSON_3>, then <PERSON_2> called."
 
@@ -229,7 +270,8 @@ def test_a_later_drop_numbers_a_new_person_after_the_numbers_it_reads_back(
 def test_private_tables_hold_no_original_value(tiny_history):
     scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     dump = " ".join(
-        str(row) for table in ("pseudonyms", "scrub_cache", "pii_audit")
+        str(row)
+        for table in ("pseudonyms", "scrub_cache", "pii_audit")
         for row in tiny_history.execute(f"select * from private.{table}").fetchall()
     )
     # The phone as written: its bare digits can occur by chance inside the cache's integer keys.
@@ -257,15 +299,22 @@ def test_texts_seen_in_earlier_batches_are_not_looked_up_again(tiny_history, mon
     # Each lookup scans the whole cache, which grows with every drop: a text judged a million
     # times must not cost a million scans.
     monkeypatch.setattr(drop_rows, "BATCH_ROWS", 1)
-    _raw_conversation(tiny_history, "c5", "u2", "d1",
-                      ["Tom Becker is my boss. Reach me at ann@site.org."])
+    _raw_conversation(
+        tiny_history, "c5", "u2", "d1", ["Tom Becker is my boss. Reach me at ann@site.org."]
+    )
     lookups = _count_queries(monkeypatch, "wanted_keys")
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     scrubber.prepare()
     scrubber.find("d1")
     # One query per batch with a text not seen before: c5's turn repeats c3's and makes none.
-    assert len(lookups) == len({text for (text,) in tiny_history.execute(
-        "select content from raw.turns where _drop_id = 'd1'").fetchall()})
+    assert len(lookups) == len(
+        {
+            text
+            for (text,) in tiny_history.execute(
+                "select content from raw.turns where _drop_id = 'd1'"
+            ).fetchall()
+        }
+    )
     found = len(lookups)
     scrubber.write("d1")
     assert len(lookups) == found, "the write pass found every text of this drop in memory"
@@ -289,14 +338,21 @@ def test_texts_forgotten_from_memory_are_looked_up_again_with_the_same_result(
 def test_a_text_repeated_in_a_scope_is_scrubbed_and_counted_as_without_memory(
     tiny_history, monkeypatch
 ):
-    _raw_conversation(tiny_history, "c5", "u1", "d1", [
-        "Tom Becker asked Maria to call +1 212 555 0187.",  # c1's second turn, same user
-        "Maria said Tom Becker still uses (212) 555-0187.",  # c2's turn
-        "so Becker wrote back",  # a name the NER misses, twice
-        "so Becker wrote back",
-    ])
-    _raw_conversation(tiny_history, "c6", "u2", "d1", ["Maria said Tom Becker still uses "
-                                                       "(212) 555-0187."])  # another user
+    _raw_conversation(
+        tiny_history,
+        "c5",
+        "u1",
+        "d1",
+        [
+            "Tom Becker asked Maria to call +1 212 555 0187.",  # c1's second turn, same user
+            "Maria said Tom Becker still uses (212) 555-0187.",  # c2's turn
+            "so Becker wrote back",  # a name the NER misses, twice
+            "so Becker wrote back",
+        ],
+    )
+    _raw_conversation(
+        tiny_history, "c6", "u2", "d1", ["Maria said Tom Becker still uses (212) 555-0187."]
+    )  # another user
     config = ScrubberConfig.load()
     remembered = scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
     with_memory = turns(tiny_history)
@@ -324,17 +380,21 @@ def test_rows_are_staged_in_a_database_file_of_their_own(tiny_history, monkeypat
 
     def insert_and_look(table, frame):
         real_insert(table, frame)
-        staged_in.append(tiny_history.execute(
-            "select d.path, count(*) from duckdb_databases() d join duckdb_tables() t "
-            "using (database_name) where database_name = 'scrub_staging' group by d.path"
-        ).fetchone())
+        staged_in.append(
+            tiny_history.execute(
+                "select d.path, count(*) from duckdb_databases() d join duckdb_tables() t "
+                "using (database_name) where database_name = 'scrub_staging' group by d.path"
+            ).fetchone()
+        )
 
     monkeypatch.setattr(scrubber.staging, "insert", insert_and_look)
     scrubber.write("d1")
-    (warehouse,) = tiny_history.execute("select path from duckdb_databases() "
-                                        "where database_name = current_database()").fetchone()
+    (warehouse,) = tiny_history.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
     assert {path for path, _ in staged_in} == {
-        str(Path(warehouse).with_suffix(".scrub-staging.duckdb"))}
+        str(Path(warehouse).with_suffix(".scrub-staging.duckdb"))
+    }
     assert len(turns(tiny_history)) == 4
 
 
@@ -364,9 +424,14 @@ def test_new_pseudonyms_wait_on_disk_until_the_swap_and_are_lost_with_a_failed_d
 
     def insert_and_look(table, frame):
         real_insert(table, frame)
-        seen.append((tiny_history.execute(
-            f"select count(*) from {staging.STAGED_PSEUDONYMS}").fetchone()[0],
-            len(scrubber.pseudonymizer.pending)))
+        seen.append(
+            (
+                tiny_history.execute(
+                    f"select count(*) from {staging.STAGED_PSEUDONYMS}"
+                ).fetchone()[0],
+                len(scrubber.pseudonymizer.pending),
+            )
+        )
 
     real_insert = scrubber.staging.insert
     monkeypatch.setattr(scrubber.staging, "insert", insert_and_look)
@@ -379,20 +444,27 @@ def test_new_pseudonyms_wait_on_disk_until_the_swap_and_are_lost_with_a_failed_d
         scrubber.write("d1")
     # What a batch numbers is on disk before the next batch: nothing piles up in memory.
     assert any(pending for _, pending in seen)
-    assert all(later == staged + pending
-               for (staged, pending), (later, _) in zip(seen, seen[1:], strict=False))
+    assert all(
+        later == staged + pending
+        for (staged, pending), (later, _) in zip(seen, seen[1:], strict=False)
+    )
     assert tiny_history.execute("select count(*) from private.pseudonyms").fetchone()[0] == 0
 
     report = scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
-    assert tiny_history.execute("select count(*) from private.pseudonyms").fetchone()[0] == (
-        report.new_pseudonyms) == seen[-1][0] + seen[-1][1]
+    assert (
+        tiny_history.execute("select count(*) from private.pseudonyms").fetchone()[0]
+        == (report.new_pseudonyms)
+        == seen[-1][0] + seen[-1][1]
+    )
 
 
 def test_scrubbed_key_hashes_identifier_columns_of_a_key(tiny_history):
     scrubber = DropScrubber(tiny_history, ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     key = scrubber.hashing.scrubbed_key("stage1_reviews", {"annotator_id": "abc", "user_id": "u1"})
-    assert key == {"annotator_id": hash_identifier(TEST_KEY.encode(), "annotator_id", "abc"),
-                   "user_id": hash_identifier(TEST_KEY.encode(), "user_id", "u1")}
+    assert key == {
+        "annotator_id": hash_identifier(TEST_KEY.encode(), "annotator_id", "abc"),
+        "user_id": hash_identifier(TEST_KEY.encode(), "user_id", "u1"),
+    }
 
 
 def test_a_key_delivered_again_by_a_later_drop_replaces_the_earlier_row(tiny_history):
@@ -400,20 +472,25 @@ def test_a_key_delivered_again_by_a_later_drop_replaces_the_earlier_row(tiny_his
     scrub_drop(tiny_history, "d1", config, TEST_KEY.encode(), workers=1)
     # Ingest moves a re-delivered record to the later drop; scrub must follow, not duplicate it.
     tiny_history.execute("delete from raw.turns where conversation_id = 'c1' and turn_index = 0")
-    tiny_history.execute("insert into raw.turns values ('c1', 0, 'user', 'Tom Becker again.', "
-                         "null, null, 'd2', 'c.jsonl', 1)")
+    tiny_history.execute(
+        "insert into raw.turns values ('c1', 0, 'user', 'Tom Becker again.', "
+        "null, null, 'd2', 'c.jsonl', 1)"
+    )
     scrub_drop(tiny_history, "d2", config, TEST_KEY.encode(), workers=1)
     rows = tiny_history.execute(
-        "select _drop_id, content from scrubbed.turns where conversation_id = ? "
-        "and turn_index = 0", [conversation_key("c1")]).fetchall()
+        "select _drop_id, content from scrubbed.turns where conversation_id = ? and turn_index = 0",
+        [conversation_key("c1")],
+    ).fetchall()
     assert rows == [("d2", "<PERSON_1> again.")]
     assert tiny_history.execute("select count(*) from scrubbed.turns").fetchone()[0] == 4
     attached = tiny_history.execute("select database_name from duckdb_databases()").fetchall()
     assert ("scrub_staging",) not in attached
-    (path,) = tiny_history.execute("select path from duckdb_databases() "
-                                   "where database_name = current_database()").fetchone()
+    (path,) = tiny_history.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
     assert not Path(path).with_suffix(".scrub-staging.duckdb").exists(), (
-        "the staging database is deleted once the drop is swapped in")
+        "the staging database is deleted once the drop is swapped in"
+    )
 
 
 def test_a_conversation_delivered_again_with_fewer_turns_keeps_none_of_its_old_turns(
@@ -436,8 +513,11 @@ def test_a_conversation_delivered_again_with_fewer_turns_keeps_none_of_its_old_t
 def test_an_email_placed_in_a_conversation_id_is_hashed_like_any_conversation_id(tiny_history):
     _raw_conversation(tiny_history, "maria.lopez88@gmail.com", "u1", "d1", ["Hello there."])
     scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
-    ids = {c for table in ("conversations", "turns") for (c,) in tiny_history.execute(
-        f"select conversation_id from scrubbed.{table}").fetchall()}
+    ids = {
+        c
+        for table in ("conversations", "turns")
+        for (c,) in tiny_history.execute(f"select conversation_id from scrubbed.{table}").fetchall()
+    }
     assert conversation_key("maria.lopez88@gmail.com") in ids
     assert all(c.startswith("conversation_") and "@" not in c for c in ids)
 
@@ -449,22 +529,32 @@ def test_the_header_keeps_only_the_client_kind_of_its_user_agent(tiny_history):
         "c3": {"accept-language": "fr-FR"},
     }
     for conversation_id, header in headers.items():
-        tiny_history.execute("update raw.conversations set header = ? where conversation_id = ?",
-                             [json.dumps(header), conversation_id])
+        tiny_history.execute(
+            "update raw.conversations set header = ? where conversation_id = ?",
+            [json.dumps(header), conversation_id],
+        )
     scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
-    kept = dict(tiny_history.execute(
-        "select conversation_id, header::varchar from scrubbed.conversations").fetchall())
-    assert kept == {conversation_key("c1"): '{"client_kind": "programmatic"}',
-                    conversation_key("c2"): '{"client_kind": "browser"}',
-                    conversation_key("c3"): None}
+    kept = dict(
+        tiny_history.execute(
+            "select conversation_id, header::varchar from scrubbed.conversations"
+        ).fetchall()
+    )
+    assert kept == {
+        conversation_key("c1"): '{"client_kind": "programmatic"}',
+        conversation_key("c2"): '{"client_kind": "browser"}',
+        conversation_key("c3"): None,
+    }
 
 
-@pytest.mark.parametrize(("precision", "kept"), [
-    (None, "2023-08-07 00:00:00"),
-    ("hour", "2023-08-07 02:00:00"),
-    ("minute", "2023-08-07 02:11:00"),
-    ("second", "2023-08-07 02:11:36"),
-])
+@pytest.mark.parametrize(
+    ("precision", "kept"),
+    [
+        (None, "2023-08-07 00:00:00"),
+        ("hour", "2023-08-07 02:00:00"),
+        ("minute", "2023-08-07 02:11:00"),
+        ("second", "2023-08-07 02:11:36"),
+    ],
+)
 def test_timestamps_keep_the_precision_the_environment_sets_the_day_by_default(
     tiny_history, monkeypatch, precision, kept
 ):
@@ -473,13 +563,18 @@ def test_timestamps_keep_the_precision_the_environment_sets_the_day_by_default(
     else:
         monkeypatch.setenv("PIPELINES_TIMESTAMP_PRECISION", precision)
     for table in ("conversations", "turns"):
-        tiny_history.execute(f"update raw.{table} set \"timestamp\" = "
-                             "'2023-08-07T02:11:36.250+00:00'::timestamptz")
+        tiny_history.execute(
+            f"update raw.{table} set \"timestamp\" = '2023-08-07T02:11:36.250+00:00'::timestamptz"
+        )
     scrub_drop(tiny_history, "d1", ScrubberConfig.load(), TEST_KEY.encode(), workers=1)
     for table in ("conversations", "turns"):
-        stamps = {s for (s,) in tiny_history.execute(
-            f"select strftime(\"timestamp\" at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') "
-            f"from scrubbed.{table}").fetchall()}
+        stamps = {
+            s
+            for (s,) in tiny_history.execute(
+                f"select strftime(\"timestamp\" at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') "
+                f"from scrubbed.{table}"
+            ).fetchall()
+        }
         assert stamps == {f"{kept}.000000"}, table
 
 
@@ -510,6 +605,7 @@ def test_a_detector_failure_names_the_record_and_writes_nothing(tiny_history, mo
     written = tiny_history.execute(
         "select count(*) from information_schema.tables where table_schema = 'scrubbed'"
     ).fetchone()[0]
-    assert written == 0 or tiny_history.execute(
-        "select count(*) from scrubbed.turns"
-    ).fetchone()[0] == 0
+    assert (
+        written == 0
+        or tiny_history.execute("select count(*) from scrubbed.turns").fetchone()[0] == 0
+    )

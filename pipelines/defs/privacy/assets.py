@@ -5,7 +5,6 @@ is reported as one blocking asset check per table: when it fails, the transactio
 the checks fail, the run fails, and nothing downstream (models, release) can use the drop.
 """
 
-
 import warnings
 from collections import Counter
 from contextlib import closing
@@ -44,11 +43,15 @@ def _description(name: str) -> str:
     table = TABLES[name]
     parts = [f"`{name}` of every drop with personal data removed."]
     if table.text_columns:
-        parts.append(f"Free text ({', '.join(table.text_columns)}) scrubbed with Presidio into "
-                     "numbered placeholders, consistent within a user's history.")
+        parts.append(
+            f"Free text ({', '.join(table.text_columns)}) scrubbed with Presidio into "
+            "numbered placeholders, consistent within a user's history."
+        )
     if table.identifier_columns:
-        parts.append(f"Identifiers ({', '.join(table.identifier_columns)}) keyed-hashed, "
-                     "reduced to what is not personal (a header to its client kind) or dropped.")
+        parts.append(
+            f"Identifiers ({', '.join(table.identifier_columns)}) keyed-hashed, "
+            "reduced to what is not personal (a header to its client kind) or dropped."
+        )
     return " ".join(parts)
 
 
@@ -82,8 +85,11 @@ warnings.filterwarnings(
     specs=[
         dg.AssetSpec(
             key,
-            deps=[RAW_TABLE_KEYS[name], RAW_TABLE_KEYS["conversations"],
-                  RAW_TABLE_KEYS["annotators"]],
+            deps=[
+                RAW_TABLE_KEYS[name],
+                RAW_TABLE_KEYS["conversations"],
+                RAW_TABLE_KEYS["annotators"],
+            ],
             description=_description(name),
             group_name="privacy",
             kinds={"presidio", "duckdb"},
@@ -128,10 +134,16 @@ def scrubbed_tables(
         except HashKeyMismatch as error:
             raise dg.Failure(description=str(error)) from None
         try:
-            report = scrub_drop(conn, drop_id, scrubber_config, hash_key,
-                                workers=config.workers, planted=planted,
-                                progress=context.log.info,
-                                cluster=scrub_cluster.address or None)
+            report = scrub_drop(
+                conn,
+                drop_id,
+                scrubber_config,
+                hash_key,
+                workers=config.workers,
+                planted=planted,
+                progress=context.log.info,
+                cluster=scrub_cluster.address or None,
+            )
         except LeakFound as leak:
             leaks = leak.report.leaks
         except ScrubRecordError as error:
@@ -146,7 +158,8 @@ def scrubbed_tables(
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={"leaks": leaked.get(name, 0)},
                 description=summarize([f for f in leaks if f.table == name])
-                if name in leaked else None,
+                if name in leaked
+                else None,
             )
         raise dg.Failure(
             description=f"Residual-leak scan failed; drop {drop_id} was not written.\n"
@@ -177,6 +190,8 @@ def scrubbed_tables(
             },
         )
         yield dg.AssetCheckResult(
-            asset_key=key, check_name=LEAK_CHECK, passed=True,
+            asset_key=key,
+            check_name=LEAK_CHECK,
+            passed=True,
             metadata={"leaks": 0},
         )
