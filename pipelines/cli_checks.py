@@ -10,15 +10,9 @@ from pipelines import settings
 from pipelines.yaml_text import load_yaml
 
 
-def dagster_instance():
-    """The instance the root dagster.yaml configures, with its local storage, artifacts and compute
-    logs in settings.dagster_dir() rather than where the yaml's relative paths would put them (the
-    working directory). That folder gets the yaml it runs on, so `dagster dev` opens the same
-    instance with DAGSTER_HOME set to it."""
-    import dagster as dg
-    import yaml
-
-    home = settings.dagster_dir()
+def instance_config(home: Path) -> dict:
+    """The root dagster.yaml, its local storage, artifacts and compute logs under `home` rather
+    than where its relative paths would put them (the working directory)."""
     config = load_yaml((settings.PROJECT_ROOT / "dagster.yaml").read_text())
     storage = config.get("storage", {})
     for local in (storage.get("sqlite"), storage.get("custom", {}).get("config")):
@@ -30,6 +24,19 @@ def dagster_instance():
     ):
         if "base_dir" in config.get(section, {}).get("config", {}):
             config[section]["config"]["base_dir"] = str(home / folder)
+    return config
+
+
+def dagster_instance():
+    """The instance the root dagster.yaml configures, with its local storage, artifacts and compute
+    logs in settings.dagster_dir() rather than where the yaml's relative paths would put them (the
+    working directory). That folder gets the yaml it runs on, so `dagster dev` opens the same
+    instance with DAGSTER_HOME set to it."""
+    import dagster as dg
+    import yaml
+
+    home = settings.dagster_dir()
+    config = instance_config(home)
     home.mkdir(parents=True, exist_ok=True)
     written = home / "dagster.yaml.partial"
     written.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -15,7 +15,6 @@ event log, `_connect` (Dagster is pinned in pyproject.toml); the CLI and the UI 
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -55,8 +54,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's run-sharded SQLite event log, each recently used database kept open."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        # Used under the event log's own lock, like the connections.
         self._engines: OrderedDict[str, sqlalchemy.Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data=inst_data)
         _OPEN_STORAGES.add(self)
 
@@ -67,24 +66,20 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str) -> sqlalchemy.Engine:
-        with self._engines_lock:
-            engine = self._engines.pop(shard, None)
-            if engine is None:
-                engine = sqlalchemy.create_engine(
-                    self.conn_string_for_shard(shard),
-                    pool_size=1,
-                    # Dagster reaches one database from a few threads (the run, its log
-                    # watcher), one at a time under its lock.
-                    connect_args={
-                        "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
-                        "check_same_thread": False,
-                    },
-                )
-            self._engines[shard] = engine
-            while len(self._engines) > OPEN_SHARDS:
-                _, oldest = self._engines.popitem(last=False)
-                oldest.dispose()
-            return engine
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = sqlalchemy.create_engine(
+                self.conn_string_for_shard(shard),
+                pool_size=1,
+                # Dagster reaches one database from a few threads (the run, its log watcher),
+                # one at a time under its lock.
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
+        self._engines[shard] = engine
+        while len(self._engines) > OPEN_SHARDS:
+            _, oldest = self._engines.popitem(last=False)
+            oldest.dispose()
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sqlalchemy.Connection]:
@@ -97,7 +92,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 yield conn
 
     def dispose(self) -> None:
-        with self._engines_lock:
+        with self._db_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()

@@ -21,7 +21,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from pipelines import settings
-from pipelines.yaml_text import load_yaml
+from pipelines.cli_checks import instance_config
 from tests import realdata
 from tests.build_once import build_once
 from tests.sample_build import SampleBuild, build_sample
@@ -93,10 +93,7 @@ def warehouse(warehouse_path: Path) -> DuckDBResource:
 def instance(tmp_path: Path) -> dg.DagsterInstance:
     """A real (temporary, on-disk) instance, so schedules and sensors can read it too, on the
     storage the root dagster.yaml configures."""
-    storage = load_yaml((settings.PROJECT_ROOT / "dagster.yaml").read_text())["storage"]
-    (kind,) = storage
-    config = storage[kind].get("config", storage[kind])
-    config["base_dir"] = str(tmp_path / "dagster-storage")
+    storage = instance_config(tmp_path / "dagster")["storage"]
     with dg.instance_for_test(overrides={"storage": storage}) as temporary:
         yield temporary
 
