@@ -17,8 +17,6 @@ from pathlib import Path
 
 # Runs of this CLI carry the process that executes them, so a later invocation can tell a run
 # whose process was killed from one still going.
-# Runs of this CLI carry the process that executes them, so a later invocation can tell a run
-# whose process was killed from one still going.
 _HOST_TAG, _PID_TAG = "pipelines/host", "pipelines/pid"
 # Every process a run starts (dbt, the scrub's detector workers, what they start) inherits this
 # variable from the run's environment; the run's guard stops those left when the run ends.
@@ -29,8 +27,8 @@ _STOP_GRACE_SECONDS = 2.0
 
 def start_guard() -> None:
     """Mark the processes this one will start, and start a guard that stops the marked processes
-    left when this one ends, however it ends (killed included): a `dbt build` orphaned by a killed
-    run would hold the DuckDB file's lock, and detector workers their memory.
+    left when this one ends, however it ends (killed included): orphaned detector workers would
+    keep their memory, and a git command the release repository's lock.
 
     The guard runs in its own session, out of reach of the terminal's Ctrl-C and of signals to
     this process group. It finds the marked processes through /proc (Linux); elsewhere there is

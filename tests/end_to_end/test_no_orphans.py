@@ -1,9 +1,9 @@
-"""A killed `pipelines run` leaves no process behind: neither the `dbt build` it started (which
-would hold the DuckDB file's lock) nor the scrub's detector workers.
+"""A killed `pipelines run` leaves nothing behind: no process it started (the scrub's detector
+workers, the guard) and no lock on the DuckDB file (dbt builds in the run's own process).
 
-Each case starts the README's command on a small drop in a subprocess, waits until the process of
-the phase appears among the run's descendants, kills the run's own process alone, and checks that
-every process it had started ends within seconds."""
+Each case starts the README's command on a small drop in a subprocess, waits until the run
+reaches the phase, kills the run's own process alone, and checks that every process it had
+started ends within seconds and that the warehouse opens for writing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines import settings
@@ -55,14 +56,15 @@ def descendants(root: int) -> dict[int, list[str]]:
     return found
 
 
-def is_dbt_build(argv: list[str]) -> bool:
-    return any(Path(a).name == "dbt" for a in argv[:2]) and "build" in argv
+def dbt_building(workdir: Path, started: dict[int, list[str]]) -> bool:
+    """dbt has started a build: its target folder for the step is there (DBT_TARGET_PATH)."""
+    return any((workdir / "dbt-target").glob("dbt_models-*"))
 
 
-def is_detector_worker(argv: list[str]) -> bool:
-    """A worker of the scrub's local cluster: forked from the run, so it has the run's command
-    line (the only descendant that does; dbt and the rest are programs of their own)."""
-    return argv[1:4] == ["-m", "pipelines", "run"]
+def detector_workers(workdir: Path, started: dict[int, list[str]]) -> bool:
+    """A worker of the scrub's local cluster runs: forked from the run, so it has the run's
+    command line (the only descendant that does; the guard is a program of its own)."""
+    return any(argv[1:4] == ["-m", "pipelines", "run"] for argv in started.values())
 
 
 def alive(pid: int) -> bool:
@@ -73,9 +75,9 @@ def alive(pid: int) -> bool:
 @pytest.mark.parametrize(
     ("phase", "stop"),
     [
-        (is_dbt_build, signal.SIGKILL),
-        (is_dbt_build, signal.SIGTERM),
-        (is_detector_worker, signal.SIGKILL),
+        (dbt_building, signal.SIGKILL),
+        (dbt_building, signal.SIGTERM),
+        (detector_workers, signal.SIGKILL),
     ],
     ids=["dbt-sigkill", "dbt-sigterm", "detector-workers-sigkill"],
 )
@@ -95,7 +97,7 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path, phase, stop):
     started: dict[int, list[str]] = {}
     try:
         deadline = time.monotonic() + REACH_PHASE_SECONDS
-        while not any(phase(argv) for argv in started.values()):
+        while not phase(tmp_path, started):
             assert run.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "the run never reached the phase"
             time.sleep(0.2)
@@ -108,6 +110,7 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path, phase, stop):
         while (left := [pid for pid in started if alive(pid)]) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not left, {pid: started[pid] for pid in left}
+        duckdb.connect(pipeline_env(tmp_path)["DUCKDB_PATH"]).close()  # no lock is left on it
     finally:
         for pid in started:
             if alive(pid):

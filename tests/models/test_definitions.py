@@ -6,16 +6,15 @@ import json
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 
 from pipelines.contract.tables import TABLES
 from pipelines.defs.models import defs
 from pipelines.defs.models.assets import dbt_models
 from pipelines.defs.models.metrics import format_metrics
 from pipelines.defs.models.project import (
-    DBT_EXECUTABLE,
     PARTIAL_PARSE_FILE,
     dbt_project,
+    invoke_dbt,
     keep_partial_parse,
 )
 from pipelines.defs.models.withheld import withheld_users
@@ -55,8 +54,8 @@ def test_models_depend_on_the_privacy_assets_and_share_the_duckdb_pool():
 
 
 def test_a_builds_parse_state_is_kept_for_the_next_build(tmp_path, monkeypatch):
-    """dagster-dbt seeds each build's fresh target folder from the base one; dbt writes the
-    updated state to the fresh folder only, so it is copied back for the next build to reuse."""
+    """Each build's fresh target folder is seeded from the base one; dbt writes the updated state
+    to the fresh folder only, so it is copied back for the next build to reuse."""
     build = tmp_path / "base" / "dbt_models-1234567-abcdefg"
     build.mkdir(parents=True)
     (build / PARTIAL_PARSE_FILE).write_bytes(b"state of this build")
@@ -72,8 +71,8 @@ def test_every_model_and_column_is_documented(edge_case_build, tmp_path, monkeyp
     path, _ = edge_case_build
     monkeypatch.setenv("DUCKDB_PATH", str(path))
     target = tmp_path / "target"
-    dbt = DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
-    dbt.cli(["docs", "generate"], target_path=target).wait()
+    generated = invoke_dbt(["docs", "generate"], dbt_project(), target)
+    assert generated.success, generated.exception
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
     undocumented = []

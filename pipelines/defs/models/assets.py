@@ -15,10 +15,11 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from pipelines import settings
 from pipelines.defs.models import touched
+from pipelines.defs.models.dbt_build import DbtBuild
 from pipelines.defs.models.metrics import kappa_matrix_markdown, metrics_markdown
 from pipelines.defs.models.project import (
     dbt_environment,
@@ -64,13 +65,17 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
 
 
 @functools.cache
+def manifest() -> dict[str, Any]:
+    return json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
+
+
+@functools.cache
 def incremental_models() -> frozenset[dg.AssetKey]:
     """The asset keys of the dbt models that rebuild only the touched users."""
-    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
     translator = ModelsTranslator()
     return frozenset(
         translator.get_asset_key(node)
-        for node in manifest["nodes"].values()
+        for node in manifest()["nodes"].values()
         if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
     )
 
@@ -90,7 +95,7 @@ def _prepare_scope() -> touched.BuildScope:
     dagster_dbt_translator=ModelsTranslator(),
     pool="duckdb",
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_models(context: dg.AssetExecutionContext):
     """`dbt build` of the selected models: each model materializes, each dbt test is a check.
     The per-user models rebuild only the users whose scrubbed rows changed (`touched`); a full
     rebuild (`settings.full_rebuild()`) refreshes them all. The dbt unit tests check the models'
@@ -110,22 +115,23 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
                 else f"dbt build: the per-user models rebuild {scope.touched} touched users"
             )
         full = scope.full_refresh if scope is not None else settings.full_rebuild()
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] * full)],
-            context=context,
-        )
+        build = DbtBuild(context, dbt_project())
         succeeded = False
         try:
-            events = list(invocation.stream())
+            events = build.run(
+                ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] * full)],
+                manifest(),
+                ModelsTranslator(),
+            )
             succeeded = incremental_models() <= selected
         finally:
-            keep_partial_parse(invocation.target_path, dbt_project())
+            keep_partial_parse(build.target_path, dbt_project())
             if scope is not None:
                 with _warehouse() as conn:
                     touched.commit(conn, succeeded)
         # Each invocation gets its own target folder (~7 MB); an unattended schedule would fill
         # the disk with them. A failed build keeps its folder (raised above) for its run_results.
-        shutil.rmtree(invocation.target_path, ignore_errors=True)
+        shutil.rmtree(build.target_path, ignore_errors=True)
     relations = {
         event.output_name: context.asset_key_for_output(event.output_name).path[-1]
         for event in events

@@ -2,57 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import cached_property
-from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
-from packaging.version import Version
 
 from pipelines import settings
 
-# The dbt of this environment, found without relying on PATH (`.venv/bin/python -m pipelines`
-# runs with the virtualenv's bin folder off PATH).
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
-class ProjectDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource without two fixed costs it pays on every run (about 5 s, a run's
-    largest fixed cost after dbt itself; docs/benchmarks.md) for what this project does not use:
-
-    - the `dbt --version` subprocess: the dbt it runs is this environment's dbt-core;
-    - an in-process dbt adapter, which dagster-dbt needs only to fetch row counts or column
-      metadata; the assets read row counts themselves once dbt has closed the DuckDB file.
-
-    Both override private members of dagster-dbt, pinned in pyproject.toml; a test runs the build.
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
-        return None
-
-
-def dbt_cli_resource(project: DbtProject) -> DbtCliResource:
-    return ProjectDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
-
-
 @contextmanager
 def dbt_environment() -> Iterator[None]:
-    """dbt (a subprocess) reads the same DuckDB file, with the same memory cap, as Dagster.
+    """dbt reads the same DuckDB file, with the same memory cap, as Dagster.
 
     Both are set explicitly, the same way for `dbt parse` and `dbt build`: dbt hashes the profile
     (these values included) into its partial-parse state and reparses everything when it differs.
@@ -83,9 +55,9 @@ def base_target_path(project: DbtProject) -> Path:
 def keep_partial_parse(invocation_target: Path, project: DbtProject) -> None:
     """Copy an invocation's partial-parse state back to the base target folder.
 
-    dagster-dbt runs every invocation in a fresh folder and copies the base folder's state into it,
-    but dbt writes the updated state only to the fresh folder; without copying it back, every run
-    starts from the state of the last `dbt parse`, made with whichever profile that process had.
+    Every invocation runs in a fresh folder seeded with the base folder's state, and dbt writes the
+    updated state only to the fresh folder; without copying it back, every run starts from the
+    state of the last `dbt parse`, made with whichever profile that process had.
     """
     source = Path(invocation_target) / PARTIAL_PARSE_FILE
     if not source.is_file():
@@ -140,10 +112,50 @@ def _parse(project: DbtProject, target: Path) -> None:
         for name in (PARTIAL_PARSE_FILE,):
             if (target / name).is_file():
                 shutil.copyfile(target / name, staging / name)
-        with dbt_environment():
-            dbt_cli_resource(project).cli(["parse", "--quiet"], target_path=staging).wait()
+        parsed = invoke_dbt(["parse", "--quiet"], project, staging)
+        if not parsed.success:
+            raise RuntimeError(f"dbt parse failed (its log: {staging}/dbt.log): {parsed.exception}")
         for name in (PARTIAL_PARSE_FILE, "semantic_manifest.json", "manifest.json"):
             if (staging / name).is_file():
                 (staging / name).replace(target / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def invoke_dbt(
+    args: Sequence[str],
+    project: DbtProject,
+    target: Path,
+    callbacks: Sequence[Any] = (),
+    project_dir: Path | None = None,
+) -> Any:
+    """`dbt <args>` in this process (dbtRunner, dbt's programmatic entry) with its artifacts and
+    log in `target`, on the DuckDB file and memory cap of `dbt_environment`; the file is closed
+    when dbt returns, as after a subprocess. `project_dir` stands in for the project's folder
+    (dagster-dbt's copy of it for a selection too long for the command line).
+
+    dbt-duckdb keeps its database open in the process between invocations otherwise: the file
+    would stay locked against every other process (a run launched from the UI, the next step's
+    own connection)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    with dbt_environment():
+        try:
+            return dbtRunner(callbacks=list(callbacks)).invoke(
+                [
+                    *args,
+                    "--project-dir",
+                    str(project_dir or project.project_dir),
+                    "--profiles-dir",
+                    str(project.profiles_dir),
+                    "--target-path",
+                    str(target),
+                    "--log-path",
+                    str(target),
+                ]
+            )
+        finally:
+            with contextlib.suppress(Exception):  # none when dbt failed before connecting
+                DuckDBConnectionManager.env().close()
+            DuckDBConnectionManager.close_all_connections()

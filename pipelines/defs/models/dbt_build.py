@@ -1,0 +1,95 @@
+"""`dbt build` in the Dagster step's own process, through dbtRunner (dbt's programmatic entry).
+
+A dbt subprocess imports dbt and loads the project before its first model: about 3 CPU-s, paid by
+each of the two steps that build models in every run. In the step's process dbt is imported once,
+and the Dagster events are dagster-dbt's own, made from the structured events dbt fires.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtProject
+from dagster_dbt.asset_utils import get_updated_cli_invocation_params_for_context
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
+
+from pipelines.defs.models.project import PARTIAL_PARSE_FILE, base_target_path, invoke_dbt
+
+# The events that carry a node's result, which dagster-dbt turns into outputs and check results.
+_RESULT_EVENTS = frozenset(
+    {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"}
+)
+
+
+class DbtBuild:
+    """One dbt invocation for an asset step: its own target folder (seeded with the project's
+    partial-parse state), the dbt result events it fired, and the errors dbt logged."""
+
+    def __init__(self, context: dg.AssetExecutionContext, project: DbtProject) -> None:
+        self.context = context
+        self.project = project
+        step = context.op_execution_context.op.name
+        self.target_path = base_target_path(project) / (
+            f"{step}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+        )
+        self._raw_events: list[dict[str, Any]] = []
+        self._errors: list[str] = []
+
+    def _collect(self, event: Any) -> None:
+        from dbt_common.events.functions import msg_to_dict
+
+        if event.info.name in _RESULT_EVENTS:
+            self._raw_events.append(msg_to_dict(event))
+        elif event.info.level == "error":
+            self._errors.append(event.info.msg)
+
+    def run(
+        self,
+        args: Sequence[str],
+        manifest: Mapping[str, Any],
+        translator: DagsterDbtTranslator,
+    ) -> list[Any]:
+        """`dbt <args>` on the models the step selected; the Dagster events of its results.
+        Raises DagsterDbtCliRuntimeError, with the errors dbt logged, when the invocation fails."""
+        params = get_updated_cli_invocation_params_for_context(
+            context=self.context, manifest=manifest, dagster_dbt_translator=translator
+        )
+        project_dir = Path((params.dbt_project or self.project).project_dir)
+        self.target_path.mkdir(parents=True)
+        state = base_target_path(self.project) / PARTIAL_PARSE_FILE
+        if state.is_file():
+            shutil.copyfile(state, self.target_path / PARTIAL_PARSE_FILE)
+        indirect = params.indirect_selection
+        argv = [
+            *args,
+            *params.selection_args,
+            *(["--indirect-selection", indirect] if indirect else []),
+        ]
+        self.context.log.info(f"dbt {' '.join(argv)}")
+        result = invoke_dbt(argv, self.project, self.target_path, [self._collect], project_dir)
+        events = [
+            dagster_event
+            for raw in self._raw_events
+            for dagster_event in DbtCoreCliEventMessage(
+                raw_event=raw, event_history_metadata={}
+            ).to_default_asset_events(
+                manifest=params.manifest,
+                dagster_dbt_translator=params.dagster_dbt_translator,
+                context=self.context,
+                target_path=self.target_path,
+                project=params.dbt_project,
+            )
+        ]
+        if not result.success:
+            errors = [*self._errors, *([str(result.exception)] if result.exception else [])]
+            raise DagsterDbtCliRuntimeError(
+                description=f"dbt {' '.join(args)} failed (its log: {self.target_path / 'dbt.log'})"
+                + "".join(f"\n\n{error}" for error in errors)
+            )
+        return events
