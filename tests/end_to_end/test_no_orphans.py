@@ -3,7 +3,8 @@ workers, the guard) and no lock on the DuckDB file (dbt builds in the run's own 
 
 Each case starts the README's command on a small drop in a subprocess, waits until the run
 reaches the phase, kills the run's own process alone, and checks that every process it had
-started ends within seconds and that the warehouse opens for writing."""
+started ends within seconds and that the warehouse opens for writing. A run killed with SIGKILL
+while dbt builds is tests/end_to_end/test_recovery.py's, on the sample's warehouse."""
 
 from __future__ import annotations
 
@@ -20,40 +21,11 @@ import pytest
 
 from pipelines import settings
 from tests.end_to_end.conftest import pipeline_env
+from tests.processes import alive, descendants
 
 # Generous on a loaded 2-core machine: the run imports Dagster, ingests and scrubs before dbt.
 REACH_PHASE_SECONDS = 300
 ALL_ENDED_SECONDS = 15
-
-
-def process_info(pid: int) -> tuple[int, str, list[str]] | None:
-    """(parent, state, argv) of a process, or None once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[1]), fields[0], [a.decode(errors="replace") for a in argv if a]
-
-
-def descendants(root: int) -> dict[int, list[str]]:
-    """Every live process whose parent chain leads to `root`, with its argv."""
-    table = {}
-    for folder in Path("/proc").iterdir():
-        if folder.name.isdigit() and (info := process_info(int(folder.name))):
-            table[int(folder.name)] = info
-    found: dict[int, list[str]] = {}
-    frontier = {root}
-    while frontier:
-        children = {
-            pid
-            for pid, (parent, state, _) in table.items()
-            if parent in frontier and state != "Z" and pid not in found
-        }
-        found.update({pid: table[pid][2] for pid in children})
-        frontier = children
-    return found
 
 
 def dbt_building(workdir: Path, started: dict[int, list[str]]) -> bool:
@@ -67,19 +39,13 @@ def detector_workers(workdir: Path, started: dict[int, list[str]]) -> bool:
     return any(argv[1:4] == ["-m", "pipelines", "run"] for argv in started.values())
 
 
-def alive(pid: int) -> bool:
-    info = process_info(pid)
-    return info is not None and info[1] != "Z"
-
-
 @pytest.mark.parametrize(
     ("phase", "stop"),
     [
-        (dbt_building, signal.SIGKILL),
         (dbt_building, signal.SIGTERM),
         (detector_workers, signal.SIGKILL),
     ],
-    ids=["dbt-sigkill", "dbt-sigterm", "detector-workers-sigkill"],
+    ids=["dbt-sigterm", "detector-workers-sigkill"],
 )
 def test_a_killed_run_leaves_no_process_behind(tmp_path, phase, stop):
     drop = tmp_path / "drops" / "prompts-only"

@@ -1,11 +1,14 @@
-"""A run killed halfway leaves the previous tables and release intact, and a re-run completes.
+"""A run killed halfway leaves the previous tables and release intact, no process it started,
+and a re-run completes.
 
 The killed run works on a copy of the sample run's data folder (warehouse, Dagster instance,
-dataset repo), so the other end-to-end tests keep their own.
+dataset repo), so the other end-to-end tests keep their own. Its own process alone is killed
+(SIGKILL, while dbt builds), as the kernel's OOM killer would: what it started must end with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,10 +21,12 @@ import duckdb
 
 from pipelines import settings
 from tests.end_to_end.conftest import pipeline_env
+from tests.processes import alive, descendants
 
 # dbt rewrites every model of the warehouse: a kill there is a kill in the middle of writing
 # (after ingest and scrub have rewritten the drop's tables, before the release).
 KILL_WHEN = "dbt build"
+ALL_ENDED_SECONDS = 15
 
 
 def table_counts(warehouse: Path) -> dict[str, int]:
@@ -72,6 +77,7 @@ def test_a_killed_run_leaves_tables_and_release_intact_and_a_rerun_completes(
         text=True,
         start_new_session=True,
     )
+    started: dict[int, list[str]] = {}
     try:
         deadline = time.monotonic() + 1200
         # The run names its log on its first line; dbt's and Dagster's output goes there.
@@ -81,8 +87,16 @@ def test_a_killed_run_leaves_tables_and_release_intact_and_a_rerun_completes(
             if log.is_file() and KILL_WHEN in log.read_text(errors="replace"):
                 break
             time.sleep(0.2)
-        os.killpg(process.pid, signal.SIGKILL)
+        started = descendants(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        deadline = time.monotonic() + ALL_ENDED_SECONDS
+        while (left := [pid for pid in started if alive(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, {pid: started[pid] for pid in left}
     finally:
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
     assert KILL_WHEN in log.read_text(errors="replace"), first
     assert process.returncode == -signal.SIGKILL

@@ -12,19 +12,14 @@ against that file. The pipeline's own build leaves unit tests out
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-from pipelines import settings
+from pipelines.defs.models.project import dbt_project, invoke_dbt
 from tests.models.conftest import create_scrubbed_schema
-
-# This environment's dbt, as the pipeline runs it (pipelines/defs/models/project.py).
-DBT = str(Path(sys.executable).parent / "dbt")
 
 # The unit tests the yml files declare, by model: a test removed or renamed must be removed here.
 EXPECTED = {
@@ -43,21 +38,9 @@ EXPECTED = {
 }
 
 
-def _dbt(args: list[str], warehouse: Path, target: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DUCKDB_PATH": str(warehouse),
-        "DBT_TARGET_PATH": str(target),
-        "DBT_LOG_PATH": str(target / "logs"),
-    }
-    return subprocess.run(
-        [DBT, *args, "--profiles-dir", "."],
-        cwd=settings.DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def _dbt(args: list[str], target: Path) -> Any:
+    """dbt as the pipeline runs it (pipelines/defs/models/project.py), on DUCKDB_PATH."""
+    return invoke_dbt(args, dbt_project(), target)
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +50,18 @@ def unit_test_run(tmp_path_factory: pytest.TempPathFactory):
     with duckdb.connect(str(warehouse)) as conn:
         create_scrubbed_schema(conn)
     target = folder / "target"
-    empty = _dbt(["run", "--empty"], warehouse, target)
-    assert empty.returncode == 0, empty.stdout[-3000:]
-    run = _dbt(["test", "--select", "test_type:unit"], warehouse, target)
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("DUCKDB_PATH", str(warehouse))
+        empty = _dbt(["run", "--empty"], target)
+        assert empty.success, f"{empty.exception} (log: {target / 'dbt.log'})"
+        run = _dbt(["test", "--select", "test_type:unit"], target)
     return run, json.loads((target / "run_results.json").read_text())
 
 
 def test_every_dbt_unit_test_passes(unit_test_run):
     run, results = unit_test_run
     failed = [r["unique_id"] for r in results["results"] if r["status"] != "pass"]
-    assert run.returncode == 0 and not failed, f"failed: {failed}\n{run.stdout[-4000:]}"
+    assert run.success and not failed, f"failed: {failed} (log: the target folder's dbt.log)"
 
 
 def test_the_unit_tests_cover_votes_consensus_kappa_and_alpha(unit_test_run):
