@@ -2,7 +2,8 @@
 
 A dbt subprocess imports dbt and loads the project before its first model: about 3 CPU-s, paid by
 each of the two steps that build models in every run. In the step's process dbt is imported once,
-and the Dagster events are dagster-dbt's own, made from the structured events dbt fires.
+and the Dagster events are dagster-dbt's own, made from the structured events dbt fires. dbtRunner
+runs one invocation at a time in a process, as a run's steps do (the in-process executor).
 """
 
 from __future__ import annotations

@@ -112,9 +112,17 @@ def _parse(project: DbtProject, target: Path) -> None:
         for name in (PARTIAL_PARSE_FILE,):
             if (target / name).is_file():
                 shutil.copyfile(target / name, staging / name)
-        parsed = invoke_dbt(["parse", "--quiet"], project, staging)
+        errors: list[str] = []
+
+        def collect_error(event: Any) -> None:
+            if event.info.level == "error":
+                errors.append(event.info.msg)
+
+        parsed = invoke_dbt(["parse", "--quiet"], project, staging, [collect_error])
         if not parsed.success:
-            raise RuntimeError(f"dbt parse failed (its log: {staging}/dbt.log): {parsed.exception}")
+            raise RuntimeError(
+                "dbt parse failed:" + "".join(f"\n{e}" for e in errors or [str(parsed.exception)])
+            )
         for name in (PARTIAL_PARSE_FILE, "semantic_manifest.json", "manifest.json"):
             if (staging / name).is_file():
                 (staging / name).replace(target / name)
