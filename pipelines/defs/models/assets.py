@@ -65,17 +65,13 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
 
 
 @functools.cache
-def manifest() -> dict[str, Any]:
-    return json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
-
-
-@functools.cache
 def incremental_models() -> frozenset[dg.AssetKey]:
     """The asset keys of the dbt models that rebuild only the touched users."""
+    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
     translator = ModelsTranslator()
     return frozenset(
         translator.get_asset_key(node)
-        for node in manifest()["nodes"].values()
+        for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
     )
 
@@ -119,9 +115,7 @@ def dbt_models(context: dg.AssetExecutionContext):
         succeeded = False
         try:
             events = build.run(
-                ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] * full)],
-                manifest(),
-                ModelsTranslator(),
+                ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] * full)]
             )
             succeeded = incremental_models() <= selected
         finally:

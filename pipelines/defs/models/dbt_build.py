@@ -8,19 +8,20 @@ runs one invocation at a time in a process, as a run's steps do (the in-process 
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtProject
-from dagster_dbt.asset_utils import get_updated_cli_invocation_params_for_context
+from dagster_dbt import DbtProject
+from dagster_dbt.asset_utils import (
+    get_manifest_and_translator_from_dbt_assets,
+    get_updated_cli_invocation_params_for_context,
+)
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
-from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from pipelines.defs.models.project import PARTIAL_PARSE_FILE, base_target_path, invoke_dbt
+from pipelines.defs.models.project import base_target_path, invoke_dbt, seed_partial_parse
 
 # The events that carry a node's result, which dagster-dbt turns into outputs and check results.
 _RESULT_EVENTS = frozenset(
@@ -30,7 +31,7 @@ _RESULT_EVENTS = frozenset(
 
 class DbtBuild:
     """One dbt invocation for an asset step: its own target folder (seeded with the project's
-    partial-parse state), the dbt result events it fired, and the errors dbt logged."""
+    partial-parse state) and the dbt result events it fired."""
 
     def __init__(self, context: dg.AssetExecutionContext, project: DbtProject) -> None:
         self.context = context
@@ -40,32 +41,25 @@ class DbtBuild:
             f"{step}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
         )
         self._raw_events: list[dict[str, Any]] = []
-        self._errors: list[str] = []
 
     def _collect(self, event: Any) -> None:
         from dbt_common.events.functions import msg_to_dict
 
         if event.info.name in _RESULT_EVENTS:
             self._raw_events.append(msg_to_dict(event))
-        elif event.info.level == "error":
-            self._errors.append(event.info.msg)
 
-    def run(
-        self,
-        args: Sequence[str],
-        manifest: Mapping[str, Any],
-        translator: DagsterDbtTranslator,
-    ) -> list[Any]:
+    def run(self, args: Sequence[str]) -> list[Any]:
         """`dbt <args>` on the models the step selected; the Dagster events of its results.
         Raises DagsterDbtCliRuntimeError, with the errors dbt logged, when the invocation fails."""
+        manifest, translator, _ = get_manifest_and_translator_from_dbt_assets(
+            [self.context.assets_def]
+        )
         params = get_updated_cli_invocation_params_for_context(
             context=self.context, manifest=manifest, dagster_dbt_translator=translator
         )
         project_dir = Path((params.dbt_project or self.project).project_dir)
         self.target_path.mkdir(parents=True)
-        state = base_target_path(self.project) / PARTIAL_PARSE_FILE
-        if state.is_file():
-            shutil.copyfile(state, self.target_path / PARTIAL_PARSE_FILE)
+        seed_partial_parse(self.target_path, base_target_path(self.project))
         indirect = params.indirect_selection
         argv = [
             *args,
@@ -73,8 +67,10 @@ class DbtBuild:
             *(["--indirect-selection", indirect] if indirect else []),
         ]
         self.context.log.info(f"dbt {' '.join(argv)}")
-        result = invoke_dbt(argv, self.project, self.target_path, [self._collect], project_dir)
-        events = [
+        invocation = invoke_dbt(argv, self.project, self.target_path, [self._collect], project_dir)
+        if error := invocation.error():
+            raise error
+        return [
             dagster_event
             for raw in self._raw_events
             for dagster_event in DbtCoreCliEventMessage(
@@ -87,10 +83,3 @@ class DbtBuild:
                 project=params.dbt_project,
             )
         ]
-        if not result.success:
-            errors = [*self._errors, *([str(result.exception)] if result.exception else [])]
-            raise DagsterDbtCliRuntimeError(
-                description=f"dbt {' '.join(args)} failed (its log: {self.target_path / 'dbt.log'})"
-                + "".join(f"\n\n{error}" for error in errors)
-            )
-        return events

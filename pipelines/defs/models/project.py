@@ -8,13 +8,15 @@ import functools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from pipelines import settings
 
@@ -46,10 +48,16 @@ def dbt_environment() -> Iterator[None]:
 
 
 def base_target_path(project: DbtProject) -> Path:
-    """The target folder dagster-dbt seeds each invocation's own folder from (DBT_TARGET_PATH,
-    else the project's), where the partial-parse state has to be for the next run to use it."""
+    """The target folder each invocation's own folder is seeded from (DBT_TARGET_PATH, else the
+    project's), where the partial-parse state has to be for the next run to use it."""
     path = Path(os.environ.get("DBT_TARGET_PATH") or project.target_path)
     return path if path.is_absolute() else Path(project.project_dir) / path
+
+
+def seed_partial_parse(invocation_target: Path, base: Path) -> None:
+    """Start an invocation's fresh folder from the partial-parse state in `base`, if any."""
+    if (base / PARTIAL_PARSE_FILE).is_file():
+        shutil.copyfile(base / PARTIAL_PARSE_FILE, invocation_target / PARTIAL_PARSE_FILE)
 
 
 def keep_partial_parse(invocation_target: Path, project: DbtProject) -> None:
@@ -106,41 +114,51 @@ def dbt_project() -> DbtProject:
 
 def _parse(project: DbtProject, target: Path) -> None:
     """`dbt parse` into a folder of its own, then its manifest and parse state moved into
-    `target` (each an atomic rename)."""
+    `target` (each an atomic rename). A failed parse keeps its folder, with dbt's log."""
     staging = Path(tempfile.mkdtemp(prefix=".parse-", dir=target))
-    try:
-        for name in (PARTIAL_PARSE_FILE,):
-            if (target / name).is_file():
-                shutil.copyfile(target / name, staging / name)
-        errors: list[str] = []
+    seed_partial_parse(staging, target)
+    parsed = invoke_dbt(["parse", "--quiet"], project, staging)
+    if error := parsed.error():
+        raise error
+    for name in (PARTIAL_PARSE_FILE, "semantic_manifest.json", "manifest.json"):
+        if (staging / name).is_file():
+            (staging / name).replace(target / name)
+    shutil.rmtree(staging, ignore_errors=True)
 
-        def collect_error(event: Any) -> None:
-            if event.info.level == "error":
-                errors.append(event.info.msg)
 
-        parsed = invoke_dbt(["parse", "--quiet"], project, staging, [collect_error])
-        if not parsed.success:
-            raise RuntimeError(
-                "dbt parse failed:" + "".join(f"\n{e}" for e in errors or [str(parsed.exception)])
-            )
-        for name in (PARTIAL_PARSE_FILE, "semantic_manifest.json", "manifest.json"):
-            if (staging / name).is_file():
-                (staging / name).replace(target / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+@dataclass(frozen=True)
+class DbtInvocation:
+    """What one `invoke_dbt` did: whether dbt succeeded, and the errors it logged."""
+
+    args: Sequence[str]
+    target: Path
+    success: bool
+    exception: BaseException | None
+    errors: list[str]
+
+    def error(self) -> DagsterDbtCliRuntimeError | None:
+        """The failure to raise, naming dbt's errors and its log; None when dbt succeeded."""
+        if self.success:
+            return None
+        messages = self.errors or ([str(self.exception)] if self.exception else [])
+        return DagsterDbtCliRuntimeError(
+            description=f"dbt {' '.join(self.args)} failed (its log: {self.target / 'dbt.log'})"
+            + "".join(f"\n\n{message}" for message in messages)
+        )
 
 
 def invoke_dbt(
     args: Sequence[str],
     project: DbtProject,
     target: Path,
-    callbacks: Sequence[Any] = (),
+    callbacks: Sequence[Callable[[Any], None]] = (),
     project_dir: Path | None = None,
-) -> Any:
+) -> DbtInvocation:
     """`dbt <args>` in this process (dbtRunner, dbt's programmatic entry) with its artifacts and
     log in `target`, on the DuckDB file and memory cap of `dbt_environment`; the file is closed
-    when dbt returns, as after a subprocess. `project_dir` stands in for the project's folder
-    (dagster-dbt's copy of it for a selection too long for the command line).
+    when dbt returns, as after a subprocess. `callbacks` receive every event dbt fires;
+    `project_dir` stands in for the project's folder (dagster-dbt's copy of it for a selection
+    too long for the command line).
 
     dbt-duckdb keeps its database open in the process between invocations otherwise: the file
     would stay locked against every other process (a run launched from the UI, the next step's
@@ -148,9 +166,15 @@ def invoke_dbt(
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
+    errors: list[str] = []
+
+    def collect_error(event: Any) -> None:
+        if event.info.level == "error":
+            errors.append(event.info.msg)
+
     with dbt_environment():
         try:
-            return dbtRunner(callbacks=list(callbacks)).invoke(
+            result = dbtRunner(callbacks=[*callbacks, collect_error]).invoke(
                 [
                     *args,
                     "--project-dir",
@@ -167,3 +191,4 @@ def invoke_dbt(
             with contextlib.suppress(Exception):  # none when dbt failed before connecting
                 DuckDBConnectionManager.env().close()
             DuckDBConnectionManager.close_all_connections()
+    return DbtInvocation(args, target, result.success, result.exception, errors)
