@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+# How long what a killed run started may take to end (the run's guard: SIGTERM, then SIGKILL).
+ALL_ENDED_SECONDS = 15
 
 
 def process_info(pid: int) -> tuple[int, str, list[str]] | None:
@@ -38,3 +42,11 @@ def descendants(root: int) -> dict[int, list[str]]:
 def alive(pid: int) -> bool:
     info = process_info(pid)
     return info is not None and info[1] != "Z"
+
+
+def still_running(started: dict[int, list[str]]) -> dict[int, list[str]]:
+    """Those of `started` still alive after ALL_ENDED_SECONDS, with their argv."""
+    deadline = time.monotonic() + ALL_ENDED_SECONDS
+    while (left := [pid for pid in started if alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return {pid: started[pid] for pid in left}

@@ -21,11 +21,10 @@ import pytest
 
 from pipelines import settings
 from tests.end_to_end.conftest import pipeline_env
-from tests.processes import alive, descendants
+from tests.processes import alive, descendants, still_running
 
 # Generous on a loaded 2-core machine: the run imports Dagster, ingests and scrubs before dbt.
 REACH_PHASE_SECONDS = 300
-ALL_ENDED_SECONDS = 15
 
 
 def dbt_building(workdir: Path, started: dict[int, list[str]]) -> bool:
@@ -72,10 +71,7 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path, phase, stop):
         os.kill(run.pid, stop)
         run.wait(timeout=60)
 
-        deadline = time.monotonic() + ALL_ENDED_SECONDS
-        while (left := [pid for pid in started if alive(pid)]) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not left, {pid: started[pid] for pid in left}
+        assert not (left := still_running(started)), left
         duckdb.connect(pipeline_env(tmp_path)["DUCKDB_PATH"]).close()  # no lock is left on it
     finally:
         for pid in started:

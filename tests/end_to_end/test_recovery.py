@@ -21,12 +21,11 @@ import duckdb
 
 from pipelines import settings
 from tests.end_to_end.conftest import pipeline_env
-from tests.processes import alive, descendants
+from tests.processes import descendants, still_running
 
 # dbt rewrites every model of the warehouse: a kill there is a kill in the middle of writing
 # (after ingest and scrub have rewritten the drop's tables, before the release).
 KILL_WHEN = "dbt build"
-ALL_ENDED_SECONDS = 15
 
 
 def table_counts(warehouse: Path) -> dict[str, int]:
@@ -90,10 +89,7 @@ def test_a_killed_run_leaves_tables_and_release_intact_and_a_rerun_completes(
         started = descendants(process.pid)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
-        deadline = time.monotonic() + ALL_ENDED_SECONDS
-        while (left := [pid for pid in started if alive(pid)]) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not left, {pid: started[pid] for pid in left}
+        assert not (left := still_running(started)), left
     finally:
         with contextlib.suppress(ProcessLookupError):  # the group is gone already
             os.killpg(process.pid, signal.SIGKILL)
