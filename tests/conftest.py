@@ -12,6 +12,7 @@ earliest.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -57,6 +58,16 @@ def pytest_configure(config: pytest.Config) -> None:
         # pytest's own setting for the root of its temporary folders; the workers of pytest-xdist
         # get their folders under the controller's.
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(RAM_TEMPROOT)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported (Dagster, dbt, Great Expectations, spaCy) lives as long as the
+    session: frozen, it is left out of every later garbage collection's walk."""
+    gc.freeze()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    gc.freeze()  # nor walked by the collections at exit
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -150,12 +161,11 @@ def _group(item: pytest.Item) -> str | None:
 
 # Work that starts first: the longest runs, so that they overlap.
 FIRST = ("real-data run", "pipeline_run")
-# Then the single tests that take longest (several pipeline runs, a browser), so that none of them
-# is left running alone at the end.
+# Within each rank, the tests that take longest (several pipeline runs, a browser) go first, so
+# that none of them is left running alone at the end.
 LONG_TESTS = (
-    "tests/release/test_incremental_rebuild.py",
+    "tests/end_to_end/test_increment.py",
     "tests/end_to_end/test_dagster_ui.py",
-    "tests/end_to_end/test_recovery.py",
 )
 
 
@@ -182,11 +192,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             rank = FIRST.index(group)
         elif "pipeline_run" in item.fixturenames:
             rank = FIRST.index("pipeline_run")
-        elif item.path.relative_to(config.rootpath).as_posix() in LONG_TESTS:
-            rank = len(FIRST)
         else:
-            rank = len(FIRST) + 1 if group else len(FIRST) + 2
-        ranks[id(item)] = (rank, index)
+            rank = len(FIRST) if group else len(FIRST) + 1
+        long = item.path.relative_to(config.rootpath).as_posix() in LONG_TESTS
+        ranks[id(item)] = (rank, not long, index)
     # Every worker sorts alike (xdist checks that they collected the same order).
     items.sort(key=lambda item: ranks[id(item)])
 

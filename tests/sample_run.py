@@ -17,6 +17,7 @@ from pathlib import Path
 from pipelines import settings
 
 OUTPUT_FILE = "run-output.txt"
+SHARD_USERS = "5"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ def pipeline_env(workdir: Path) -> dict[str, str]:
         # dbt's partial-parse state is valid for one warehouse path (dbt hashes the profile into
         # it): each working folder keeps its own, so runs on other warehouses do not discard it.
         DBT_TARGET_PATH=str(workdir / "dbt-target"),
+        # Shards of a few users, so that the sample's release has several per config and split,
+        # as a large corpus does: an increment on it leaves some untouched (tests/end_to_end/
+        # test_increment.py).
+        PIPELINES_RELEASE_SHARD_USERS=SHARD_USERS,
     )
     return env
 

@@ -4,7 +4,7 @@ workers, the guard) and no lock on the DuckDB file (dbt builds in the run's own 
 Each case starts the README's command on a small drop in a subprocess, waits until the run
 reaches the phase, kills the run's own process alone, and checks that every process it had
 started ends within seconds and that the warehouse opens for writing. A run killed with SIGKILL
-while dbt builds is tests/end_to_end/test_recovery.py's, on the sample's warehouse."""
+while dbt builds is tests/end_to_end/test_increment.py's, on an increment of the sample."""
 
 from __future__ import annotations
 

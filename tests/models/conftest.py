@@ -128,7 +128,11 @@ def materialize_models(
 
 @pytest.fixture(scope="session")
 def edge_case_build(tmp_path_factory: pytest.TempPathFactory):
-    """The hand-made edge-case drop, scrubbed-shaped and modeled once for the session."""
+    """The hand-made edge-case drop, scrubbed-shaped and modeled once for the session: a first
+    build (every user, fingerprints stored), with dbt's target folders beside its warehouse."""
     folder = tmp_path_factory.mktemp("edge_cases")
-    path = build_scrubbed_warehouse(folder / "warehouse.duckdb", model_fixtures.records())
-    return path, materialize_models(path, folder / "data")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DBT_TARGET_PATH", str(folder / "dbt-target"))
+        env.delenv("PIPELINES_FULL_REBUILD", raising=False)
+        path = build_scrubbed_warehouse(folder / "warehouse.duckdb", model_fixtures.records())
+        return path, materialize_models(path, folder / "data")

@@ -11,10 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.models import model_fixtures
 from tests.models.conftest import (
     BUCKETED,
-    build_scrubbed_warehouse,
     materialize_models,
     model_rows,
 )
@@ -35,25 +33,14 @@ COMPARED = (
 )
 
 
-@pytest.fixture(scope="module")
-def first_build(tmp_path_factory) -> Path:
-    """The edge-case drop modeled once for the module (a first build: every user, fingerprints
-    stored), with dbt's target folders beside its warehouse."""
-    folder = tmp_path_factory.mktemp("first_build")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DBT_TARGET_PATH", str(folder / "dbt-target"))
-        env.delenv("PIPELINES_FULL_REBUILD", raising=False)
-        path = build_scrubbed_warehouse(folder / "warehouse.duckdb", model_fixtures.records())
-        assert materialize_models(path, folder / "data").success
-    return folder
-
-
 @pytest.fixture
-def built(first_build, tmp_path, monkeypatch) -> Path:
-    """A copy of the first build (warehouse, data folder and whatever dbt's target folders kept),
-    with dbt's target folders in the test's folder."""
+def built(edge_case_build, tmp_path, monkeypatch) -> Path:
+    """A copy of the edge-case build (warehouse, data folder and whatever dbt's target folders
+    kept), with dbt's target folders in the test's folder."""
+    path, result = edge_case_build
+    assert result.success
     for name in ("warehouse.duckdb", "data", "dbt-target"):
-        source = first_build / name
+        source = path.parent / name
         if source.is_dir():
             shutil.copytree(source, tmp_path / name, symlinks=True)
         elif source.exists():
