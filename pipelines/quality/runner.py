@@ -93,7 +93,7 @@ class DuckDBSource:
     database: str | None = None
     setup: tuple[str, ...] = ()
 
-    def connect(self) -> _SeparateCursors:
+    def connect(self) -> duckdb.DuckDBPyConnection:
         if self.database:
             connection = duckdb.connect(
                 self.database, read_only=True, config=settings.duckdb_config()
@@ -102,7 +102,7 @@ class DuckDBSource:
             connection = duckdb.connect(config=settings.duckdb_config())
         for statement in self.setup:
             connection.execute(statement)
-        return _SeparateCursors(connection)
+        return connection
 
 
 def _quote(value: str) -> str:
@@ -277,10 +277,15 @@ def validate(
     started = time.perf_counter()
     docs = docs_dir() if callable(docs_dir) else docs_dir
     context = _context(None)
+    # GE connects more than once (its connection test, then the validation): the database is
+    # opened once, and each connection GE asks for is a cursor of it.
+    database: list[duckdb.DuckDBPyConnection] = []
     opened: list[_SeparateCursors] = []
 
     def connect() -> _SeparateCursors:
-        opened.append(source.connect())
+        if not database:
+            database.append(source.connect())
+        opened.append(_SeparateCursors(database[0].cursor()))
         return opened[-1]
 
     datasource = context.data_sources.add_sql(
@@ -311,7 +316,7 @@ def validate(
         )
     finally:
         datasource.get_execution_engine().close()
-        for connection in opened:
+        for connection in [*opened, *database]:
             connection.close()
     _sanitize(suite, validation)
     page = index = None

@@ -300,7 +300,7 @@ def test_published_suite_catches_a_broken_release(name, sample_copy: SampleBuild
         duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn,
         pytest.raises(ValidationFailed) as failure,
     ):
-        validate_published(sample_copy.release, conn, docs_dir=None)
+        validate_published(sample_copy.release, conn, docs_dir=None, configs=[config])
     message = str(failure.value)
     assert name in message and expectation in message and words in message
     assert PLANTED_EMAIL not in message
@@ -355,10 +355,10 @@ def _prompts_leak_scan(sample_copy: SampleBuild, replacement: str):
     (train,) = (sample_copy.release / "data" / "prompts").glob("train-*.parquet")
     _rewrite(train, f"select * replace ({replacement}) from read_parquet('{train}')")
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as conn:
-        outcomes = validate_published(
-            sample_copy.release, conn, raise_on_error=False, docs_dir=None
+        (prompts,) = validate_published(
+            sample_copy.release, conn, raise_on_error=False, docs_dir=None, configs=["prompts"]
         )
-    (prompts,) = [o for o in outcomes if o.suite == "published.prompts"]
+    assert prompts.suite == "published.prompts"
     (scan,) = [r for r in prompts.results if r.expectation == LEAK_SCAN]
     return train, prompts, scan
 
