@@ -16,6 +16,7 @@ import gc
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pytest
@@ -25,8 +26,10 @@ from pipelines import settings
 from pipelines.cli_checks import instance_config
 from tests import realdata
 from tests.build_once import build_once
-from tests.sample_build import SampleBuild, build_sample
 from tests.sample_run import PipelineRun, run_sample, sample_run
+
+if TYPE_CHECKING:
+    from tests.sample_build import SampleBuild
 
 # fixture -> xdist group of the tests that use it (directly, or through a parametrized fixture
 # that names it); a group runs on one worker, so its fixtures are built once.
@@ -125,6 +128,10 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
     """The bundled sample landed, scrubbed-shaped, modeled by dbt and staged as a release, once
     for the session (tests/sample_build.py). Read it; a test that changes it works on a copy."""
+    # Imported here, not above: pytest-xdist's controller loads this file before it starts the
+    # workers, and the sample build imports Great Expectations and Presidio (seconds).
+    from tests.sample_build import SampleBuild, build_sample
+
     folder = build_once(tmp_path_factory, "sample-build", build_sample)
     return SampleBuild(folder / "warehouse.duckdb", folder / "release")
 
