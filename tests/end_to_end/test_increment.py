@@ -103,9 +103,8 @@ def published(repo: Path) -> dict[str, str]:
     }
 
 
-def _run_command(workdir: Path, *options: str) -> list[str]:
-    drop = workdir / "drops" / INCREMENT
-    return [sys.executable, "-m", "pipelines", "run", *options, str(drop)]
+def _run_command(workdir: Path) -> list[str]:
+    return [sys.executable, "-m", "pipelines", "run", str(workdir / "drops" / INCREMENT)]
 
 
 def _kill_while_dbt_builds(workdir: Path) -> tuple[str, int, dict[int, list[str]]]:
@@ -158,10 +157,11 @@ def increment(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFactor
     before, release_before, first = table_counts(warehouse), release_state(repo), published(repo)
 
     # The copies are separate folders: the full rebuild runs beside the killed run and its re-run.
+    # It names no drop: `pipelines run` processes every folder of PIPELINES_DROPS_DIR.
     full_run = subprocess.Popen(
-        _run_command(full, "--full-rebuild"),
+        [sys.executable, "-m", "pipelines", "run", "--full-rebuild"],
         cwd=full,
-        env=pipeline_env(full),
+        env={**pipeline_env(full), "PIPELINES_DROPS_DIR": str(full / "drops")},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

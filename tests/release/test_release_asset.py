@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from pipelines.cli_report import release_summary
 from pipelines.defs.release import defs as release_defs
 from pipelines.defs.release.assets import dataset_release
 from pipelines.defs.release.resources import ReleaseTargetResource, release_target
@@ -35,8 +36,8 @@ def resources(warehouse_db, tmp_path):
     }
 
 
-def test_release_asset_publishes_a_local_release(release_asset, resources, tmp_path):
-    result = dg.materialize([release_asset], resources=resources)
+def test_release_asset_publishes_a_local_release(release_asset, resources, tmp_path, instance):
+    result = dg.materialize([release_asset], resources=resources, instance=instance)
     metadata = result.asset_materializations_for_node("dataset_release")[0].metadata
     assert metadata["version"].value == "v1.0.0"
     assert metadata["path"].value == str(tmp_path / "dataset_repo")
@@ -51,11 +52,13 @@ def test_release_asset_publishes_a_local_release(release_asset, resources, tmp_p
     assert figures.count("](data:image/png;base64,") == len(
         list((tmp_path / "dataset_repo" / "images").glob("*.png"))
     )
-    again = dg.materialize([release_asset], resources=resources)
+    assert "Release v1.0.0 (published)" in release_summary(instance)
+    again = dg.materialize([release_asset], resources=resources, instance=instance)
     assert (
         again.asset_materializations_for_node("dataset_release")[0].metadata["published"].value
         is False
     )
+    assert "Release v1.0.0 (unchanged, nothing published)" in release_summary(instance)
     assert LocalGitTarget(tmp_path / "dataset_repo").tags() == ["v1.0.0"]
 
 
