@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
 
-from pipelines.defs.models.project import dbt_project, invoke_dbt
+from pipelines.defs.models.project import DbtInvocation, dbt_project, invoke_dbt
 from tests.models.conftest import create_scrubbed_schema
 
 # The unit tests the yml files declare, by model: a test removed or renamed must be removed here.
@@ -38,7 +37,7 @@ EXPECTED = {
 }
 
 
-def _dbt(args: list[str], target: Path) -> Any:
+def _dbt(args: list[str], target: Path) -> DbtInvocation:
     """dbt as the pipeline runs it (pipelines/defs/models/project.py), on DUCKDB_PATH."""
     return invoke_dbt(args, dbt_project(), target)
 
@@ -53,7 +52,7 @@ def unit_test_run(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("DUCKDB_PATH", str(warehouse))
         empty = _dbt(["run", "--empty"], target)
-        assert empty.success, f"{empty.exception} (log: {target / 'dbt.log'})"
+        assert empty.success, empty.error()
         run = _dbt(["test", "--select", "test_type:unit"], target)
     return run, json.loads((target / "run_results.json").read_text())
 
@@ -61,7 +60,7 @@ def unit_test_run(tmp_path_factory: pytest.TempPathFactory):
 def test_every_dbt_unit_test_passes(unit_test_run):
     run, results = unit_test_run
     failed = [r["unique_id"] for r in results["results"] if r["status"] != "pass"]
-    assert run.success and not failed, f"failed: {failed} (log: the target folder's dbt.log)"
+    assert run.success and not failed, f"failed: {failed}\n{run.error()}"
 
 
 def test_the_unit_tests_cover_votes_consensus_kappa_and_alpha(unit_test_run):

@@ -7,7 +7,6 @@ file's write lock for the run, and no other process may open the file meanwhile.
 """
 
 import functools
-import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from pipelines import settings
 from pipelines.defs.models import touched
@@ -67,8 +67,7 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
 @functools.cache
 def incremental_models() -> frozenset[dg.AssetKey]:
     """The asset keys of the dbt models that rebuild only the touched users."""
-    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
-    translator = ModelsTranslator()
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([dbt_models])
     return frozenset(
         translator.get_asset_key(node)
         for node in manifest["nodes"].values()
