@@ -63,9 +63,8 @@ class Increment:
     after_kill: dict[str, int]
     release_after_kill: tuple[str, str, str]
     release_before: tuple[str, str, str]
-    rerun_output: str
-    incremental: Path
-    full: Path
+    incremental: PipelineRun  # the re-run after the kill, its output
+    full: PipelineRun  # the full rebuild, its output
 
 
 def table_counts(warehouse: Path) -> dict[str, int]:
@@ -153,15 +152,16 @@ def increment(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFactor
     )
     shutil.copytree(incremental, full, symlinks=True)
     env = pipeline_env(incremental)
+    # It names no drop: `pipelines run` processes every folder of PIPELINES_DROPS_DIR.
+    full_env = {**pipeline_env(full), "PIPELINES_DROPS_DIR": str(full / "drops")}
     warehouse, repo = Path(env["DUCKDB_PATH"]), Path(env["PIPELINES_RELEASE_DIR"])
     before, release_before, first = table_counts(warehouse), release_state(repo), published(repo)
 
     # The copies are separate folders: the full rebuild runs beside the killed run and its re-run.
-    # It names no drop: `pipelines run` processes every folder of PIPELINES_DROPS_DIR.
     full_run = subprocess.Popen(
         [sys.executable, "-m", "pipelines", "run", "--full-rebuild"],
         cwd=full,
-        env={**pipeline_env(full), "PIPELINES_DROPS_DIR": str(full / "drops")},
+        env=full_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -194,16 +194,14 @@ def increment(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFactor
         after_kill=after_kill,
         release_after_kill=release_after_kill,
         release_before=release_before,
-        rerun_output=rerun.stdout,
-        incremental=incremental,
-        full=full,
+        incremental=PipelineRun(incremental, env, rerun.stdout),
+        full=PipelineRun(full, full_env, full_output),
     )
 
 
-def _dbt_scope(workdir: Path) -> str:
+def _dbt_scope(run: PipelineRun) -> str:
     """What the last run's dbt build rebuilt, as its log says."""
-    log = sorted((workdir / "data" / "logs").glob("run-*.log"))[-1]
-    return re.findall(r"dbt build: (.+)", log.read_text())[-1].strip()
+    return re.findall(r"dbt build: (.+)", run.logs[-1].read_text())[-1].strip()
 
 
 def _files_exported(repo: Path) -> int:
@@ -211,16 +209,12 @@ def _files_exported(repo: Path) -> int:
     return int(re.search(r"Files: (\d+) exported", message).group(1))
 
 
-def _marts(workdir: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(pipeline_env(workdir)["DUCKDB_PATH"], read_only=True) as conn:
+def _marts(run: PipelineRun) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(run.warehouse), read_only=True) as conn:
         return {
             mart: conn.execute(f'select * from main."{mart}" order by all').fetchall()
             for mart in MARTS
         }
-
-
-def _repo(workdir: Path) -> Path:
-    return Path(pipeline_env(workdir)["PIPELINES_RELEASE_DIR"])
 
 
 def test_a_run_killed_while_dbt_builds_leaves_models_release_and_no_process(increment):
@@ -233,12 +227,12 @@ def test_a_run_killed_while_dbt_builds_leaves_models_release_and_no_process(incr
     # The drop it had landed is whole: the re-run, processing it again, adds no row.
     landed = {t: n for t, n in increment.after_kill.items() if not t.startswith("main.")}
     assert landed != {t: n for t, n in increment.before.items() if not t.startswith("main.")}
-    final = table_counts(Path(pipeline_env(increment.incremental)["DUCKDB_PATH"]))
+    final = table_counts(increment.incremental.warehouse)
     assert {t: final[t] for t in landed} == landed
 
 
 def test_the_rerun_marks_the_killed_run_failed_and_rebuilds_only_touched_users(increment):
-    assert "of a killed process: marked failed" in increment.rerun_output
+    assert "of a killed process: marked failed" in increment.incremental.output
     assert re.fullmatch(
         r"the per-user models rebuild [1-9]\d* touched users", _dbt_scope(increment.incremental)
     )
@@ -246,7 +240,7 @@ def test_the_rerun_marks_the_killed_run_failed_and_rebuilds_only_touched_users(i
 
 
 def test_the_increment_publishes_the_bytes_of_a_full_rebuild(increment):
-    incremental, full = _repo(increment.incremental), _repo(increment.full)
+    incremental, full = increment.incremental.release_dir, increment.full.release_dir
     first = increment.first
     assert len({path.split("-")[1] for path in first if "/conversations/" in path}) > 2, first
     files = published(incremental)
