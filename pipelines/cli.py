@@ -8,6 +8,7 @@ Its parts: what is checked before a run (`cli_checks`), the guard of the process
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -98,6 +99,9 @@ def _run_jobs(drops: list[Path], release_with_failed_drops: bool, say: Terminal)
     from pipelines.defs.partitions import drop_partitions
     from pipelines.ingest import DropError, check_drop_folder
 
+    # What the imports above loaded lives as long as the run: frozen, the collector no longer
+    # walks it.
+    gc.freeze()
     instance = dagster_instance()
     for run_id in fail_orphaned_runs(instance):
         say(f"run {run_id} of a killed process: marked failed, its slots freed")

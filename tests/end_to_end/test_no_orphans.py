@@ -1,10 +1,12 @@
 """A killed `pipelines run` leaves nothing behind: no process it started (the scrub's detector
 workers, the guard) and no lock on the DuckDB file (dbt builds in the run's own process).
 
-Each case starts the README's command on a small drop in a subprocess, waits until the run
-reaches the phase, kills the run's own process alone, and checks that every process it had
-started ends within seconds and that the warehouse opens for writing. A run killed with SIGKILL
-while dbt builds is tests/end_to_end/test_increment.py's, on an increment of the sample."""
+Each case starts the README's command in a subprocess, waits until the run reaches the phase,
+kills the run's own process alone, and checks that every process it had started ends within
+seconds and that the warehouse opens for writing. The scrub's workers run on a small drop; dbt
+builds in a `--full-rebuild` of a copy of the sample run's state, so it is killed in the middle of
+rebuilding every model. A run killed with SIGKILL while dbt builds is
+tests/end_to_end/test_increment.py's, on an increment of the sample."""
 
 from __future__ import annotations
 
@@ -38,24 +40,41 @@ def detector_workers(workdir: Path, started: dict[int, list[str]]) -> bool:
     return any(argv[1:4] == ["-m", "pipelines", "run"] for argv in started.values())
 
 
-@pytest.mark.parametrize(
-    ("phase", "stop"),
-    [
-        (dbt_building, signal.SIGTERM),
-        (detector_workers, signal.SIGKILL),
-    ],
-    ids=["dbt-sigterm", "detector-workers-sigkill"],
-)
-def test_a_killed_run_leaves_no_process_behind(tmp_path, phase, stop):
+def small_drop(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[list[str], dict]:
+    """The sample's prompts and annotators as a new drop: ingested, then scrubbed by workers."""
     drop = tmp_path / "drops" / "prompts-only"
     drop.mkdir(parents=True)
     for name in ("prompts.jsonl", "annotators.jsonl"):
         shutil.copy(settings.SAMPLE_DROP / name, drop / name)
+    return [str(drop)], pipeline_env(tmp_path)
+
+
+def full_rebuild(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[list[str], dict]:
+    """No new drop: every model of the sample run's state rebuilt in full."""
+    sample = request.getfixturevalue("pipeline_run")
+    shutil.copytree(sample.data_dir, tmp_path / "data", symlinks=True)
+    (tmp_path / "drops").mkdir()
+    return ["--full-rebuild"], {
+        **pipeline_env(tmp_path),
+        "PIPELINES_DROPS_DIR": str(tmp_path / "drops"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("run_on", "phase", "stop"),
+    [
+        (full_rebuild, dbt_building, signal.SIGTERM),
+        (small_drop, detector_workers, signal.SIGKILL),
+    ],
+    ids=["dbt-sigterm", "detector-workers-sigkill"],
+)
+def test_a_killed_run_leaves_no_process_behind(tmp_path, request, run_on, phase, stop):
+    args, env = run_on(tmp_path, request)
     log = (tmp_path / "run.log").open("w")
     run = subprocess.Popen(
-        [sys.executable, "-m", "pipelines", "run", str(drop)],
+        [sys.executable, "-m", "pipelines", "run", *args],
         cwd=tmp_path,
-        env=pipeline_env(tmp_path),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -72,7 +91,7 @@ def test_a_killed_run_leaves_no_process_behind(tmp_path, phase, stop):
         run.wait(timeout=60)
 
         assert not (left := still_running(started)), left
-        duckdb.connect(pipeline_env(tmp_path)["DUCKDB_PATH"]).close()  # no lock is left on it
+        duckdb.connect(env["DUCKDB_PATH"]).close()  # no lock is left on it
     finally:
         for pid in started:
             if alive(pid):
