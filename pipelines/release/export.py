@@ -250,18 +250,22 @@ def _export_groups(
         reader = conn.execute(f"{query} order by all").to_arrow_reader(READ_BATCH_ROWS)
         stream = _GroupStream(reader)
         exported = {}
-        for key in order:
-            rows, fingerprint = groups[key]
-            exported[key] = _write_group(
-                stream.rows_of(ids[key], rows),
-                schema,
-                out_dir,
-                config,
-                key,
-                rows,
-                fingerprint,
-                max_rows_per_file,
-            )
+        # The written files' rows are hashed on a cursor of the same database, which is cheap to
+        # open: a connection of their own would start a database per file.
+        with conn.cursor() as hashing:
+            for key in order:
+                rows, fingerprint = groups[key]
+                exported[key] = _write_group(
+                    stream.rows_of(ids[key], rows),
+                    schema,
+                    out_dir,
+                    config,
+                    key,
+                    rows,
+                    fingerprint,
+                    max_rows_per_file,
+                    hashing,
+                )
     return exported
 
 
@@ -274,6 +278,7 @@ def _write_group(
     rows: int,
     fingerprint: str,
     max_rows_per_file: int,
+    hashing: duckdb.DuckDBPyConnection,
 ) -> list[dict[str, Any]]:
     split, shard = key
     parts = max(1, math.ceil(rows / max_rows_per_file))
@@ -299,7 +304,7 @@ def _write_group(
                 "shard": shard,
                 "rows": written,
                 "num_bytes": _uncompressed_bytes(path),
-                "rows_sha256": rows_sha256([path]),
+                "rows_sha256": rows_sha256(hashing, [path]),
                 "fingerprint": fingerprint,
             }
         )
@@ -397,23 +402,22 @@ def row_hash_query(files: list[Path]) -> str:
     return f"select md5(to_json(t)::varchar) as h from read_parquet([{paths}]) t"
 
 
-def rows_sha256(files: list[Path]) -> str:
+def rows_sha256(conn: duckdb.DuckDBPyConnection, files: list[Path]) -> str:
     """Identity of the rows of `files`: the sha256 of their sorted row hashes, comma-joined.
 
-    Computed as the hashes stream from DuckDB's sort (which spills): joined in SQL
-    (`string_agg`), one split's string was too large for the memory cap at 500k conversations.
-    The digest is the same as that of the joined string; no rows give the empty string.
+    Computed as the hashes stream from DuckDB's sort (which spills), not joined in SQL: a large
+    split's joined string would not fit the memory cap. The digest is the same as that of the
+    joined string; no rows give the empty string.
     """
     joined = hashlib.sha256()
     separator = b""
-    with duckdb.connect(config=settings.duckdb_config()) as conn:
-        batches = conn.execute(
-            f"select h from ({row_hash_query(files)}) order by h"
-        ).to_arrow_reader(HASH_BATCH_ROWS)
-        for batch in batches:
-            if batch.num_rows:
-                joined.update(separator + ",".join(batch.column(0).to_pylist()).encode())
-                separator = b","
+    batches = conn.execute(f"select h from ({row_hash_query(files)}) order by h").to_arrow_reader(
+        HASH_BATCH_ROWS
+    )
+    for batch in batches:
+        if batch.num_rows:
+            joined.update(separator + ",".join(batch.column(0).to_pylist()).encode())
+            separator = b","
     return joined.hexdigest() if separator else ""
 
 
