@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from pipelines import settings
 from tests.end_to_end.conftest import pipeline_env
@@ -88,6 +88,16 @@ def webserver(pipeline_run, tmp_path):
         log.close()
 
 
+def follow(page: Page, path: str) -> None:
+    """Go to `path` within the app, as its own links do: the page is not loaded again (each load
+    parses the UI's scripts and asks the webserver for the workspace again)."""
+    page.evaluate(
+        "path => { history.pushState(null, '', path);"
+        " dispatchEvent(new PopStateEvent('popstate')); }",
+        path,
+    )
+
+
 def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -117,28 +127,28 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
             expect(page.get_by_text("fetching statuses")).to_have_count(0, timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "dagster-asset-graph.png"))
 
-            page.goto(f"{webserver}/assets/scrubbed/turns?view=checks")
+            follow(page, "/assets/scrubbed/turns?view=checks")
             expect(page.get_by_text("no_residual_personal_data").first).to_be_visible(
                 timeout=60_000
             )
             page.screenshot(path=str(ARTIFACTS / "dagster-asset-checks.png"))
 
-            page.goto(f"{webserver}/assets/prompts")
+            follow(page, "/assets/prompts")
             page.get_by_role("button", name=re.compile(r"Materialize$")).first.click(timeout=60_000)
             launched = re.compile(r"Launched run (\w+)")
             toast = page.get_by_text(launched).first.inner_text(timeout=60_000)
             run_id = launched.search(toast).group(1)
-            page.goto(f"{webserver}/runs")
+            follow(page, "/runs")
             run = page.get_by_role("link", name=f"run {run_id}").first
-            page.goto(webserver + run.get_attribute("href", timeout=60_000))
+            follow(page, run.get_attribute("href", timeout=60_000))
             expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=400_000)
 
-            page.goto(f"{webserver}/assets/prompts")
+            follow(page, "/assets/prompts")
             # Dagster shows the `dagster/row_count` metadata as the asset's "Row count".
             expect(page.get_by_text("Row count").first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "dagster-materialized-asset.png"), full_page=True)
 
-            page.goto(f"{webserver}/assets/metrics_stage2_kappa_pairs")
+            follow(page, "/assets/metrics_stage2_kappa_pairs")
             expect(page.get_by_text("kappa_matrix").first).to_be_visible(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "dagster-kappa-matrix.png"), full_page=True)
         finally:
