@@ -174,6 +174,14 @@ LONG_TESTS = (
     "tests/end_to_end/test_increment.py",
     "tests/end_to_end/test_dagster_ui.py",
 )
+# Modules of many tests of a few milliseconds each go last: they fill the end of both workers'
+# queues, so neither waits alone for a test of seconds that was queued behind them.
+SHORT_TESTS = (
+    "tests/contract/test_tables.py",
+    "tests/privacy/test_name_evidence.py",
+    "tests/privacy/test_regex_gates.py",
+    "tests/sample/test_sample_drop.py",
+)
 
 
 def _join_group(item: pytest.Item, group: str) -> None:
@@ -201,8 +209,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             rank = FIRST.index("pipeline_run")
         else:
             rank = len(FIRST) if group else len(FIRST) + 1
-        long = item.path.relative_to(config.rootpath).as_posix() in LONG_TESTS
-        ranks[id(item)] = (rank, not long, index)
+        module = item.path.relative_to(config.rootpath).as_posix()
+        ranks[id(item)] = (rank, module not in LONG_TESTS, module in SHORT_TESTS, index)
     # Every worker sorts alike (xdist checks that they collected the same order).
     items.sort(key=lambda item: ranks[id(item)])
 
