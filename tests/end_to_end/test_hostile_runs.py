@@ -20,6 +20,7 @@ import pytest
 
 from pipelines import settings
 from pipelines.sample.generator import SampleConfig, generate
+from tests.drops import prompts_only_drop
 
 PHONE = "415-555-0134"
 
@@ -44,9 +45,7 @@ def hostile_drops(parent: Path) -> list[Path]:
     prompts.write_text(json.dumps([json.loads(x) for x in prompts.read_text().splitlines()]))
     (linked / "stage1_reviews.jsonl").unlink()
     (linked / "stage1_reviews.jsonl").symlink_to("/proc/self/environ")
-    good.mkdir()
-    for name in ("prompts.jsonl", "annotators.jsonl"):
-        shutil.copy(settings.SAMPLE_DROP / name, good / name)
+    prompts_only_drop(good)
     return [array, linked, good]
 
 

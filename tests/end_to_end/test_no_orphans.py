@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import settings
+from tests.drops import prompts_only_drop
 from tests.end_to_end.conftest import pipeline_env
 from tests.processes import alive, descendants, still_running
 
@@ -42,10 +42,7 @@ def detector_workers(workdir: Path, started: dict[int, list[str]]) -> bool:
 
 def small_drop(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[list[str], dict]:
     """The sample's prompts and annotators as a new drop: ingested, then scrubbed by workers."""
-    drop = tmp_path / "drops" / "prompts-only"
-    drop.mkdir(parents=True)
-    for name in ("prompts.jsonl", "annotators.jsonl"):
-        shutil.copy(settings.SAMPLE_DROP / name, drop / name)
+    drop = prompts_only_drop(tmp_path / "drops" / "prompts-only")
     return [str(drop)], pipeline_env(tmp_path)
 
 

@@ -3,30 +3,20 @@ process (as `pipelines run` does), ingests, passes its checks and scrubs."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines import settings
 from pipelines.defs.ingest.assets import raw_tables
 from pipelines.defs.partitions import drop_partitions
 from pipelines.defs.privacy.assets import scrubbed_tables
 from pipelines.defs.quality.checks import suite_checks
 from pipelines.quality import load_suites
+from tests.drops import prompts_only_drop
 
 DROP_CHECKS = suite_checks(
     {name: s for name, s in load_suites().items() if s.schema in {"raw", "scrubbed"}}
 )
-
-
-def make_drop(drops_dir: Path, name: str) -> Path:
-    """The bundled sample's prompts and annotators: a drop that is quick to scrub."""
-    folder = drops_dir / name
-    folder.mkdir(parents=True)
-    for file in ("prompts.jsonl", "annotators.jsonl"):
-        shutil.copy(settings.SAMPLE_DROP / file, folder / file)
-    return folder
 
 
 def process_drop(instance, warehouse, drop: Path) -> dg.ExecuteInProcessResult:
@@ -50,7 +40,7 @@ def test_a_failed_scrub_leaves_no_connection_for_the_next_drop_to_trip_on(
     instance, warehouse, warehouse_path, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("PIPELINES_HASH_KEY", "a-test-key-of-enough-bytes")
-    first, second = (make_drop(tmp_path / "drops", name) for name in ("drop-a", "drop-b"))
+    first, second = (prompts_only_drop(tmp_path / "drops" / name) for name in ("drop-a", "drop-b"))
     # A folder where the scrub stages its rows: the scrub fails once the warehouse is open.
     squatter = warehouse_path.with_suffix(".scrub-staging.duckdb")
     squatter.mkdir()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +13,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines import settings
 from pipelines.defs.ingest.assets import raw_tables
 from pipelines.defs.partitions import drop_partitions
 from pipelines.defs.privacy.assets import scrubbed_tables
 from pipelines.privacy.pseudonymizer import key_fingerprint
+from tests.drops import prompts_only_drop
 
 BUILDING_KEY = "the-key-that-built-this-warehouse"
 OTHER_KEY = "another-key-of-enough-bytes-0123"
@@ -28,11 +27,7 @@ DROP_ID = "prompts-only"
 @pytest.fixture
 def drop(tmp_path: Path) -> Path:
     """The bundled sample's prompts and annotators: a drop that is quick to scrub."""
-    folder = tmp_path / "drops" / DROP_ID
-    folder.mkdir(parents=True)
-    for name in ("prompts.jsonl", "annotators.jsonl"):
-        shutil.copy(settings.SAMPLE_DROP / name, folder / name)
-    return folder
+    return prompts_only_drop(tmp_path / "drops" / DROP_ID)
 
 
 def process(instance, warehouse, drop: Path, assets) -> dg.ExecuteInProcessResult:

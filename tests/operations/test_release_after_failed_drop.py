@@ -4,27 +4,23 @@ maintainer sets PIPELINES_RELEASE_WITH_FAILED_DROPS; a drop re-run successfully 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from pipelines import settings
 from pipelines.defs.ingest.assets import raw_tables
 from pipelines.defs.jobs import drop_job
 from pipelines.defs.partitions import drop_partitions
 from pipelines.defs.privacy.assets import scrubbed_tables
 from pipelines.defs.schedules import FAILED_DROPS_TAG, daily_release_schedule
+from tests.drops import prompts_only_drop
 
 
 def make_drop(drops_dir: Path, name: str, *, prompts_as_one_array: bool = False) -> Path:
     """The sample's prompts and annotators; with `prompts_as_one_array`, prompts.jsonl is one
     JSON array, every line of it quarantined: the drop fails at ingest."""
-    folder = drops_dir / name
-    folder.mkdir(parents=True, exist_ok=True)
-    for file in ("prompts.jsonl", "annotators.jsonl"):
-        shutil.copy(settings.SAMPLE_DROP / file, folder / file)
+    folder = prompts_only_drop(drops_dir / name)
     if prompts_as_one_array:
         prompts = folder / "prompts.jsonl"
         lines = prompts.read_text().splitlines()
