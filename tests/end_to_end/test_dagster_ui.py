@@ -139,8 +139,7 @@ def test_a_maintainer_sees_the_stages_and_materializes_an_asset(webserver):
             toast = page.get_by_text(launched).first.inner_text(timeout=60_000)
             run_id = launched.search(toast).group(1)
             follow(page, "/runs")
-            run = page.get_by_role("link", name=f"run {run_id}").first
-            follow(page, run.get_attribute("href", timeout=60_000))
+            page.get_by_role("link", name=f"run {run_id}").first.click(timeout=60_000)
             expect(page.get_by_text("Success", exact=True).first).to_be_visible(timeout=400_000)
 
             follow(page, "/assets/prompts")
