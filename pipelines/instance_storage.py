@@ -8,8 +8,12 @@ open connection and compiled statements, for each of the few databases it last u
 and the current runs' shards): about 1.5 ms per event. The files, their schema and what is stored
 are Dagster's own; the UI and the daemon read them as they would any SQLite instance.
 
-Configured in dagster.yaml (`storage: custom:`). It overrides one private method of Dagster's
-event log, `_connect` (Dagster is pinned in pyproject.toml); the CLI and the UI run on it.
+Dagster also asks, before storing many events, whether one of its tables exists, through yet
+another engine each time: the answer, once yes, is remembered.
+
+Configured in dagster.yaml (`storage: custom:`). It overrides two methods of Dagster's event log,
+the private `_connect` and `has_table` (Dagster is pinned in pyproject.toml); the CLI and the UI
+run on it.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         # Used under the event log's own lock, like the connections.
         self._engines: OrderedDict[str, sqlalchemy.Engine] = OrderedDict()
+        self._tables: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
         _OPEN_STORAGES.add(self)
 
@@ -90,6 +95,15 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        """Dagster asks before storing many events (each check's evaluation, each event's tags)
+        whether one of its tables exists, through a new engine each time; a table, once there,
+        stays (migrations add tables, nothing drops one), so a table found is not looked up
+        again."""
+        if table_name not in self._tables and super().has_table(table_name):
+            self._tables.add(table_name)
+        return table_name in self._tables
 
     def dispose(self) -> None:
         with self._db_lock:

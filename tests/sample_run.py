@@ -51,8 +51,8 @@ def pipeline_env(workdir: Path) -> dict[str, str]:
         DUCKDB_PATH=str(workdir / "data" / "warehouse.duckdb"),
         PIPELINES_RELEASE_DIR=str(workdir / "data" / "dataset_repo"),
         DAGSTER_HOME=str(settings.PROJECT_ROOT),
-        # dbt's partial-parse state is valid for one warehouse path (dbt hashes the profile into
-        # it): each working folder keeps its own, so runs on other warehouses do not discard it.
+        # Each run's dbt folders (a failed build's artifacts and log) stay in its working folder,
+        # beside its data, not in the project's target folder that every test's dbt reads.
         DBT_TARGET_PATH=str(workdir / "dbt-target"),
         # Shards of a few users, so that the sample's release has several per config and split,
         # as a large corpus does: an increment on it leaves some untouched (tests/end_to_end/

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
+from dbt.contracts.graph.manifest import Manifest
 
 from pipelines.contract.tables import TABLES
 from pipelines.defs.models import defs
@@ -16,6 +20,7 @@ from pipelines.defs.models.project import (
     dbt_project,
     invoke_dbt,
     keep_partial_parse,
+    parsed_manifest,
 )
 from pipelines.defs.models.withheld import withheld_users
 
@@ -67,11 +72,39 @@ def test_a_builds_parse_state_is_kept_for_the_next_build(tmp_path, monkeypatch):
     )
 
 
+def test_a_build_runs_on_the_last_parse_while_it_fits_the_warehouse(tmp_path, monkeypatch):
+    """The parse state names the database it was made for (the DuckDB file's name); a build on
+    a warehouse of that name, anywhere, does not parse again, one on another name or after a file
+    of the project changed does."""
+    project = dbt_project()
+    state = Path(project.project_dir) / project.target_path / PARTIAL_PARSE_FILE
+    copy = SimpleNamespace(project_dir=tmp_path / "project", target_path=Path("target"))
+    (copy.project_dir / "target").mkdir(parents=True)
+    (copy.project_dir / "target" / PARTIAL_PARSE_FILE).write_bytes(state.read_bytes())
+    saved = Manifest.from_msgpack(state.read_bytes())
+    (database,) = {node.database for node in saved.nodes.values()}
+
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "elsewhere" / f"{database}.duckdb"))
+    assert parsed_manifest(copy) is not None
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / f"not_{database}.duckdb"))
+    assert parsed_manifest(copy) is None
+
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / f"{database}.duckdb"))
+    model = copy.project_dir / "models" / "changed.sql"
+    model.parent.mkdir()
+    model.write_text("select 1")
+    parsed = (copy.project_dir / "target" / PARTIAL_PARSE_FILE).stat().st_mtime
+    os.utime(model, (parsed + 1, parsed + 1))
+    assert parsed_manifest(copy) is None
+
+
 def test_every_model_and_column_is_documented(edge_case_build, tmp_path, monkeypatch):
     path, _ = edge_case_build
     monkeypatch.setenv("DUCKDB_PATH", str(path))
     target = tmp_path / "target"
-    generated = invoke_dbt(["docs", "generate"], dbt_project(), target)
+    generated = invoke_dbt(
+        ["docs", "generate"], dbt_project(), target, manifest=parsed_manifest(dbt_project())
+    )
     assert generated.success, generated.exception
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())

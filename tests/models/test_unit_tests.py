@@ -17,7 +17,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.defs.models.project import DbtInvocation, dbt_project, invoke_dbt
+from pipelines.defs.models.project import (
+    DbtInvocation,
+    dbt_project,
+    invoke_dbt,
+    parsed_manifest,
+)
 from tests.models.conftest import create_scrubbed_schema
 
 # The unit tests the yml files declare, by model: a test removed or renamed must be removed here.
@@ -38,8 +43,8 @@ EXPECTED = {
 
 
 def _dbt(args: list[str], target: Path) -> DbtInvocation:
-    """dbt as the pipeline runs it (pipelines/defs/models/project.py), on DUCKDB_PATH."""
-    return invoke_dbt(args, dbt_project(), target)
+    """dbt as the pipeline runs it (pipelines/defs/models/), on DUCKDB_PATH."""
+    return invoke_dbt(args, dbt_project(), target, manifest=parsed_manifest(dbt_project()))
 
 
 @pytest.fixture(scope="module")

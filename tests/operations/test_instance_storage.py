@@ -1,6 +1,7 @@
 """The instance's event log keeps its connections open and stores what Dagster's own SQLite event
 log stores: a plain SQLite instance on the same folder reads every event, materialization and
-check evaluation back, and the event log holds only a few databases open however many runs."""
+check evaluation back, the event log holds only a few databases open however many runs, and
+remembers the tables it found."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def test_a_plain_sqlite_instance_reads_what_the_pooled_event_log_stored(tmp_path
         runs = [dg.materialize([numbers], instance=instance) for _ in range(OPEN_SHARDS + 2)]
         assert all(run.success for run in runs)
         assert len(events._engines) <= OPEN_SHARDS
+        # Storing a check's evaluation asked for its table: found once, not looked up again.
+        assert "asset_check_executions" in events._tables
+        assert not events.has_table("no_such_table") and "no_such_table" not in events._tables
         stored = {run.run_id: len(instance.all_logs(run.run_id)) for run in runs}
 
     with _instance(tmp_path / "plain", {"sqlite": {"base_dir": base_dir}}) as plain:

@@ -65,8 +65,8 @@ def test_no_user_is_in_two_splits(first_release):
     assert realized == {"train": 32, "validation": 4, "test": 4}
 
 
-def test_users_keep_their_split_when_new_users_arrive(warehouse_db, local_target, options):
-    publish(warehouse_db, local_target, options)
+def test_users_keep_their_split_when_new_users_arrive(released, options):
+    warehouse_db, local_target = released
     before = json.loads((local_target.path / "splits.json").read_text())["users"]
     warehouse.add_users(warehouse_db, 40, 60)
     result = publish(warehouse_db, local_target, options)
@@ -86,10 +86,8 @@ def test_publishing_identical_content_is_a_noop(warehouse_db, local_target, opti
     assert local_target.tags() == ["v1.0.0"]
 
 
-def test_second_release_changelog_counts_rows_added_and_removed(
-    warehouse_db, local_target, options
-):
-    publish(warehouse_db, local_target, options)
+def test_second_release_changelog_counts_rows_added_and_removed(released, options):
+    warehouse_db, local_target = released
     warehouse.add_users(warehouse_db, 40, 45)
     with duckdb.connect(str(warehouse_db)) as conn:
         removed_relevance = conn.execute(
@@ -181,10 +179,8 @@ def test_dataset_repo_keeps_parquet_and_images_in_lfs_without_git_lfs(first_rele
     assert not git(first_release.path, "status", "--porcelain")
 
 
-def test_load_dataset_round_trips_every_config_at_a_tag(
-    warehouse_db, local_target, options, tmp_path
-):
-    publish(warehouse_db, local_target, options)
+def test_load_dataset_round_trips_every_config_at_a_tag(released, options, tmp_path):
+    warehouse_db, local_target = released
     first = manifest(local_target.path)
     warehouse.add_users(warehouse_db, 40, 50)
     publish(warehouse_db, local_target, options)
@@ -211,8 +207,8 @@ def test_cli_loads_a_release_of_the_local_repo(first_release, capsys):
         load_release("users", "v9.9.9", repo=first_release.path)
 
 
-def test_card_only_change_is_a_patch_release(warehouse_db, local_target, options, tmp_path):
-    publish(warehouse_db, local_target, options)
+def test_card_only_change_is_a_patch_release(released, options, tmp_path):
+    warehouse_db, local_target = released
     datacard = tmp_path / "datacard"
     shutil.copytree(settings.DATACARD_DIR, datacard)
     metadata = datacard / "dataset.yaml"
@@ -228,8 +224,8 @@ def test_card_only_change_is_a_patch_release(warehouse_db, local_target, options
     assert "A new caveat." in (local_target.path / "README.md").read_text()
 
 
-def test_removed_column_is_a_major_release(warehouse_db, local_target, options):
-    publish(warehouse_db, local_target, options)
+def test_removed_column_is_a_major_release(released, options):
+    warehouse_db, local_target = released
     with duckdb.connect(str(warehouse_db)) as conn:
         conn.execute("alter table main.stage3_preferences drop column generator_model")
     result = publish(warehouse_db, local_target, options)
@@ -238,8 +234,8 @@ def test_removed_column_is_a_major_release(warehouse_db, local_target, options):
     assert entry["configs"]["stage3_preferences"]["schema"] == "columns removed: generator_model"
 
 
-def test_dry_run_prints_the_plan_and_publishes_nothing(warehouse_db, local_target, options):
-    publish(warehouse_db, local_target, options)
+def test_dry_run_prints_the_plan_and_publishes_nothing(released, options):
+    warehouse_db, local_target = released
     warehouse.add_users(warehouse_db, 40, 42)
     result = publish(warehouse_db, local_target, options, dry_run=True)
     assert not result.published and result.version == "1.1.0"

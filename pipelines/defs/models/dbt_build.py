@@ -21,7 +21,12 @@ from dagster_dbt.asset_utils import (
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from pipelines.defs.models.project import base_target_path, invoke_dbt, seed_partial_parse
+from pipelines.defs.models.project import (
+    base_target_path,
+    invoke_dbt,
+    parsed_manifest,
+    seed_partial_parse,
+)
 
 # The events that carry a node's result, which dagster-dbt turns into outputs and check results.
 _RESULT_EVENTS = frozenset(
@@ -30,8 +35,9 @@ _RESULT_EVENTS = frozenset(
 
 
 class DbtBuild:
-    """One dbt invocation for an asset step: its own target folder (seeded with the project's
-    partial-parse state) and the dbt result events it fired."""
+    """One dbt invocation for an asset step: its own target folder, the project as parsed (dbt
+    parses again only when that parse does not fit the warehouse, from the partial-parse state
+    the folder is seeded with) and the dbt result events it fired."""
 
     def __init__(self, context: dg.AssetExecutionContext, project: DbtProject) -> None:
         self.context = context
@@ -67,7 +73,14 @@ class DbtBuild:
             *(["--indirect-selection", indirect] if indirect else []),
         ]
         self.context.log.info(f"dbt {' '.join(argv)}")
-        invocation = invoke_dbt(argv, self.project, self.target_path, [self._collect], project_dir)
+        invocation = invoke_dbt(
+            argv,
+            self.project,
+            self.target_path,
+            [self._collect],
+            project_dir,
+            parsed_manifest(self.project),
+        )
         if error := invocation.error():
             raise error
         return [

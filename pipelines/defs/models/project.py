@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster_dbt import DbtProject
-from dagster_dbt.dbt_project import using_dagster_dev
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from pipelines import settings
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 _SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
@@ -92,8 +94,9 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 @functools.cache
 def dbt_project() -> DbtProject:
-    """The project, its manifest prepared with `dbt parse` when missing or stale (and always
-    under `dagster dev`), so a fresh clone runs without a setup step.
+    """The project, its manifest prepared with `dbt parse` when missing or older than a file of
+    the project, so a fresh clone runs without a setup step and a model edited under `dagster
+    dev` is parsed when its code location reloads.
 
     Processes that start together (test workers, a run and the UI) parse one at a time under a
     lock, and the manifest replaces the old one whole: nobody reads a half-written manifest, and
@@ -101,13 +104,13 @@ def dbt_project() -> DbtProject:
     project = DbtProject(
         project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR
     )
-    if not (using_dagster_dev() or manifest_is_stale(project)):
+    if not manifest_is_stale(project):
         return project
     target = Path(project.project_dir) / project.target_path
     target.mkdir(parents=True, exist_ok=True)
     with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if using_dagster_dev() or manifest_is_stale(project):
+        if manifest_is_stale(project):
             _parse(project, target)
     return project
 
@@ -153,12 +156,13 @@ def invoke_dbt(
     target: Path,
     callbacks: Sequence[Callable[[Any], None]] = (),
     project_dir: Path | None = None,
+    manifest: Manifest | None = None,
 ) -> DbtInvocation:
     """`dbt <args>` in this process (dbtRunner, dbt's programmatic entry) with its artifacts and
     log in `target`, on the DuckDB file and memory cap of `dbt_environment`; the file is closed
     when dbt returns, as after a subprocess. `callbacks` receive every event dbt fires;
     `project_dir` stands in for the project's folder (dagster-dbt's copy of it for a selection
-    too long for the command line).
+    too long for the command line); with a `manifest` (`parsed_manifest`) dbt does not parse.
 
     dbt-duckdb keeps its database open in the process between invocations otherwise: the file
     would stay locked against every other process (a run launched from the UI, the next step's
@@ -174,7 +178,7 @@ def invoke_dbt(
 
     with dbt_environment():
         try:
-            result = dbtRunner(callbacks=[*callbacks, collect_error]).invoke(
+            result = dbtRunner(manifest=manifest, callbacks=[*callbacks, collect_error]).invoke(
                 [
                     *args,
                     "--project-dir",
@@ -192,3 +196,34 @@ def invoke_dbt(
                 DuckDBConnectionManager.env().close()
             DuckDBConnectionManager.close_all_connections()
     return DbtInvocation(args, target, result.success, result.exception, errors)
+
+
+def parsed_manifest(project: DbtProject) -> Manifest | None:
+    """The project as dbt's last parse left it (the partial-parse state in the project's target
+    folder), for an invocation to run without parsing; None when that state is missing, older
+    than a file of the project, from another dbt, or names another database than the warehouse.
+
+    dbt would parse the whole project again whenever the warehouse's path differs from the last
+    parse's (it hashes the profile into its state), though no model reads the path: it names each
+    relation `<database>.<schema>.<name>`, the database being the DuckDB file's name."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.version import __version__
+
+    state = Path(project.project_dir) / project.target_path / PARTIAL_PARSE_FILE
+    if not state.is_file() or any(
+        path.stat().st_mtime > state.stat().st_mtime
+        for path in source_files(Path(project.project_dir))
+    ):
+        return None
+    manifest = Manifest.from_msgpack(state.read_bytes())
+    database = DuckDBCredentials.path_derived_database_name(str(settings.duckdb_path()))
+    if manifest.metadata.dbt_version != __version__ or any(
+        node.database != database for node in manifest.nodes.values()
+    ):
+        return None
+    # What dbt derives from the saved state when its own parse finds nothing changed: the
+    # dependency maps, and the `graph` variable that macros read (touched_tests.sql).
+    manifest.build_parent_and_child_maps()
+    manifest.build_flat_graph()
+    return manifest
