@@ -63,7 +63,7 @@ def hash_key_problem() -> str | None:
     it), or None when it can; checked before any drop is touched."""
     import duckdb
 
-    from pipelines.privacy.pseudonymizer import HashKeyMismatch, check_warehouse_key
+    from pipelines.privacy.warehouse_key import HashKeyMismatch, check_warehouse_key
 
     try:
         key = settings.hash_key()

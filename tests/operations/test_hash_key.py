@@ -16,7 +16,7 @@ import pytest
 from pipelines.defs.ingest.assets import raw_tables
 from pipelines.defs.partitions import drop_partitions
 from pipelines.defs.privacy.assets import scrubbed_tables
-from pipelines.privacy.pseudonymizer import key_fingerprint
+from pipelines.privacy.warehouse_key import key_fingerprint
 from tests.drops import prompts_only_drop
 
 BUILDING_KEY = "the-key-that-built-this-warehouse"

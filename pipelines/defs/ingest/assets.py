@@ -10,7 +10,7 @@ from pipelines import settings
 from pipelines.contract.tables import TABLES
 from pipelines.defs.partitions import drop_partitions
 from pipelines.ingest import DropError, land_drop
-from pipelines.privacy.pseudonymizer import HashKeyMismatch, check_warehouse_key
+from pipelines.privacy.warehouse_key import HashKeyMismatch, check_warehouse_key
 from pipelines.text_format import markdown_table
 
 RAW_TABLE_KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}

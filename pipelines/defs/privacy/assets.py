@@ -19,8 +19,8 @@ from pipelines.defs.ingest.assets import RAW_TABLE_KEYS, hash_key_or_failure
 from pipelines.defs.partitions import drop_partitions
 from pipelines.privacy.audit import load_planted, summarize
 from pipelines.privacy.config import ScrubberConfig
-from pipelines.privacy.pseudonymizer import HashKeyMismatch, claim_warehouse_key
 from pipelines.privacy.scrub import LeakFound, ScrubRecordError, ScrubReport, scrub_drop
+from pipelines.privacy.warehouse_key import HashKeyMismatch, claim_warehouse_key
 from pipelines.resources import ScrubCluster
 from pipelines.text_format import markdown_table
 
