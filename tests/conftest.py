@@ -12,6 +12,7 @@ earliest.
 
 from __future__ import annotations
 
+import compileall
 import gc
 import os
 import shutil
@@ -51,6 +52,15 @@ RAM_TEMPROOT_MIN_FREE = 4 * 2**30
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        # The suite starts dozens of Python processes (workers, pipeline runs, Dagster's); where
+        # PYTHONDONTWRITEBYTECODE is set, none of them writes the package's bytecode, so each
+        # would compile every module it imports again. Compiled once here, they read it.
+        compileall.compile_dir(settings.PROJECT_ROOT / "pipelines", quiet=1)
+    _use_ram_temproot(config)
+
+
+def _use_ram_temproot(config: pytest.Config) -> None:
     if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
         return  # a folder the caller chose
     try:
