@@ -23,7 +23,12 @@ from pipelines.cli_checks import (
     hash_key_problem,
     unwritable_data_dir,
 )
-from pipelines.cli_guard import fail_orphaned_runs, process_tags, start_guard
+from pipelines.cli_guard import (
+    fail_orphaned_runs,
+    process_tags,
+    redeliver_swallowed_interrupts,
+    start_guard,
+)
 from pipelines.cli_output import Terminal, WarningCount, output_to_log, run_log
 from pipelines.cli_report import (
     coverage_report,
@@ -214,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         if problems:
             return 2
         start_guard()
+        redeliver_swallowed_interrupts()
         if args.full_rebuild:
             os.environ["PIPELINES_FULL_REBUILD"] = "true"
         if args.max_quarantined_share is not None:

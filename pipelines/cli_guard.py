@@ -1,6 +1,6 @@
 """The processes of a `pipelines run`: the guard that stops what a run started when it ends
-(killed included), and the tags by which a later run tells a killed run's leftovers from one
-still going."""
+(killed included), the interrupt that must stop the run itself, and the tags by which a later run
+tells a killed run's leftovers from one still going."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 # Runs of this CLI carry the process that executes them, so a later invocation can tell a run
 # whose process was killed from one still going.
@@ -23,6 +25,31 @@ _HOST_TAG, _PID_TAG = "pipelines/host", "pipelines/pid"
 _RUN_MARK = "PIPELINES_RUN_MARK"
 # How long the guard gives the run's processes to end on SIGTERM before it kills them.
 _STOP_GRACE_SECONDS = 2.0
+# How long after Python swallowed an interrupt it is sent again.
+_REDELIVER_AFTER_SECONDS = 0.1
+
+
+def redeliver_swallowed_interrupts() -> None:
+    """Stop the run on SIGTERM or Ctrl-C even when Python swallows the first interrupt.
+
+    Dagster turns both signals into an exception raised wherever the main thread is. When that is
+    a callback the garbage collector runs (a weak reference's, as SQLAlchemy's are), Python only
+    prints "Exception ignored" and the run goes on to its end. This hook, which Python calls
+    with every such exception, sends the signal again a moment later, once the callback (and the
+    hook) are over; should it land in such a callback again, it is sent again."""
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        previous(unraisable)
+        if isinstance(unraisable.exc_value, KeyboardInterrupt | DagsterExecutionInterruptedError):
+            # Not from here: a signal handled inside this hook would be swallowed the same way.
+            again = threading.Timer(_REDELIVER_AFTER_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
+            again.daemon = True
+            again.start()
+
+    sys.unraisablehook = hook
 
 
 def start_guard() -> None:
