@@ -201,7 +201,8 @@ def invoke_dbt(
 def parsed_manifest(project: DbtProject) -> Manifest | None:
     """The project as dbt's last parse left it (the partial-parse state in the project's target
     folder), for an invocation to run without parsing; None when that state is missing, older
-    than a file of the project, from another dbt, or names another database than the warehouse.
+    than a file of the project, unreadable, from another dbt, or names another database than the
+    warehouse.
 
     dbt would parse the whole project again whenever the warehouse's path differs from the last
     parse's (it hashes the profile into its state), though no model reads the path: it names each
@@ -216,7 +217,10 @@ def parsed_manifest(project: DbtProject) -> Manifest | None:
         for path in source_files(Path(project.project_dir))
     ):
         return None
-    manifest = Manifest.from_msgpack(state.read_bytes())
+    try:
+        manifest = Manifest.from_msgpack(state.read_bytes())
+    except Exception:  # dbt reads it the same way, and parses when it cannot
+        return None
     database = DuckDBCredentials.path_derived_database_name(str(settings.duckdb_path()))
     if manifest.metadata.dbt_version != __version__ or any(
         node.database != database for node in manifest.nodes.values()
