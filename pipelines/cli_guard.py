@@ -42,12 +42,12 @@ def redeliver_swallowed_interrupts() -> None:
     previous = sys.unraisablehook
 
     def hook(unraisable: Any) -> None:
-        previous(unraisable)
         if isinstance(unraisable.exc_value, KeyboardInterrupt | DagsterExecutionInterruptedError):
             # Not from here: a signal handled inside this hook would be swallowed the same way.
             again = threading.Timer(_REDELIVER_AFTER_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
             again.daemon = True
             again.start()
+        previous(unraisable)
 
     sys.unraisablehook = hook
 

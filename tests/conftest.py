@@ -113,10 +113,21 @@ def warehouse(warehouse_path: Path) -> DuckDBResource:
     return DuckDBResource(database=str(warehouse_path))
 
 
+@pytest.fixture(scope="session")
+def new_instance_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of an instance as Dagster creates it, its tables made and its migrations
+    stamped, once: a test's instance starts from a copy, for a sixth of the cost of creating one."""
+    home = tmp_path_factory.mktemp("new-instance") / "dagster"
+    with dg.instance_for_test(overrides={"storage": instance_config(home)["storage"]}):
+        pass
+    return home
+
+
 @pytest.fixture
-def instance(tmp_path: Path) -> dg.DagsterInstance:
+def instance(tmp_path: Path, new_instance_home: Path) -> dg.DagsterInstance:
     """A real (temporary, on-disk) instance, so schedules and sensors can read it too, on the
     storage the root dagster.yaml configures."""
+    shutil.copytree(new_instance_home, tmp_path / "dagster")
     storage = instance_config(tmp_path / "dagster")["storage"]
     with dg.instance_for_test(overrides={"storage": storage}) as temporary:
         yield temporary
