@@ -30,7 +30,7 @@ _REDELIVER_AFTER_SECONDS = 0.1
 
 
 def redeliver_swallowed_interrupts() -> None:
-    """Stop the run on SIGTERM or Ctrl-C even when Python swallows the first interrupt.
+    """Send again an interrupt (SIGTERM, Ctrl-C) that Python swallowed, so that it stops the run.
 
     Dagster turns both signals into an exception raised wherever the main thread is. When that is
     a callback the garbage collector runs (a weak reference's, as SQLAlchemy's are), Python only
