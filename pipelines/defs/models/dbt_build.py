@@ -65,7 +65,9 @@ class DbtBuild:
         )
         project_dir = Path((params.dbt_project or self.project).project_dir)
         self.target_path.mkdir(parents=True)
-        seed_partial_parse(self.target_path, base_target_path(self.project))
+        manifest = parsed_manifest(self.project)
+        if manifest is None:  # dbt parses: from the last build's state, if it fits
+            seed_partial_parse(self.target_path, base_target_path(self.project))
         indirect = params.indirect_selection
         argv = [
             *args,
@@ -79,7 +81,7 @@ class DbtBuild:
             self.target_path,
             [self._collect],
             project_dir,
-            parsed_manifest(self.project),
+            manifest,
         )
         if error := invocation.error():
             raise error

@@ -84,12 +84,17 @@ def source_files(project_dir: Path) -> list[Path]:
     return sorted({path for g in _SOURCE_GLOBS for path in project_dir.glob(g) if path.is_file()})
 
 
+def _is_stale(artifact: Path, project: DbtProject) -> bool:
+    """No `artifact` of a parse yet, or one older than a file of the project."""
+    if not artifact.is_file():
+        return True
+    built = artifact.stat().st_mtime
+    return any(path.stat().st_mtime > built for path in source_files(Path(project.project_dir)))
+
+
 def manifest_is_stale(project: DbtProject) -> bool:
     """No manifest yet, or one older than a file of the project."""
-    if not project.manifest_path.exists():
-        return True
-    built = project.manifest_path.stat().st_mtime
-    return any(path.stat().st_mtime > built for path in source_files(Path(project.project_dir)))
+    return _is_stale(Path(project.manifest_path), project)
 
 
 @functools.cache
@@ -212,10 +217,7 @@ def parsed_manifest(project: DbtProject) -> Manifest | None:
     from dbt.version import __version__
 
     state = Path(project.project_dir) / project.target_path / PARTIAL_PARSE_FILE
-    if not state.is_file() or any(
-        path.stat().st_mtime > state.stat().st_mtime
-        for path in source_files(Path(project.project_dir))
-    ):
+    if _is_stale(state, project):
         return None
     try:
         manifest = Manifest.from_msgpack(state.read_bytes())
