@@ -83,22 +83,20 @@ def first_release_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def released(first_release_folder: Path, tmp_path: Path) -> tuple[Path, LocalGitTarget]:
-    """The warehouse of the first release and its dataset repo at v1.0.0, as a test's own copies:
-    the state `publish_release` of `warehouse_db` with `options` leaves, for a test of the next
-    release."""
-    db = tmp_path / "released" / "warehouse.duckdb"
-    db.parent.mkdir()
-    shutil.copyfile(first_release_folder / "warehouse.duckdb", db)
-    repo = tmp_path / "released" / "dataset_repo"
-    shutil.copytree(first_release_folder / "dataset_repo", repo, symlinks=True)
-    return db, LocalGitTarget(repo)
-
-
-@pytest.fixture
 def first_release(first_release_folder: Path, tmp_path: Path) -> LocalGitTarget:
     """v1.0.0 of the `warehouse_db` warehouse published with `options`, as a test's own copy: what
     `publish_release` makes of it, for the tests that read a first release."""
     repo = tmp_path / "first_release"
     shutil.copytree(first_release_folder / "dataset_repo", repo, symlinks=True)
     return LocalGitTarget(repo)
+
+
+@pytest.fixture
+def released(
+    first_release_folder: Path, first_release: LocalGitTarget, tmp_path: Path
+) -> tuple[Path, LocalGitTarget]:
+    """The warehouse of the first release, as a test's own copy, and `first_release`: the state
+    `publish_release` of `warehouse_db` with `options` leaves, for a test of the next release."""
+    db = tmp_path / "first_release.duckdb"
+    shutil.copyfile(first_release_folder / "warehouse.duckdb", db)
+    return db, first_release
