@@ -142,6 +142,25 @@ def scrub_cluster() -> str | None:
     return os.environ.get("PIPELINES_SCRUB_CLUSTER", "").strip() or None
 
 
+# About 15 s of one core's detection: a local cluster of two workers starts in 3 to 8 s and then
+# detects at about twice the speed, so below this it costs more time and CPU than it saves
+# (docs/benchmarks.md, "Scrub" and "Detection engines").
+DEFAULT_SCRUB_IN_PROCESS_CHARS = 500_000
+
+
+def scrub_in_process_chars() -> int:
+    """Characters of new text a scrub detects in its own process before it starts a local cluster
+    (`PIPELINES_SCRUB_IN_PROCESS_CHARS`; 0: the cluster from the first text)."""
+    value = os.environ.get("PIPELINES_SCRUB_IN_PROCESS_CHARS", "").strip()
+    if not value:
+        return DEFAULT_SCRUB_IN_PROCESS_CHARS
+    if not value.isdigit():
+        raise ValueError(
+            f"PIPELINES_SCRUB_IN_PROCESS_CHARS must be a whole number of characters, got {value!r}"
+        )
+    return int(value)
+
+
 # Ingest: what a drop may carry before a record, or the drop, is refused.
 DEFAULT_MAX_TEXT_CHARS = 250_000
 DEFAULT_MAX_QUARANTINED_SHARE = 0.1

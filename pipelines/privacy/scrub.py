@@ -106,7 +106,13 @@ class DropScrubber:
         cluster: str | None = None,
     ):
         self.conn = conn
-        self.detection = functools.partial(Detection, config, workers, cluster)
+        self.detection = functools.partial(
+            Detection,
+            config,
+            workers,
+            cluster,
+            in_process_chars=settings.scrub_in_process_chars(),
+        )
         self.timestamp_precision = (
             settings.checked_timestamp_precision(timestamp_precision)
             if timestamp_precision

@@ -207,3 +207,34 @@ def test_a_block_given_no_texts_starts_no_cluster():
         assert idle.client is None
     with pytest.raises(RuntimeError, match="outside its `with` block"):
         idle.detect([("Call Ann at 212 555 0187.", "full")])
+
+
+class _ClusterStarted(Exception):
+    pass
+
+
+def test_a_local_cluster_starts_only_past_the_characters_detected_in_process(
+    in_process, monkeypatch
+):
+    """One worker per core by default: the batches up to `in_process_chars` characters in all
+    are detected in this process, with its findings; the next one starts the cluster. Asked for
+    by address or for a number of workers, the cluster starts with the first batch."""
+
+    def start(cluster: DetectionCluster) -> None:
+        raise _ClusterStarted
+
+    monkeypatch.setattr(DetectionCluster, "_start", start)
+    texts = [(text, "full") for text in sample_texts()]
+    half = len(texts) // 2
+    first_half = sum(len(text) for text, _ in texts[:half])
+    config = ScrubberConfig.load()
+    with DetectionCluster(config, in_process_chars=first_half) as automatic:
+        assert automatic.detect(texts[:half]) == in_process[:half]
+        with pytest.raises(_ClusterStarted):
+            automatic.detect(texts[half:])
+    for asked in ({"workers": 2}, {"address": "tcp://127.0.0.1:1"}):
+        with (
+            DetectionCluster(config, in_process_chars=first_half, **asked) as cluster,
+            pytest.raises(_ClusterStarted),
+        ):
+            cluster.detect(texts[:1])
