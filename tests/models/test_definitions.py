@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
+import pytest
 from dbt.contracts.graph.manifest import Manifest
 
 from pipelines.contract.tables import TABLES
@@ -96,6 +99,42 @@ def test_a_build_runs_on_the_last_parse_while_it_fits_the_warehouse(tmp_path, mo
     parsed = (copy.project_dir / "target" / PARTIAL_PARSE_FILE).stat().st_mtime
     os.utime(model, (parsed + 1, parsed + 1))
     assert parsed_manifest(copy) is None
+
+
+def test_an_interrupt_while_the_parse_state_loads_is_raised_not_taken_for_a_bad_state(
+    tmp_path, monkeypatch
+):
+    """The manifest's decoders catch every exception: an interrupt that arrives while the parse
+    state loads is handled once it has loaded, so the build stops instead of parsing again."""
+    project = dbt_project()
+    state = Path(project.project_dir) / project.target_path / PARTIAL_PARSE_FILE
+    (database,) = {
+        node.database for node in Manifest.from_msgpack(state.read_bytes()).nodes.values()
+    }
+    monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / f"{database}.duckdb"))
+    load = Manifest.from_msgpack
+
+    def interrupted_while_decoding(data: bytes) -> Manifest:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)  # the handler runs here, in the main thread
+        except BaseException as error:  # as mashumaro's generated decoders do
+            raise ValueError("not a manifest") from error
+        return load(data)
+
+    class Interrupted(BaseException):
+        """What Dagster's handler raises while a run executes."""
+
+    def raise_interrupted(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    monkeypatch.setattr(Manifest, "from_msgpack", interrupted_while_decoding)
+    previous = signal.signal(signal.SIGINT, raise_interrupted)
+    try:
+        with pytest.raises(Interrupted):
+            parsed_manifest(project)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_every_model_and_column_is_documented(edge_case_build, tmp_path, monkeypatch):

@@ -7,7 +7,9 @@ import fcntl
 import functools
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -203,6 +205,33 @@ def invoke_dbt(
     return DbtInvocation(args, target, result.success, result.exception, errors)
 
 
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """The block runs with SIGINT and SIGTERM recorded, not handled; one that arrived is handed to
+    the handler that was installed (Dagster's, which raises) when the block ends.
+
+    The decoders mashumaro generates for dbt's manifest catch every exception (a bare `except:`):
+    Dagster's interrupt, raised in one of them, became an unreadable manifest, and the run went on
+    to its end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    handlers = {signum: signal.signal(signum, lambda n, _: received.append(n)) for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        if received:
+            handler = handlers[received[0]]
+            if callable(handler):
+                handler(received[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(received[0])
+
+
 def parsed_manifest(project: DbtProject) -> Manifest | None:
     """The project as dbt's last parse left it (the partial-parse state in the project's target
     folder), for an invocation to run without parsing; None when that state is missing, older
@@ -219,10 +248,11 @@ def parsed_manifest(project: DbtProject) -> Manifest | None:
     state = Path(project.project_dir) / project.target_path / PARTIAL_PARSE_FILE
     if _is_stale(state, project):
         return None
-    try:
-        manifest = Manifest.from_msgpack(state.read_bytes())
-    except Exception:  # dbt reads it the same way, and parses when it cannot
-        return None
+    with _interrupts_deferred():
+        try:
+            manifest = Manifest.from_msgpack(state.read_bytes())
+        except Exception:  # dbt reads it the same way, and parses when it cannot
+            return None
     database = DuckDBCredentials.path_derived_database_name(str(settings.duckdb_path()))
     if manifest.metadata.dbt_version != __version__ or any(
         node.database != database for node in manifest.nodes.values()
