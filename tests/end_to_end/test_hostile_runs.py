@@ -35,12 +35,13 @@ class CliRun:
 
 
 def hostile_drops(parent: Path) -> list[Path]:
-    """Copies of the bundled sample: one whose prompts.jsonl is one JSON array, one holding a
-    link, and a good one of the sample's prompts and annotators alone."""
+    """Drops cut from the bundled sample: its prompts and annotators with prompts.jsonl as one
+    JSON array, a copy of the whole sample holding a link, and a good one of the sample's prompts
+    and annotators alone."""
     array, linked, good = parent / "prompts-array", parent / "linked", parent / "prompts-only"
-    for folder in (array, linked):
-        shutil.copytree(settings.SAMPLE_DROP, folder)
-        (folder / "manifest.json").unlink()  # it names the sample's drop id
+    prompts_only_drop(array)
+    shutil.copytree(settings.SAMPLE_DROP, linked)
+    (linked / "manifest.json").unlink()  # it names the sample's drop id
     prompts = array / "prompts.jsonl"
     prompts.write_text(json.dumps([json.loads(x) for x in prompts.read_text().splitlines()]))
     (linked / "stage1_reviews.jsonl").unlink()

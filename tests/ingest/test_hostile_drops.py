@@ -16,9 +16,31 @@ import duckdb
 import pytest
 
 from pipelines.ingest import DropError, land_drop
+from tests.build_once import build_once
 from tests.ingest.test_ingest import ingest, raw_contents, table_counts
 
 SECRET = "jane.doe@example.org"
+
+
+def _land_sample(folder: Path) -> None:
+    from pipelines import settings
+
+    with duckdb.connect(str(folder / "warehouse.duckdb")) as conn:
+        land_drop(conn, settings.SAMPLE_DROP)
+
+
+@pytest.fixture(scope="session")
+def landed_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding the bundled sample as ingest lands it, built once: the state a spoiled
+    copy of the sample must leave as it was."""
+    return build_once(tmp_path_factory, "landed-sample", _land_sample) / "warehouse.duckdb"
+
+
+@pytest.fixture
+def sample_landed(landed_sample: Path, warehouse_path: Path) -> Path:
+    """The test's warehouse, holding the sample already landed."""
+    shutil.copyfile(landed_sample, warehouse_path)
+    return warehouse_path
 
 
 @pytest.fixture
@@ -44,11 +66,10 @@ def quarantine(warehouse_path: Path) -> list[tuple]:
 
 @pytest.mark.parametrize("target", ["/proc/self/environ", "/etc/passwd", "outside"])
 def test_a_link_in_a_drop_is_refused_before_anything_is_read(
-    target, drop, warehouse_path, monkeypatch
+    target, drop, sample_landed, monkeypatch
 ):
     monkeypatch.setenv("PIPELINES_TEST_SECRET", SECRET)
-    with duckdb.connect(str(warehouse_path)) as conn:
-        land_drop(conn, drop)
+    with duckdb.connect(str(sample_landed)) as conn:
         before = raw_contents(conn)
     if target == "outside":
         outside = drop.parent.parent / "stage1_reviews.jsonl"
@@ -57,7 +78,7 @@ def test_a_link_in_a_drop_is_refused_before_anything_is_read(
     (drop / "stage1_reviews.jsonl").unlink()
     (drop / "stage1_reviews.jsonl").symlink_to(target)
 
-    with duckdb.connect(str(warehouse_path)) as conn:
+    with duckdb.connect(str(sample_landed)) as conn:
         with pytest.raises(DropError, match=r"stage1_reviews\.jsonl: a symbolic link"):
             land_drop(conn, drop)
         assert raw_contents(conn) == before
@@ -184,14 +205,13 @@ def as_one_json_array(path: Path) -> None:
 
 
 def test_a_file_over_its_quarantined_share_fails_the_drop_and_leaves_raw_as_it_was(
-    drop, warehouse_path
+    drop, sample_landed
 ):
-    with duckdb.connect(str(warehouse_path)) as conn:
-        land_drop(conn, drop)
+    with duckdb.connect(str(sample_landed)) as conn:
         before = raw_contents(conn)
     as_one_json_array(drop / "prompts.jsonl")
 
-    with duckdb.connect(str(warehouse_path)) as conn:
+    with duckdb.connect(str(sample_landed)) as conn:
         with pytest.raises(DropError) as refused:
             land_drop(conn, drop)
         assert raw_contents(conn) == before

@@ -38,17 +38,21 @@ def _hash_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPELINES_HASH_KEY", TEST_KEY)
 
 
-@pytest.fixture
-def landed(instance, warehouse, warehouse_path, generated_drop):
-    """The generated drop ingested by the real ingest asset."""
-    folder, _manifest = generated_drop
-    instance.add_dynamic_partitions(drop_partitions.name, [DROP_ID])
+def land(instance: dg.DagsterInstance, warehouse, folder: Path) -> None:
+    """The drop at `folder` ingested by the real ingest asset."""
+    instance.add_dynamic_partitions(drop_partitions.name, [folder.name])
     result = dg.materialize(
         [raw_tables],
         instance=instance,
-        partition_key=DROP_ID,
+        partition_key=folder.name,
         resources={"warehouse": warehouse},
         run_config={"ops": {"raw_tables": {"config": {"drops_dir": str(folder.parent)}}}},
     )
     assert result.success
+
+
+@pytest.fixture
+def landed(instance, warehouse, warehouse_path, generated_drop):
+    """The generated drop ingested by the real ingest asset."""
+    land(instance, warehouse, generated_drop[0])
     return warehouse_path

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from dagster_duckdb import DuckDBResource
 
+from pipelines.cli_checks import instance_config
 from pipelines.contract.tables import TABLES
 from pipelines.defs.ingest.assets import raw_tables
+from pipelines.defs.partitions import drop_partitions
 from pipelines.defs.privacy import defs as privacy_defs
 from pipelines.defs.privacy.assets import LEAK_CHECK, scrubbed_tables
 from pipelines.privacy import drop_rows, numbering, scrub_cache, staging
@@ -21,7 +26,7 @@ from pipelines.privacy.detection_cluster import DetectionCluster
 from pipelines.privacy.detector import Detector
 from pipelines.privacy.pseudonymizer import IDENTIFIER_PREFIXES, Pseudonymizer, hash_identifier
 from pipelines.privacy.scrub import DropScrubber, ScrubRecordError, scrub_drop
-from tests.privacy.conftest import DROP_ID, TEST_KEY
+from tests.privacy.conftest import DROP_ID, TEST_KEY, land
 
 
 def scrub(instance, warehouse, manifest: Path) -> dg.ExecuteInProcessResult:
@@ -38,6 +43,29 @@ def scrub(instance, warehouse, manifest: Path) -> dg.ExecuteInProcessResult:
         },
         raise_on_error=False,
     )
+
+
+@dataclass(frozen=True)
+class ScrubbedDrop:
+    result: dg.ExecuteInProcessResult
+    warehouse: Path
+
+
+@pytest.fixture(scope="module")
+def scrubbed_drop(tmp_path_factory, new_instance_home, generated_drop) -> ScrubbedDrop:
+    """The generated drop landed and scrubbed once, for the tests that read the outcome."""
+    folder = tmp_path_factory.mktemp("scrubbed-drop")
+    shutil.copytree(new_instance_home, folder / "dagster")
+    warehouse = folder / "warehouse.duckdb"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PIPELINES_HASH_KEY", TEST_KEY)
+        env.setenv("DUCKDB_PATH", str(warehouse))
+        env.setenv("PIPELINES_DATA_DIR", str(folder / "data"))
+        storage = instance_config(folder / "dagster")["storage"]
+        with dg.instance_for_test(overrides={"storage": storage}) as instance:
+            resource = DuckDBResource(database=str(warehouse))
+            land(instance, resource, generated_drop[0])
+            return ScrubbedDrop(scrub(instance, resource, generated_drop[1]), warehouse)
 
 
 def materialized(result: dg.ExecuteInProcessResult, table: str) -> dict:
@@ -66,10 +94,8 @@ def test_privacy_definitions_load(warehouse):
     }
 
 
-def test_no_planted_identifier_survives_and_decoys_mostly_do(
-    instance, warehouse, landed, generated_drop
-):
-    result = scrub(instance, warehouse, generated_drop[1])
+def test_no_planted_identifier_survives_and_decoys_mostly_do(scrubbed_drop, generated_drop):
+    result, landed = scrubbed_drop.result, scrubbed_drop.warehouse
     assert result.success
     checks = result.get_asset_check_evaluations()
     assert len(checks) == len(TABLES) and all(c.passed for c in checks)
@@ -97,9 +123,9 @@ def test_no_planted_identifier_survives_and_decoys_mostly_do(
     assert sum(kept.values()) >= 0.8 * sum(decoys.values())
 
 
-def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed, generated_drop):
-    assert scrub(instance, warehouse, generated_drop[1]).success
-    with duckdb.connect(str(landed), read_only=True) as conn:
+def test_identifier_columns_are_hashed_or_dropped(scrubbed_drop):
+    assert scrubbed_drop.result.success
+    with duckdb.connect(str(scrubbed_drop.warehouse), read_only=True) as conn:
         assert (
             conn.execute(
                 "select count(*) from scrubbed.conversations "
@@ -136,12 +162,15 @@ def test_identifier_columns_are_hashed_or_dropped(instance, warehouse, landed, g
 
 
 def test_second_run_over_unchanged_input_scrubs_nothing_again(
-    instance, warehouse, landed, generated_drop
+    instance, warehouse_path, scrubbed_drop, generated_drop
 ):
-    first = scrub(instance, warehouse, generated_drop[1])
+    first = scrubbed_drop.result
+    shutil.copyfile(scrubbed_drop.warehouse, warehouse_path)
+    landed = warehouse_path
     with duckdb.connect(str(landed), read_only=True) as conn:
         before = conn.execute("select * from scrubbed.turns order by all").fetchall()
-    second = scrub(instance, warehouse, generated_drop[1])
+    instance.add_dynamic_partitions(drop_partitions.name, [DROP_ID])
+    second = scrub(instance, DuckDBResource(database=str(landed)), generated_drop[1])
     assert first.success and second.success
     assert materialized(first, "turns")["texts_analyzed"] > 0
     assert materialized(second, "turns")["texts_analyzed"] == 0
