@@ -217,7 +217,8 @@ def stage2_baselines(results: dict[str, Any]) -> str:
     bm25 = results["bm25"]
     return "\n\n".join(
         [
-            f"{results['items']:,} stage-2 items, {results['distinct_texts']:,} distinct texts.",
+            f"{_ran(results)} {results['items']:,} stage-2 items, "
+            f"{results['distinct_texts']:,} distinct texts.",
             markdown_table(
                 [
                     "embedding runtime",

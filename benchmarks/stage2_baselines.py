@@ -23,9 +23,12 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from pipelines import settings
-from pipelines.baselines.evaluation import confusion, fit_threshold
-from pipelines.baselines.stage2 import (
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.results_header import results_header, write_results  # noqa: E402
+from pipelines import settings  # noqa: E402
+from pipelines.baselines.evaluation import confusion, fit_threshold  # noqa: E402
+from pipelines.baselines.stage2 import (  # noqa: E402
     EVALUATED_SPLITS,
     TRAIN_SPLIT,
     previous_splits,
@@ -33,10 +36,10 @@ from pipelines.baselines.stage2 import (
     split_scores,
     stage2_items,
 )
-from pipelines.baselines.text_scores import SentenceEmbedder, bm25_scores, cosine_scores
-from pipelines.release.targets import LocalGitTarget
+from pipelines.baselines.text_scores import SentenceEmbedder, bm25_scores, cosine_scores  # noqa: E402
+from pipelines.release.targets import LocalGitTarget  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results" / "stage2_baselines.json"
+RESULTS = ROOT / "benchmarks" / "results" / "stage2_baselines.json"
 RUNTIMES = {
     "onnxruntime_int8": [
         "bm25s==0.3.16",
@@ -158,8 +161,7 @@ def main() -> None:
     figures["embedding_runtimes"] = runtimes
 
     print(json.dumps(figures, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_results(RESULTS, results_header("stage2_baselines.py"), figures)
 
 
 if __name__ == "__main__":
