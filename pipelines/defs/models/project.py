@@ -211,8 +211,8 @@ def _interrupts_deferred() -> Iterator[None]:
     the handler that was installed (Dagster's, which raises) when the block ends.
 
     The decoders mashumaro generates for dbt's manifest catch every exception (a bare `except:`):
-    Dagster's interrupt, raised in one of them, became an unreadable manifest, and the run went on
-    to its end."""
+    Dagster's interrupt, raised in one of them, would pass for an unreadable manifest, and the run
+    would go on to its end."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -30,8 +30,9 @@ LEAK_CHECK = "no_residual_personal_data"
 
 class ScrubConfig(dg.Config):
     workers: int = 0
-    """Worker processes of the local cluster that runs NER and the recognizers: 0 one per core, 1
-    none (the step's own process). Unused when PIPELINES_SCRUB_CLUSTER names a cluster."""
+    """Worker processes of the local cluster that runs NER and the recognizers: 0 one per core,
+    started once the drop's new text passes PIPELINES_SCRUB_IN_PROCESS_CHARS; 1 none (the step's
+    own process). Unused when PIPELINES_SCRUB_CLUSTER names a cluster."""
     config_path: str = ""
     """A scrubber.yaml other than the bundled one (absolute, or relative to the project root)."""
     pii_manifest: str = ""
