@@ -13,6 +13,7 @@ import hashlib
 import duckdb
 
 from pipelines import settings
+from pipelines.contract.warehouse import relation_exists
 
 # The warehouse names the key that built it by a fingerprint: scrypt of a fixed label under the
 # key. Every guess at the key costs a scrypt (16 MiB, about 0.1 s), and nothing of the key is kept.
@@ -36,7 +37,7 @@ def check_warehouse_key(conn: duckdb.DuckDBPyConnection, key: bytes) -> None:
     Keys hashed under two keys never join: one user would become two pseudonyms."""
     recorded = (
         conn.execute("select max(fingerprint) from private.hash_key").fetchone()[0]
-        if _has_key_table(conn)
+        if relation_exists(conn, "private.hash_key")
         else None
     )
     if recorded is None or recorded == key_fingerprint(key):
@@ -61,14 +62,6 @@ def check_warehouse_key(conn: duckdb.DuckDBPyConnection, key: bytes) -> None:
         f"{problem}. Hashes under two keys never match (one user would become two pseudonyms); "
         "nothing was written."
     )
-
-
-def _has_key_table(conn: duckdb.DuckDBPyConnection) -> bool:
-    found = conn.execute(
-        "select count(*) from duckdb_tables() "
-        "where schema_name = 'private' and table_name = 'hash_key'"
-    ).fetchone()[0]
-    return found > 0
 
 
 def claim_warehouse_key(conn: duckdb.DuckDBPyConnection, key: bytes) -> None:
