@@ -27,6 +27,7 @@ from pipelines import settings
 from pipelines.cli_checks import instance_config
 from tests import realdata
 from tests.build_once import build_once
+from tests.instances import instance_in
 from tests.sample_run import PipelineRun, run_sample, sample_run
 
 if TYPE_CHECKING:
@@ -125,11 +126,8 @@ def new_instance_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def instance(tmp_path: Path, new_instance_home: Path) -> dg.DagsterInstance:
-    """A real (temporary, on-disk) instance, so schedules and sensors can read it too, on the
-    storage the root dagster.yaml configures."""
-    shutil.copytree(new_instance_home, tmp_path / "dagster")
-    storage = instance_config(tmp_path / "dagster")["storage"]
-    with dg.instance_for_test(overrides={"storage": storage}) as temporary:
+    """A real (temporary, on-disk) instance, so schedules and sensors can read it too."""
+    with instance_in(tmp_path, new_instance_home) as temporary:
         yield temporary
 
 

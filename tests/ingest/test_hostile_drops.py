@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines import settings
 from pipelines.ingest import DropError, land_drop
 from tests.build_once import build_once
 from tests.ingest.test_ingest import ingest, raw_contents, table_counts
@@ -23,8 +24,6 @@ SECRET = "jane.doe@example.org"
 
 
 def _land_sample(folder: Path) -> None:
-    from pipelines import settings
-
     with duckdb.connect(str(folder / "warehouse.duckdb")) as conn:
         land_drop(conn, settings.SAMPLE_DROP)
 
@@ -37,7 +36,7 @@ def landed_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sample_landed(landed_sample: Path, warehouse_path: Path) -> Path:
+def warehouse_with_sample(landed_sample: Path, warehouse_path: Path) -> Path:
     """The test's warehouse, holding the sample already landed."""
     shutil.copyfile(landed_sample, warehouse_path)
     return warehouse_path
@@ -66,10 +65,10 @@ def quarantine(warehouse_path: Path) -> list[tuple]:
 
 @pytest.mark.parametrize("target", ["/proc/self/environ", "/etc/passwd", "outside"])
 def test_a_link_in_a_drop_is_refused_before_anything_is_read(
-    target, drop, sample_landed, monkeypatch
+    target, drop, warehouse_with_sample, monkeypatch
 ):
     monkeypatch.setenv("PIPELINES_TEST_SECRET", SECRET)
-    with duckdb.connect(str(sample_landed)) as conn:
+    with duckdb.connect(str(warehouse_with_sample)) as conn:
         before = raw_contents(conn)
     if target == "outside":
         outside = drop.parent.parent / "stage1_reviews.jsonl"
@@ -78,7 +77,7 @@ def test_a_link_in_a_drop_is_refused_before_anything_is_read(
     (drop / "stage1_reviews.jsonl").unlink()
     (drop / "stage1_reviews.jsonl").symlink_to(target)
 
-    with duckdb.connect(str(sample_landed)) as conn:
+    with duckdb.connect(str(warehouse_with_sample)) as conn:
         with pytest.raises(DropError, match=r"stage1_reviews\.jsonl: a symbolic link"):
             land_drop(conn, drop)
         assert raw_contents(conn) == before
@@ -205,13 +204,13 @@ def as_one_json_array(path: Path) -> None:
 
 
 def test_a_file_over_its_quarantined_share_fails_the_drop_and_leaves_raw_as_it_was(
-    drop, sample_landed
+    drop, warehouse_with_sample
 ):
-    with duckdb.connect(str(sample_landed)) as conn:
+    with duckdb.connect(str(warehouse_with_sample)) as conn:
         before = raw_contents(conn)
     as_one_json_array(drop / "prompts.jsonl")
 
-    with duckdb.connect(str(sample_landed)) as conn:
+    with duckdb.connect(str(warehouse_with_sample)) as conn:
         with pytest.raises(DropError) as refused:
             land_drop(conn, drop)
         assert raw_contents(conn) == before

@@ -14,7 +14,6 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
-from pipelines.cli_checks import instance_config
 from pipelines.contract.tables import TABLES
 from pipelines.defs.ingest.assets import raw_tables
 from pipelines.defs.partitions import drop_partitions
@@ -26,6 +25,7 @@ from pipelines.privacy.detection_cluster import DetectionCluster
 from pipelines.privacy.detector import Detector
 from pipelines.privacy.pseudonymizer import IDENTIFIER_PREFIXES, Pseudonymizer, hash_identifier
 from pipelines.privacy.scrub import DropScrubber, ScrubRecordError, scrub_drop
+from tests.instances import instance_in
 from tests.privacy.conftest import DROP_ID, TEST_KEY, land
 
 
@@ -55,14 +55,12 @@ class ScrubbedDrop:
 def scrubbed_drop(tmp_path_factory, new_instance_home, generated_drop) -> ScrubbedDrop:
     """The generated drop landed and scrubbed once, for the tests that read the outcome."""
     folder = tmp_path_factory.mktemp("scrubbed-drop")
-    shutil.copytree(new_instance_home, folder / "dagster")
     warehouse = folder / "warehouse.duckdb"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PIPELINES_HASH_KEY", TEST_KEY)
         env.setenv("DUCKDB_PATH", str(warehouse))
         env.setenv("PIPELINES_DATA_DIR", str(folder / "data"))
-        storage = instance_config(folder / "dagster")["storage"]
-        with dg.instance_for_test(overrides={"storage": storage}) as instance:
+        with instance_in(folder, new_instance_home) as instance:
             resource = DuckDBResource(database=str(warehouse))
             land(instance, resource, generated_drop[0])
             return ScrubbedDrop(scrub(instance, resource, generated_drop[1]), warehouse)
