@@ -8,7 +8,7 @@ columns before anything is reported or written, then rendered as Data Docs into
 
 from __future__ import annotations
 
-import tempfile
+import functools
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +21,7 @@ import duckdb
 import great_expectations as gx
 from duckdb_engine import ConnectionWrapper, CursorWrapper
 from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.store import HtmlSiteStore, ValidationResultsStore
 from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
@@ -28,8 +29,11 @@ from great_expectations.data_context.types.base import (
 )
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
+    SiteSectionIdentifier,
     ValidationResultIdentifier,
 )
+from great_expectations.render.renderer import ValidationResultsPageRenderer
+from great_expectations.render.view import DefaultJinjaPageView
 
 from pipelines import settings
 from pipelines.quality.outcome import (
@@ -38,7 +42,6 @@ from pipelines.quality.outcome import (
     exception_infos,
     outcome_of,
 )
-from pipelines.quality.page_view import CompiledOncePageView
 from pipelines.quality.suites import Suite, expectation_columns
 
 SITE = "local_site"
@@ -116,10 +119,10 @@ def batch_query(suite: Suite, partition: str | None) -> str:
     return query
 
 
-def _context(docs_dir: Path | None, results_dir: Path | None = None) -> Any:
+def _context(docs_dir: Path | None) -> Any:
     """An ephemeral context (in-memory stores, no analytics, no progress bars), with a Data Docs
-    site under `docs_dir` when one is given, reading validation results from `results_dir`
-    (default: the site's own `results` folder, which its index lists)."""
+    site under `docs_dir` when one is given, listing the validation results of its `results`
+    folder."""
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         analytics_enabled=False,
@@ -130,7 +133,7 @@ def _context(docs_dir: Path | None, results_dir: Path | None = None) -> Any:
             "class_name": "ValidationResultsStore",
             "store_backend": {
                 "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(results_dir or docs_dir / RESULTS),
+                "base_directory": str(docs_dir / RESULTS),
             },
         }
         config.data_docs_sites = {
@@ -140,14 +143,6 @@ def _context(docs_dir: Path | None, results_dir: Path | None = None) -> Any:
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(docs_dir),
-                },
-                "site_section_builders": {
-                    "validations": {
-                        "view": {
-                            "module_name": CompiledOncePageView.__module__,
-                            "class_name": CompiledOncePageView.__name__,
-                        }
-                    }
                 },
                 "site_index_builder": {
                     "class_name": "DefaultSiteIndexBuilder",
@@ -197,34 +192,56 @@ def _sanitize(suite: Suite, validation: Any) -> None:
             info["exception_traceback"] = ""
 
 
+class _PageWriter:
+    """Stores a validation's result where the Data Docs index reads it and renders its page, as
+    GE's site builder does for one validation, but without a context, a site builder and a copy
+    of the site's static files for every page; the index, and the static files it links to, are
+    left to refresh_data_docs_index."""
+
+    def __init__(self, docs_dir: Path) -> None:
+        self.results = ValidationResultsStore(
+            store_backend={
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir / RESULTS),
+            }
+        )
+        self.pages = HtmlSiteStore(
+            store_backend={
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            }
+        )
+        self.renderer = ValidationResultsPageRenderer()
+        # One view for the process's life: its Jinja environment compiles each template once.
+        self.view = DefaultJinjaPageView()
+
+    def write(self, identifier: ValidationResultIdentifier, validation: Any) -> Path:
+        self.results.set(identifier, validation)
+        page = self.view.render(self.renderer.render(validation), show_how_to_buttons=False)
+        self.pages.set(
+            SiteSectionIdentifier(site_section_name=VALIDATIONS, resource_identifier=identifier),
+            page,
+        )
+        url = self.pages.get_url_for_resource(resource_identifier=identifier)
+        return Path(url.removeprefix("file://"))
+
+
+@functools.cache
+def _page_writer(docs_dir: Path) -> _PageWriter:
+    return _PageWriter(docs_dir)
+
+
 def _write_docs(docs_dir: Path, suite: Suite, validation: Any, batch: str) -> tuple[Path, Path]:
     """Store the result for the index and render its own page; the index is left to
-    refresh_data_docs_index.
-
-    GE's site builder lists every result of the store it renders from, even to render one page,
-    so the page is rendered from a store that holds this result alone: its cost stays the same
-    however many validations the site has kept.
-    """
+    refresh_data_docs_index."""
     run_time = datetime.now(UTC)
     identifier = ValidationResultIdentifier(
         expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
         run_id=RunIdentifier(run_name=run_time.strftime(_RUN_NAME), run_time=run_time),
         batch_identifier=batch,
     )
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=docs_dir, prefix=".page-") as alone:
-        context = _context(docs_dir, results_dir=Path(alone))
-        context.validation_results_store.set(identifier, validation)
-        context.build_data_docs(
-            site_names=[SITE], resource_identifiers=[identifier], build_index=False
-        )
-        (page,) = context.get_docs_sites_urls(resource_identifier=identifier, site_name=SITE)
-        # The stored result moves to the site's store, at the same path under its folder.
-        (stored,) = Path(alone).rglob("*.json")
-        kept = docs_dir / RESULTS / stored.relative_to(alone)
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        stored.replace(kept)
-    return Path(page["site_url"].removeprefix("file://")), docs_dir / INDEX_PAGE
+    page = _page_writer(docs_dir.resolve()).write(identifier, validation)
+    return page, docs_dir / INDEX_PAGE
 
 
 def _prune(docs: Path) -> None:
