@@ -10,8 +10,12 @@ labeled sets the project keeps (names, identifiers and look-alikes, self-stateme
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 from presidio_analyzer import PatternRecognizer
+from spacy.language import Language
+from spacy.tokens import Doc
 
 from pipelines.privacy.analyzer import best_score
 from pipelines.privacy.config import ScrubberConfig
@@ -39,10 +43,33 @@ AT_THE_EDGE = [
 ]
 
 
+class _DocsOnce:
+    """One spaCy pipeline for both detectors, each text's Doc made once. The shortcuts are in the
+    analyzer and its recognizers, after NER, so both detectors read the same Docs either way."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.nlp = nlp
+        self.docs: dict[str, Doc] = {}
+
+    def pipe(self, texts: Iterable[str], batch_size: int) -> list[Doc]:
+        texts = list(texts)
+        new = [text for text in dict.fromkeys(texts) if text not in self.docs]
+        self.docs.update(zip(new, self.nlp.pipe(new, batch_size=batch_size), strict=True))
+        return [self.docs[text] for text in texts]
+
+    def make_doc(self, text: str) -> Doc:
+        return self.nlp.make_doc(text)
+
+
 @pytest.fixture(scope="module")
 def detectors() -> tuple[Detector, Detector]:
     config = ScrubberConfig.load()
-    return Detector(config), Detector(config, shortcuts=False)
+    fast, exhaustive = Detector.shared(config), Detector(config, shortcuts=False)
+    docs = _DocsOnce(fast.nlp)
+    with pytest.MonkeyPatch.context() as patch:
+        for detector in (fast, exhaustive):
+            patch.setattr(detector, "nlp", docs)
+        yield fast, exhaustive
 
 
 def _assert_same_findings(texts: list[str], detectors: tuple[Detector, Detector]) -> None:
