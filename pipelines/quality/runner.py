@@ -9,6 +9,7 @@ columns before anything is reported or written, then rendered as Data Docs into
 from __future__ import annotations
 
 import functools
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -193,18 +194,13 @@ def _sanitize(suite: Suite, validation: Any) -> None:
 
 
 class _PageWriter:
-    """Stores a validation's result where the Data Docs index reads it and renders its page, as
+    """Renders a validation's page and stores its result where the Data Docs index reads it, as
     GE's site builder does for one validation, but without a context, a site builder and a copy
     of the site's static files for every page; the index, and the static files it links to, are
     left to refresh_data_docs_index."""
 
     def __init__(self, docs_dir: Path) -> None:
-        self.results = ValidationResultsStore(
-            store_backend={
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs_dir / RESULTS),
-            }
-        )
+        self.docs_dir = docs_dir
         self.pages = HtmlSiteStore(
             store_backend={
                 "class_name": "TupleFilesystemStoreBackend",
@@ -216,12 +212,29 @@ class _PageWriter:
         self.view = DefaultJinjaPageView()
 
     def write(self, identifier: ValidationResultIdentifier, validation: Any) -> Path:
-        self.results.set(identifier, validation)
-        page = self.view.render(self.renderer.render(validation), show_how_to_buttons=False)
-        self.pages.set(
-            SiteSectionIdentifier(site_section_name=VALIDATIONS, resource_identifier=identifier),
-            page,
-        )
+        """The page's path. The result reaches the store whole, after its page, so that the
+        index (which another process may rebuild meanwhile) lists no half-written result and no
+        result without a page."""
+        self.docs_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.docs_dir, prefix=".result-") as staged:
+            stored = Path(
+                ValidationResultsStore(
+                    store_backend={
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": staged,
+                    }
+                ).set(identifier, validation)
+            )
+            page = self.view.render(self.renderer.render(validation), show_how_to_buttons=False)
+            self.pages.set(
+                SiteSectionIdentifier(
+                    site_section_name=VALIDATIONS, resource_identifier=identifier
+                ),
+                page,
+            )
+            kept = self.docs_dir / RESULTS / stored.relative_to(staged)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            stored.replace(kept)
         url = self.pages.get_url_for_resource(resource_identifier=identifier)
         return Path(url.removeprefix("file://"))
 
