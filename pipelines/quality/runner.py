@@ -3,7 +3,7 @@
 The data stays in DuckDB: GE's SQL execution engine (through duckdb_engine) pushes every metric
 down as a query, so a table is never loaded into Python. Results are made value-free for private
 columns before anything is reported or written, then rendered as Data Docs into
-`settings.data_docs_dir()`, whose index lists every validation so far.
+`settings.data_docs_dir()`, whose index lists the newest validations (INDEX_RESULTS).
 """
 
 from __future__ import annotations
