@@ -35,6 +35,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 from great_expectations.render.renderer import ValidationResultsPageRenderer
 from great_expectations.render.view import DefaultJinjaPageView
+from great_expectations.validator.v1_validator import Validator
 
 from pipelines import settings
 from pipelines.quality.outcome import (
@@ -324,25 +325,32 @@ def validate(
     try:
         asset = datasource.add_query_asset(suite.name, query=batch_query(suite, partition))
         batch = asset.add_batch_definition_whole_table("whole")
-        run_suite = context.suites.add(
-            gx.ExpectationSuite(
-                name=suite.name,
-                expectations=[e.configuration for e in suite.suite.expectations],
-                meta=suite.suite.meta,
-            )
-        )
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(
-                name=f"{suite.name}-{uuid.uuid4().hex}", data=batch, suite=run_suite
-            )
-        )
-        validation = definition.run(
-            expectation_parameters=dict(parameters or {}),
+        # The suite runs on the batch directly, as a validation definition's run does, without
+        # adding the suite and a definition to the context's stores and storing the result there
+        # (serialized each time, for a context that ends with this call).
+        validator = Validator(
+            batch_definition=batch,
             result_format={
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": list(suite.row_key),
                 "partial_unexpected_count": KEPT_UNEXPECTED,
             },
+        )
+        validation = validator.validate_expectation_suite(
+            gx.ExpectationSuite(
+                name=suite.name,
+                expectations=[e.configuration for e in suite.suite.expectations],
+                meta=suite.suite.meta,
+            ),
+            dict(parameters or {}),
+        )
+        run_id = RunIdentifier(run_time=datetime.now(UTC))
+        validation.meta.update(
+            validation_id=str(uuid.uuid4()),
+            checkpoint_id=None,
+            run_id=run_id,
+            validation_time=run_id.run_time,
+            batch_parameters=None,
         )
     finally:
         datasource.get_execution_engine().close()
