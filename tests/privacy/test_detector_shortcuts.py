@@ -10,7 +10,7 @@ labeled sets the project keeps (names, identifiers and look-alikes, self-stateme
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pytest
 from presidio_analyzer import PatternRecognizer
@@ -62,7 +62,7 @@ class _DocsOnce:
 
 
 @pytest.fixture(scope="module")
-def detectors() -> tuple[Detector, Detector]:
+def detectors() -> Iterator[tuple[Detector, Detector]]:
     config = ScrubberConfig.load()
     fast, exhaustive = Detector.shared(config), Detector(config, shortcuts=False)
     docs = _DocsOnce(fast.nlp)
