@@ -7,10 +7,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.defs.ingest.assets import raw_tables
-from pipelines.defs.partitions import drop_partitions
 from pipelines.privacy.config import ScrubberConfig
 from pipelines.sample.generator import SampleConfig, generate
+from tests.ingest.test_ingest import ingest
 
 DROP_ID = "privacy-test-drop"
 TEST_KEY = "test-key-of-the-privacy-tests-0123456789"
@@ -40,15 +39,7 @@ def _hash_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def land(instance: dg.DagsterInstance, warehouse, folder: Path) -> None:
     """The drop at `folder` ingested by the real ingest asset."""
-    instance.add_dynamic_partitions(drop_partitions.name, [folder.name])
-    result = dg.materialize(
-        [raw_tables],
-        instance=instance,
-        partition_key=folder.name,
-        resources={"warehouse": warehouse},
-        run_config={"ops": {"raw_tables": {"config": {"drops_dir": str(folder.parent)}}}},
-    )
-    assert result.success
+    assert ingest(instance, warehouse, folder).success
 
 
 @pytest.fixture
