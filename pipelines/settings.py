@@ -142,6 +142,17 @@ def scrub_cluster() -> str | None:
     return os.environ.get("PIPELINES_SCRUB_CLUSTER", "").strip() or None
 
 
+def _whole_number(name: str, default: int, minimum: int) -> int:
+    """The environment variable `name` as a whole number of at least `minimum`; `default` when it
+    is unset or blank."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < minimum:
+        raise ValueError(f"{name} must be a whole number from {minimum}, got {value!r}")
+    return int(value)
+
+
 # About 15 s of one core's detection: a local cluster of two workers starts in 3 to 8 s and then
 # detects at about twice the speed, so below this it costs more time and CPU than it saves
 # (docs/benchmarks.md, "Scrub" and "Detection engines").
@@ -151,14 +162,7 @@ DEFAULT_SCRUB_IN_PROCESS_CHARS = 500_000
 def scrub_in_process_chars() -> int:
     """Characters of new text a scrub detects in its own process before it starts a local cluster
     (`PIPELINES_SCRUB_IN_PROCESS_CHARS`; 0: the cluster from the first text)."""
-    value = os.environ.get("PIPELINES_SCRUB_IN_PROCESS_CHARS", "").strip()
-    if not value:
-        return DEFAULT_SCRUB_IN_PROCESS_CHARS
-    if not value.isdigit():
-        raise ValueError(
-            f"PIPELINES_SCRUB_IN_PROCESS_CHARS must be a whole number of characters, got {value!r}"
-        )
-    return int(value)
+    return _whole_number("PIPELINES_SCRUB_IN_PROCESS_CHARS", DEFAULT_SCRUB_IN_PROCESS_CHARS, 0)
 
 
 # Ingest: what a drop may carry before a record, or the drop, is refused.
@@ -171,12 +175,7 @@ def max_text_chars() -> int:
     characters; a longer one is quarantined at ingest, so the scrubber's NLP model never receives
     it (a text of 1 MB took a scrubber worker to 4 GB). The default lets through the pasted
     documents real chat logs hold (the study's export has turns of about 150,000 characters)."""
-    value = os.environ.get("PIPELINES_MAX_TEXT_CHARS", "")
-    if not value:
-        return DEFAULT_MAX_TEXT_CHARS
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"PIPELINES_MAX_TEXT_CHARS must be a positive integer, got {value!r}")
-    return int(value)
+    return _whole_number("PIPELINES_MAX_TEXT_CHARS", DEFAULT_MAX_TEXT_CHARS, 1)
 
 
 def max_quarantined_share(stem: str) -> float:
@@ -220,14 +219,14 @@ def full_rebuild() -> bool:
     return value in {"1", "true", "yes"}
 
 
+DEFAULT_RELEASE_SHARD_USERS = 500
+
+
 def release_shard_users() -> int:
     """Users per shard of the release's per-user files (pipelines/release/splits.py): an
     increment of new users rewrites the last shard, so smaller shards make it cheaper, and more
     files (at 50k conversations, 7,273 users: 15 shards, 3 splits, 5 configs)."""
-    value = os.environ.get("PIPELINES_RELEASE_SHARD_USERS", "500")
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"PIPELINES_RELEASE_SHARD_USERS must be a positive integer, got {value!r}")
-    return int(value)
+    return _whole_number("PIPELINES_RELEASE_SHARD_USERS", DEFAULT_RELEASE_SHARD_USERS, 1)
 
 
 # Re-identification: the smallest group of published users sharing the quasi-identifiers the
@@ -239,10 +238,7 @@ BELOW_K_POLICIES = ("withhold", "fail")
 def release_min_k() -> int:
     """The k of the release's k-anonymity check (`PIPELINES_RELEASE_MIN_K`, default 5; 1 turns
     it off)."""
-    value = os.environ.get("PIPELINES_RELEASE_MIN_K", "").strip() or str(DEFAULT_RELEASE_MIN_K)
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"PIPELINES_RELEASE_MIN_K must be a whole number from 1, got {value!r}")
-    return int(value)
+    return _whole_number("PIPELINES_RELEASE_MIN_K", DEFAULT_RELEASE_MIN_K, 1)
 
 
 def release_below_k() -> str:
