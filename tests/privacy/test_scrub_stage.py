@@ -160,7 +160,7 @@ def test_identifier_columns_are_hashed_or_dropped(scrubbed_drop):
 
 
 def test_second_run_over_unchanged_input_scrubs_nothing_again(
-    instance, warehouse_path, scrubbed_drop, generated_drop
+    instance, warehouse, warehouse_path, scrubbed_drop, generated_drop
 ):
     first = scrubbed_drop.result
     shutil.copyfile(scrubbed_drop.warehouse, warehouse_path)
@@ -168,7 +168,7 @@ def test_second_run_over_unchanged_input_scrubs_nothing_again(
     with duckdb.connect(str(landed), read_only=True) as conn:
         before = conn.execute("select * from scrubbed.turns order by all").fetchall()
     instance.add_dynamic_partitions(drop_partitions.name, [DROP_ID])
-    second = scrub(instance, DuckDBResource(database=str(landed)), generated_drop[1])
+    second = scrub(instance, warehouse, generated_drop[1])
     assert first.success and second.success
     assert materialized(first, "turns")["texts_analyzed"] > 0
     assert materialized(second, "turns")["texts_analyzed"] == 0
